@@ -1,0 +1,1 @@
+"""The knowledge core: sources -> passages -> TF-IDF index -> cited, extractive answers. Never imports discord."""

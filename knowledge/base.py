@@ -1,0 +1,155 @@
+"""KnowledgeBase: the loaded, versioned whole. A reload builds a new one; swapping it in is one assignment."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .answer import Answer, Citation, Hit
+from .chunking import Passage, Sentence, chunk
+from .documents import Document, SourceError, load_documents
+from .glossary import GlossaryFile, load_glossary
+from .retrieval import Retriever
+
+BUNDLED_SOURCES = Path(__file__).parent / "sources"
+DEFAULT_ANSWER_WORDS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleMention:
+    """A sentence of the sources that cites an Agreement article."""
+
+    sentence: Sentence
+    passage: Passage
+    citation: Citation
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeBaseDiff:
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeBase:
+    sources_dir: Path
+    documents: tuple[Document, ...]
+    passages: tuple[Passage, ...]
+    glossary: GlossaryFile
+    retriever: Retriever = field(repr=False)
+    version: str  # 12 hex digits of the sources' and glossary's hashes: same sources, same version
+    loaded_at: datetime
+    build_seconds: float
+
+    @classmethod
+    def load(cls, sources_dir: Path | str | None = None) -> KnowledgeBase:
+        """Load and index a directory of sources (default: the bundled ones); raise SourceError if bad."""
+        started = time.perf_counter()
+        directory = Path(sources_dir) if sources_dir is not None else BUNDLED_SOURCES
+        documents = load_documents(directory)
+        glossary = load_glossary(directory)
+        passages = chunk(documents)
+        if not passages:
+            raise SourceError(directory, "the sources hold no passages to answer from")
+        retriever = Retriever.build(passages, glossary)
+        digest = hashlib.sha256()
+        for document in documents:
+            digest.update(f"{document.id}\0{document.sha256}\0".encode())
+        digest.update(glossary.sha256.encode())
+        return cls(
+            sources_dir=directory,
+            documents=documents,
+            passages=passages,
+            glossary=glossary,
+            retriever=retriever,
+            version=digest.hexdigest()[:12],
+            loaded_at=datetime.now(UTC),
+            build_seconds=time.perf_counter() - started,
+        )
+
+    def document(self, doc_id: str) -> Document:
+        return next(document for document in self.documents if document.id == doc_id)
+
+    def answer(self, question: str, *, max_words: int = DEFAULT_ANSWER_WORDS) -> Answer:
+        """An extractive, cited answer, or an abstention that still lists the nearest passages."""
+        return self.retriever.answer(question, self.citations_for, max_words=max_words)
+
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        """The k best passages for query, best first."""
+        return self.retriever.search(query, k)
+
+    def citations_for(self, passage: Passage, sentence: Sentence | None = None) -> tuple[Citation, ...]:
+        """One citation per instrument that the sentence (or the whole passage) rests on."""
+        document = self.document(passage.doc_id)
+        references = sentence.references if sentence is not None else passage.references
+        by_instrument: dict[str | None, list[str]] = {}
+        others: list[str] = []
+        for reference in references:
+            if reference.instrument is None and not reference.articles:
+                others.append(reference.label)
+                continue
+            numbers = by_instrument.setdefault(reference.instrument, [])
+            numbers.extend(n for n in reference.articles if n not in numbers)
+        common = dict(
+            source=document.id,
+            title=document.title,
+            section=passage.section,
+            url=document.url,
+            publisher=document.publisher,
+            passage_id=passage.id,
+            others=tuple(dict.fromkeys(others)),
+        )
+        if not by_instrument:
+            return (Citation(**common),)
+        return tuple(
+            Citation(**common, articles=tuple(f"art. {n}" for n in numbers), instrument=instrument)
+            for instrument, numbers in by_instrument.items()
+        )
+
+    def article(self, number: str | int, instrument: str | None = None) -> list[ArticleMention]:
+        """Every claim sentence that cites article number (of instrument, or of any instrument)."""
+        wanted = str(number)
+        mentions = []
+        for passage in self.passages:
+            for sentence in passage.claims:
+                if any(n == wanted and (instrument is None or i == instrument) for i, n in sentence.articles):
+                    citations = self.citations_for(passage, sentence)
+                    mentions.extend(
+                        ArticleMention(sentence, passage, citation)
+                        for citation in citations
+                        if f"art. {wanted}" in citation.articles
+                        and (instrument is None or citation.instrument == instrument)
+                    )
+        return mentions
+
+    def cited_articles(self) -> list[tuple[str | None, str]]:
+        """(instrument, article number) pairs that some sentence cites, sorted by instrument and number."""
+        pairs = {pair for passage in self.passages for s in passage.sentences for pair in s.articles}
+        return sorted(pairs, key=lambda pair: (pair[0] or "", _article_sort_key(pair[1])))
+
+    def diff(self, previous: KnowledgeBase | None) -> KnowledgeBaseDiff:
+        """Passages added, removed and changed (same id, other text) since previous."""
+        old = {p.id: p.text for p in previous.passages} if previous else {}
+        new = {p.id: p.text for p in self.passages}
+        return KnowledgeBaseDiff(
+            added=tuple(i for i in new if i not in old),
+            removed=tuple(i for i in old if i not in new),
+            changed=tuple(i for i in new if i in old and old[i] != new[i]),
+        )
+
+    @property
+    def cited_sentence_count(self) -> int:
+        return sum(1 for p in self.passages for s in p.claims if s.references)
+
+    @property
+    def sentence_count(self) -> int:
+        return sum(len(p.claims) for p in self.passages)
+
+
+def _article_sort_key(number: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in number if ch.isdigit())
+    return (int(digits) if digits else 0, number)

@@ -1,0 +1,134 @@
+"""Law-review style references in the text -> structured, resolved references.
+
+The sources cite like a law review: a claim sentence is followed by a citation sentence such as
+"See id. at art. 3.", "See id. at arts. 4 and 5.", "See UN General Assembly, Agreement ..., UN Doc.
+A/70/976, 8 July 2016." or a bracketed "[UN News Centre: IOM]". "id." is the authority cited just
+before; a bare "See id." repeats the previous pinpoint too. A short form that names an instrument's
+title resolves to the symbol its full citation gave earlier in the same document.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Document symbols of UN instruments: A/70/976, E/1996/90, A/RES/70/130.
+SYMBOL = r"[A-Z]{1,5}(?:/[A-Z]{1,5})*/\d+(?:/\d+)*(?:/[A-Za-z0-9.]+)*"
+SYMBOL_PATTERN = re.compile(rf"\bUN\s+Doc\.\s+(?P<symbol>{SYMBOL})")
+PINPOINT_PATTERN = re.compile(
+    r"\barts?\.\s*(?P<list>\d+[a-z]?(?:\s*(?:,|and|&|to|-|–)\s*(?:art\.\s*)?\d+[a-z]?)*)", re.IGNORECASE
+)
+CITATION_LEAD = re.compile(r"^(?:See|Cf\.|See also|See generally)(?:,\s*e\.g\.,)?\s+", re.IGNORECASE)
+BRACKETED = re.compile(r"^\[(?P<label>[^\[\]]{1,200})\]$")
+DATE_TAIL = re.compile(r",\s*\d{1,2}\s+[A-Z][a-z]+\s+\d{4}\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """One authority a sentence rests on: an instrument (with articles) or another source."""
+
+    label: str  # the authority as cited, e.g. "UN General Assembly, Agreement concerning ..." or "UN News Centre: IOM"
+    instrument: str | None = None  # UN document symbol when known
+    articles: tuple[str, ...] = ()  # article numbers as strings: ("4", "5")
+
+    @property
+    def article_labels(self) -> tuple[str, ...]:
+        return tuple(f"art. {number}" for number in self.articles)
+
+
+@dataclass(slots=True)
+class CitationContext:
+    """What "id." and short forms refer to while reading one document in order."""
+
+    previous: Reference | None = None
+    titles: dict[str, str] = field(default_factory=dict)  # normalised instrument title -> symbol
+
+
+def is_citation_sentence(sentence: str) -> bool:
+    """True for a sentence that only cites ("See id. at art. 3.", "[UN News Centre: IOM]")."""
+    stripped = sentence.strip()
+    return bool(CITATION_LEAD.match(stripped) or BRACKETED.match(stripped))
+
+
+def parse_citation_sentence(sentence: str, context: CitationContext) -> tuple[Reference, ...]:
+    """Resolve a citation sentence into references, updating context for the next "id."."""
+    stripped = sentence.strip()
+    bracketed = BRACKETED.match(stripped)
+    if bracketed:
+        reference = Reference(label=bracketed.group("label").strip())
+        context.previous = reference
+        return (reference,)
+    body = CITATION_LEAD.sub("", stripped, count=1).rstrip()
+    body = body.removesuffix(".")
+    references: list[Reference] = []
+    for part in _split_parts(body):
+        reference = _parse_part(part, context)
+        if reference is not None:
+            references.append(reference)
+            context.previous = reference
+    return tuple(references)
+
+
+def _split_parts(body: str) -> list[str]:
+    return [part.strip() for part in body.split(";") if part.strip()]
+
+
+def _parse_part(part: str, context: CitationContext) -> Reference | None:
+    if re.match(r"^id\.?$", part, re.IGNORECASE):
+        return context.previous  # bare "id.": same authority, same pinpoint
+    if re.match(r"^id\.", part, re.IGNORECASE):
+        articles = _articles(part)
+        if context.previous is None:
+            return Reference(label="id.", articles=articles)
+        return Reference(
+            label=context.previous.label, instrument=context.previous.instrument, articles=articles
+        )
+    articles = _articles(part)
+    symbol_match = SYMBOL_PATTERN.search(part)
+    label = _label(part)
+    title_key = _title_key(label)
+    if symbol_match:
+        symbol = symbol_match.group("symbol").rstrip(".")
+        if title_key:
+            context.titles[title_key] = symbol
+        return Reference(label=label, instrument=symbol, articles=articles)
+    return Reference(label=label, instrument=context.titles.get(title_key), articles=articles)
+
+
+def _articles(part: str) -> tuple[str, ...]:
+    numbers: list[str] = []
+    for match in PINPOINT_PATTERN.finditer(part):
+        for number in re.findall(r"\d+[a-z]?", match.group("list")):
+            if number not in numbers:
+                numbers.append(number)
+    return tuple(numbers)
+
+
+def _label(part: str) -> str:
+    """The authority's name: the part without its symbol, date and pinpoint."""
+    label = SYMBOL_PATTERN.split(part, maxsplit=1)[0]
+    label = PINPOINT_PATTERN.split(label, maxsplit=1)[0]
+    label = DATE_TAIL.sub("", label)
+    return label.strip(" ,.")
+
+
+def _title_key(label: str) -> str:
+    """The instrument's title without the issuing body: "UN General Assembly, Agreement ..." -> "agreement ..."."""
+    pieces = [piece.strip() for piece in label.split(",") if piece.strip()]
+    if len(pieces) < 2:
+        return ""
+    return " ".join(" ".join(pieces[1:]).lower().split())
+
+
+def parse_articles(text: str) -> tuple[str, ...]:
+    """Article numbers named in free text: "art. 5", "arts. 4 and 5", "Article 8", "articles 4, 5"."""
+    numbers: list[str] = []
+    for match in re.finditer(
+        r"\b(?:art(?:icle)?s?)\.?\s*(?P<list>\d+[a-z]?(?:\s*(?:,|and|&|or|to|-|–)\s*\d+[a-z]?)*)",
+        text,
+        re.IGNORECASE,
+    ):
+        for number in re.findall(r"\d+[a-z]?", match.group("list")):
+            if number not in numbers:
+                numbers.append(number)
+    return tuple(numbers)

@@ -1,0 +1,266 @@
+"""Source documents: loading a directory of front-matter Markdown or plain-text files, all or nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SOURCE_SUFFIXES = (".md", ".txt")
+MAX_SOURCE_BYTES = 5 * 1024 * 1024  # one article is ~12 KB; a 5 MB file is a mistake, not a source
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+FRONT_MATTER_KEYS = frozenset(
+    {"id", "title", "publisher", "url", "sections", "caption", "body_sha256", "date"}
+)
+MARKDOWN_HEADING = re.compile(r"^#{1,6}[ \t]+(?P<title>\S.*?)[ \t#]*$")
+CAPTION_SECTION = "Photo caption"
+
+
+class SourceError(ValueError):
+    """A source file that cannot be loaded; the message names the file (and line where known)."""
+
+    def __init__(self, path: Path | str, problem: str, line: int | None = None) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        self.line = line
+        where = f"{self.path.name}:{line}" if line is not None else self.path.name
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A run of body text with one role: a paragraph of a section, or the photo caption."""
+
+    text: str
+    start: int  # offset of text in Document.body
+    section: str | None
+    kind: str = "text"  # "text" or "caption"
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    id: str
+    title: str
+    body: str
+    path: Path
+    sha256: str  # of the body, UTF-8
+    publisher: str | None = None
+    url: str | None = None
+    date: str | None = None
+    blocks: tuple[Block, ...] = ()
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for block in self.blocks:
+            if block.section is not None:
+                seen.setdefault(block.section)
+        return tuple(seen)
+
+
+def load_documents(directory: Path | str) -> tuple[Document, ...]:
+    """Load every source in directory, or raise SourceError for the first bad one: never a partial set."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise SourceError(directory, "not a directory of sources")
+    paths = sorted(_source_paths(directory))
+    if not paths:
+        raise SourceError(directory, f"no source files ({', '.join(SOURCE_SUFFIXES)}) in the directory")
+    documents = [load_document(path) for path in paths]
+    by_id: dict[str, Path] = {}
+    for document in documents:
+        if document.id in by_id:
+            raise SourceError(
+                document.path, f"duplicate id {document.id!r} (also in {by_id[document.id].name})"
+            )
+        by_id[document.id] = document.path
+    return tuple(documents)
+
+
+def _source_paths(directory: Path) -> Iterable[Path]:
+    for entry in os.scandir(directory):
+        if entry.name.startswith(".") or not entry.name.endswith(SOURCE_SUFFIXES):
+            continue
+        path = Path(entry.path)
+        try:
+            is_file = entry.is_file()  # follows symlinks; a loop or dangling link raises or is False
+        except OSError as error:
+            raise SourceError(path, f"cannot read: {error.strerror or error}") from error
+        if not is_file:
+            raise SourceError(path, "not a regular file (a dangling or looping link?)")
+        yield path
+
+
+def load_document(path: Path) -> Document:
+    """Load one source file (.md with YAML front matter, or .txt whose first line is the title)."""
+    raw = _read_bytes(path)
+    if b"\x00" in raw:
+        raise SourceError(path, "binary file (contains NUL bytes), not text")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise SourceError(path, f"not UTF-8 (bad byte 0x{raw[error.start]:02x})", line) from None
+    text = text.removeprefix("\ufeff")
+    if path.suffix == ".md":
+        meta, body, body_line = _split_front_matter(path, text)
+    else:
+        meta, body, body_line = {}, text, 1
+    return _build_document(path, meta, body, body_line)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_SOURCE_BYTES:
+            raise SourceError(path, f"too large ({size:,} bytes; the limit is {MAX_SOURCE_BYTES:,})")
+        with path.open("rb") as handle:
+            return handle.read(MAX_SOURCE_BYTES + 1)
+    except FileNotFoundError:
+        raise SourceError(path, "disappeared while loading") from None
+    except OSError as error:
+        raise SourceError(path, f"cannot read: {error.strerror or error}") from error
+
+
+def _split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str, int]:
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip("\r") != "---":
+        raise SourceError(path, "missing YAML front matter (the file must start with a '---' line)", 1)
+    for index in range(1, len(lines)):
+        if lines[index].rstrip("\r") == "---":
+            break
+    else:
+        raise SourceError(path, "front matter is not closed by a '---' line", 1)
+    header = "\n".join(lines[1:index])
+    try:
+        meta = yaml.safe_load(header)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else None  # +1 for 1-based, +1 for the opening '---'
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise SourceError(path, f"bad YAML in front matter: {problem}", line) from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise SourceError(path, "front matter must be a mapping of keys to values", 2)
+    unknown = sorted(set(map(str, meta)) - FRONT_MATTER_KEYS)
+    if unknown:
+        raise SourceError(path, f"unknown front-matter key {unknown[0]!r}", _key_line(lines, unknown[0]))
+    return meta, "\n".join(lines[index + 1 :]), index + 2
+
+
+def _key_line(lines: list[str], key: str) -> int | None:
+    for number, line in enumerate(lines, start=1):
+        if line.startswith(f"{key}:"):
+            return number
+    return None
+
+
+def _optional_str(path: Path, meta: dict[str, Any], key: str) -> str | None:
+    value = meta.get(key)
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and key == "date":
+        return str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise SourceError(path, f"front-matter {key!r} must be a non-empty string or null")
+    return value.strip()
+
+
+def _build_document(path: Path, meta: dict[str, Any], body: str, body_line: int) -> Document:
+    if not body.strip():
+        raise SourceError(path, "empty body: the file has no text to answer from", body_line)
+    title = _optional_str(path, meta, "title")
+    lines = body.split("\n")
+    if path.suffix == ".txt":
+        title = lines[0].strip() or None
+    if not title:
+        raise SourceError(path, "missing title (front-matter 'title', or the first line of a .txt file)")
+    doc_id = meta.get("id", path.stem.lower())
+    if not isinstance(doc_id, str) or not ID_PATTERN.match(doc_id):
+        raise SourceError(path, f"bad id {doc_id!r}: use lowercase letters, digits, '.', '_' or '-'")
+    url = _optional_str(path, meta, "url")
+    if url is not None and not re.match(r"^https?://\S+$", url):
+        raise SourceError(path, f"url must be an http(s) address or null, not {url!r}")
+    sha = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    expected = meta.get("body_sha256")
+    if expected is not None and expected != sha:
+        raise SourceError(path, "body does not match its body_sha256: the verbatim text was edited")
+    blocks = _blocks(path, meta, body)
+    if not any(block.kind == "text" for block in blocks):
+        raise SourceError(path, "no paragraphs of text besides the title and headings", body_line)
+    return Document(
+        id=doc_id,
+        title=title,
+        body=body,
+        path=path,
+        sha256=sha,
+        publisher=_optional_str(path, meta, "publisher"),
+        url=url,
+        date=_optional_str(path, meta, "date"),
+        blocks=blocks,
+    )
+
+
+def _blocks(path: Path, meta: dict[str, Any], body: str) -> tuple[Block, ...]:
+    """Split the body into paragraphs, each tagged with its section; headings and the title line are not text."""
+    headings = meta.get("sections") or []
+    if not isinstance(headings, list) or not all(isinstance(h, str) and h.strip() for h in headings):
+        raise SourceError(path, "front-matter 'sections' must be a list of heading lines")
+    heading_set = {h.strip() for h in headings}
+    caption = meta.get("caption")
+    if caption is not None and (not isinstance(caption, str) or not caption.strip()):
+        raise SourceError(path, "front-matter 'caption' must be the caption's text")
+    caption_span = _find_caption(path, body, caption)
+    title = (meta.get("title") or "").strip()
+    blocks: list[Block] = []
+    section: str | None = None
+    first_line = True
+    for start, paragraph in _paragraphs(body):
+        if caption_span and caption_span[0] <= start < caption_span[1]:
+            blocks.append(Block(paragraph, start, CAPTION_SECTION, "caption"))
+            continue
+        stripped = paragraph.strip()
+        heading = MARKDOWN_HEADING.match(stripped) if path.suffix == ".md" else None
+        is_title = first_line and (stripped == title or path.suffix == ".txt" or heading is not None)
+        first_line = False
+        if is_title and "\n" not in stripped:
+            continue
+        if stripped in heading_set:
+            section = stripped
+        elif heading is not None and "\n" not in stripped:
+            section = heading.group("title")
+        elif path.suffix == ".txt" and _looks_like_heading(stripped):
+            section = stripped
+        else:
+            blocks.append(Block(paragraph, start, section, "text"))
+    return tuple(blocks)
+
+
+def _find_caption(path: Path, body: str, caption: str | None) -> tuple[int, int] | None:
+    if caption is None:
+        return None
+    start = body.find(caption.strip())
+    if start < 0:
+        raise SourceError(path, "front-matter 'caption' does not occur verbatim in the body")
+    return start, start + len(caption.strip())
+
+
+def _paragraphs(body: str) -> Iterable[tuple[int, str]]:
+    """Yield (offset, paragraph) for each blank-line separated paragraph, and each line of a caption."""
+    for match in re.finditer(r"[^\n]+(?:\n(?![ \t]*\n)[^\n]*)*", body):
+        text = match.group(0)
+        if text.strip():
+            lead = len(text) - len(text.lstrip())
+            yield match.start() + lead, text.strip()
+
+
+def _looks_like_heading(line: str) -> bool:
+    """A plain-text heading: one short line without closing punctuation."""
+    return "\n" not in line and len(line.split()) <= 10 and not re.search(r"[.!?:;,”\"')\]]$", line)

@@ -1,0 +1,112 @@
+"""The knowledge base's glossary file: domain synonyms and the instruments it knows by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .documents import SourceError
+from .text import Glossary, normalize
+
+GLOSSARY_FILE = "glossary.yaml"
+GLOSSARY_KEYS = frozenset({"default_instrument", "instruments", "terms"})
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    symbol: str  # UN document symbol, e.g. "A/70/976"
+    name: str  # "2016 Agreement"
+    year: int | None
+    aliases: tuple[str, ...]  # normalised phrases that name it in a question
+
+
+@dataclass(frozen=True, slots=True)
+class GlossaryFile:
+    glossary: Glossary
+    instruments: tuple[Instrument, ...]
+    default_instrument: str | None
+    sha256: str
+
+    def instrument(self, symbol: str | None) -> Instrument | None:
+        return next((i for i in self.instruments if i.symbol == symbol), None)
+
+    def resolve_instrument(self, name: str | None) -> str | None:
+        """A symbol for "2016", "1996 agreement", "E/1996/90" (any case), or None."""
+        if not name:
+            return None
+        wanted = " ".join(normalize(name).split())
+        for instrument in self.instruments:
+            if wanted in {instrument.symbol.casefold(), normalize(instrument.name), *instrument.aliases}:
+                return instrument.symbol
+        return None
+
+
+EMPTY_GLOSSARY = GlossaryFile(Glossary(), (), None, "")
+
+
+def load_glossary(directory: Path) -> GlossaryFile:
+    """Load directory/glossary.yaml, or an empty glossary when there is none."""
+    import hashlib
+
+    path = Path(directory) / GLOSSARY_FILE
+    if not path.exists():
+        return EMPTY_GLOSSARY
+    try:
+        raw = path.read_bytes()
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SourceError(path, "not UTF-8") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise SourceError(path, f"bad YAML: {problem}", mark.line + 1 if mark else None) from None
+    except OSError as error:
+        raise SourceError(path, f"cannot read: {error.strerror or error}") from error
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SourceError(path, "must be a mapping with 'terms' and 'instruments'")
+    unknown = sorted(set(map(str, data)) - GLOSSARY_KEYS)
+    if unknown:
+        raise SourceError(path, f"unknown key {unknown[0]!r}")
+    groups = _terms(path, data.get("terms") or {})
+    instruments = _instruments(path, data.get("instruments") or {})
+    default = data.get("default_instrument")
+    if default is not None and default not in {i.symbol for i in instruments}:
+        raise SourceError(path, f"default_instrument {default!r} is not one of the instruments")
+    return GlossaryFile(Glossary.from_groups(groups), instruments, default, hashlib.sha256(raw).hexdigest())
+
+
+def _terms(path: Path, terms: Any) -> list[tuple[str, list[str]]]:
+    if not isinstance(terms, dict):
+        raise SourceError(path, "'terms' must map a concept to a list of phrases")
+    groups = []
+    for concept, phrases in terms.items():
+        if not isinstance(phrases, list) or not all(isinstance(p, str) and p.strip() for p in phrases):
+            raise SourceError(path, f"terms.{concept}: must be a list of phrases")
+        groups.append((str(concept), phrases))
+    return groups
+
+
+def _instruments(path: Path, instruments: Any) -> tuple[Instrument, ...]:
+    if not isinstance(instruments, dict):
+        raise SourceError(path, "'instruments' must map a document symbol to its name, year and aliases")
+    out = []
+    for symbol, spec in instruments.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+            raise SourceError(path, f"instruments.{symbol}: needs a 'name'")
+        extra = set(spec) - {"name", "year", "aliases"}
+        if extra:
+            raise SourceError(path, f"instruments.{symbol}: unknown key {sorted(extra)[0]!r}")
+        aliases = spec.get("aliases") or []
+        if not isinstance(aliases, list):
+            raise SourceError(path, f"instruments.{symbol}.aliases: must be a list")
+        year = spec.get("year")
+        if year is not None and not isinstance(year, int):
+            raise SourceError(path, f"instruments.{symbol}.year: must be a whole number")
+        names = tuple(" ".join(normalize(str(a)).split()) for a in aliases)
+        out.append(Instrument(str(symbol), spec["name"], year, names))
+    return tuple(out)

@@ -1,0 +1,342 @@
+"""One normaliser and tokeniser, shared by indexing and querying so both sides see the same terms."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import snowballstemmer
+
+# Removed before tokenising: zero-width and bidi marks people paste from other apps.
+INVISIBLE = dict.fromkeys(
+    map(ord, "\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u00ad")
+)
+PUNCTUATION_MAP = str.maketrans(
+    {"‘": "'", "’": "'", "‚": "'", "′": "'", "“": '"', "”": '"', "„": '"', "\u00a0": " "}
+)
+# "art. 5", "Article 8", "arts. 4 and 5", "articles 4, 5 or 6" -> one term per article number.
+ARTICLE_PATTERN = re.compile(
+    r"\b(?:art|arts|article|articles)\b\.?\s*(?P<list>\d{1,3}[a-z]?\b(?:\s*(?:,|and|&|or|to|-)\s*\d{1,3}[a-z]?\b)*)"
+)
+TOKEN_PATTERN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['][^\W\d_]+)?", re.UNICODE)
+ARTICLE_PREFIX = "art§"  # article terms cannot collide with words: § never survives tokenising
+
+# Function words that carry no topic. Question words, numbers and negations are kept on purpose:
+# "first", "three", "not" and "who" matter to questions about this domain.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "but",
+        "if",
+        "of",
+        "at",
+        "by",
+        "for",
+        "with",
+        "about",
+        "against",
+        "between",
+        "into",
+        "through",
+        "during",
+        "before",
+        "after",
+        "above",
+        "below",
+        "to",
+        "from",
+        "up",
+        "down",
+        "in",
+        "out",
+        "on",
+        "off",
+        "over",
+        "under",
+        "again",
+        "further",
+        "then",
+        "once",
+        "here",
+        "there",
+        "all",
+        "any",
+        "both",
+        "each",
+        "few",
+        "more",
+        "most",
+        "other",
+        "some",
+        "such",
+        "only",
+        "own",
+        "same",
+        "so",
+        "than",
+        "too",
+        "very",
+        "s",
+        "t",
+        "can",
+        "will",
+        "just",
+        "should",
+        "now",
+        "i",
+        "me",
+        "my",
+        "myself",
+        "we",
+        "our",
+        "ours",
+        "ourselves",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "he",
+        "him",
+        "his",
+        "himself",
+        "she",
+        "her",
+        "hers",
+        "herself",
+        "it",
+        "its",
+        "itself",
+        "they",
+        "them",
+        "their",
+        "theirs",
+        "themselves",
+        "this",
+        "that",
+        "these",
+        "those",
+        "am",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "have",
+        "has",
+        "had",
+        "having",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "would",
+        "could",
+        "also",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "im",
+        "youre",
+        "hes",
+        "shes",
+        "its",
+        "were",
+        "theyre",
+        "ive",
+        "youve",
+        "weve",
+        "theyve",
+        "id",
+        "youd",
+        "hed",
+        "shed",
+        "wed",
+        "theyd",
+        "ill",
+        "youll",
+        "hell",
+        "shell",
+        "well",
+        "theyll",
+        "isnt",
+        "arent",
+        "wasnt",
+        "werent",
+        "hasnt",
+        "havent",
+        "hadnt",
+        "doesnt",
+        "dont",
+        "didnt",
+        "wont",
+        "wouldnt",
+        "shant",
+        "shouldnt",
+        "cant",
+        "couldnt",
+        "mustnt",
+        "lets",
+        "thats",
+        "whos",
+        "whats",
+        "heres",
+        "theres",
+        "whens",
+        "wheres",
+        "whys",
+        "hows",
+        "please",
+        "tell",
+        "know",
+        "like",
+        "get",
+        "got",
+        "gonna",
+        "wanna",
+        "pls",
+        "plz",
+        "thanks",
+        "thx",
+        "hey",
+        "hi",
+        "hello",
+        "yo",
+        "ok",
+        "okay",
+        "r",
+        "u",
+        "ur",
+        "ya",
+        "yeah",
+    ]
+)
+
+# Chat spellings of common words, folded before stopword removal so they are treated like the word.
+CHAT_WORDS = {
+    "wat": "what", "wats": "what", "wut": "what", "whats": "what", "wen": "when", "whn": "when",
+    "wher": "where", "y": "why", "hw": "how", "abt": "about", "bc": "because", "cuz": "because",
+    "govt": "government", "govts": "governments", "info": "information", "ppl": "people", "thru": "through",
+    "b4": "before", "intl": "international",
+}  # fmt: skip
+
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=1 << 18)
+def stem(word: str) -> str:
+    """Snowball (Porter 2) stem of a lowercase word; numbers are left alone."""
+    if word[0].isdigit():
+        return word
+    return _stemmer.stemWord(word)
+
+
+def normalize(text: str) -> str:
+    """NFKC, invisible marks removed, typographic quotes and spaces folded, case folded."""
+    text = unicodedata.normalize("NFKC", text).translate(INVISIBLE).translate(PUNCTUATION_MAP)
+    return text.casefold()
+
+
+def words(text: str) -> list[str]:
+    """Lowercase word and number tokens of text, before stemming and stopword removal."""
+    return TOKEN_PATTERN.findall(normalize(text))
+
+
+def article_numbers(normalized: str) -> list[str]:
+    numbers: list[str] = []
+    for match in ARTICLE_PATTERN.finditer(normalized):
+        numbers.extend(re.findall(r"\d{1,3}[a-z]?", match.group("list")))
+    return numbers
+
+
+@dataclass(frozen=True, slots=True)
+class Glossary:
+    """Groups of equivalent terms; any member found in a text adds the group's concept term."""
+
+    groups: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = ()  # (concept, stemmed phrases)
+    max_phrase: int = field(default=1)
+
+    @classmethod
+    def from_groups(
+        cls, groups: Iterable[tuple[str, Sequence[str]]], stopwords: frozenset[str] = STOPWORDS
+    ) -> Glossary:
+        """Build from (concept name, member phrases); phrases are analysed like any text."""
+        built = []
+        longest = 1
+        for concept, phrases in groups:
+            stemmed = []
+            for phrase in phrases:
+                chat = (CHAT_WORDS.get(w, w).replace("'", "") for w in words(phrase))
+                terms = tuple(stem(w) for w in chat if w not in stopwords)
+                if terms:
+                    stemmed.append(terms)
+                    longest = max(longest, len(terms))
+            built.append((concept, tuple(dict.fromkeys(stemmed))))
+        return cls(tuple(built), longest)
+
+    def concepts(self, terms: Sequence[str]) -> list[str]:
+        """Concept terms ("≡iom") for every group with a member occurring in terms (in order, with repeats)."""
+        if not self.groups:
+            return []
+        table = _phrase_table(self)
+        found: list[str] = []
+        for start in range(len(terms)):
+            for length in range(min(self.max_phrase, len(terms) - start), 0, -1):
+                concept = table.get(tuple(terms[start : start + length]))
+                if concept is not None:
+                    found.extend(concept)
+        return found
+
+
+@lru_cache(maxsize=8)
+def _phrase_table(glossary: Glossary) -> dict[tuple[str, ...], tuple[str, ...]]:
+    table: dict[tuple[str, ...], list[str]] = {}
+    for concept, phrases in glossary.groups:
+        for phrase in phrases:
+            table.setdefault(phrase, []).append("≡" + concept)
+    return {phrase: tuple(dict.fromkeys(concepts)) for phrase, concepts in table.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Analyzer:
+    """text -> index terms: stems without stopwords, article terms, glossary concept terms.
+
+    Picklable and pure, so an index can be built in a child process and queried with the same analyser.
+    """
+
+    glossary: Glossary = Glossary()
+    stopwords: frozenset[str] = STOPWORDS
+
+    def __call__(self, text: str) -> list[str]:
+        normalized = normalize(text)
+        terms = self.content_terms(normalized)
+        terms.extend(ARTICLE_PREFIX + number for number in article_numbers(normalized))
+        terms.extend(self.glossary.concepts(terms))
+        return terms
+
+    def content_terms(self, normalized: str) -> list[str]:
+        """Stemmed content words of already-normalised text (no article or concept terms)."""
+        out = []
+        for word in TOKEN_PATTERN.findall(normalized):
+            word = CHAT_WORDS.get(word, word).replace("'", "")
+            if word in self.stopwords or len(word) > 40:
+                continue
+            out.append(stem(word))
+        return out
+
+
+def is_article_term(term: str) -> bool:
+    return term.startswith(ARTICLE_PREFIX)
+
+
+def is_concept_term(term: str) -> bool:
+    return term.startswith("≡")
