@@ -24,9 +24,7 @@ class Sentence:
     start: int  # offsets into Document.body
     end: int
     is_citation: bool  # a sentence that only cites ("See id. at art. 3.")
-    references: tuple[
-        Reference, ...
-    ]  # for a claim: what its citation sentence(s) cite; for a citation: its own
+    references: tuple[Reference, ...]  # for a claim: what its citation sentence(s) cite; for a citation: its own
 
     @property
     def articles(self) -> tuple[tuple[str | None, str], ...]:
@@ -67,12 +65,7 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[str, int, int]]:
         end = match.end()
         word = re.search(r"([A-Za-z][A-Za-z.]*)\.?[”\"’')\]]*$", text[start:end])
         bare_id = re.fullmatch(r"(?:See|Cf\.|See also)\s+id\.", text[start:end].strip())
-        if (
-            word
-            and word.group(1).lower().rstrip(".") in ABBREVIATIONS
-            and text[end - 1] == "."
-            and not bare_id
-        ):
+        if word and word.group(1).lower().rstrip(".") in ABBREVIATIONS and text[end - 1] == "." and not bare_id:
             continue
         _append(pieces, text, start, end, offset)
         start = end

@@ -80,9 +80,7 @@ def _parse_part(part: str, context: CitationContext) -> Reference | None:
         articles = _articles(part)
         if context.previous is None:
             return Reference(label="id.", articles=articles)
-        return Reference(
-            label=context.previous.label, instrument=context.previous.instrument, articles=articles
-        )
+        return Reference(label=context.previous.label, instrument=context.previous.instrument, articles=articles)
     articles = _articles(part)
     symbol_match = SYMBOL_PATTERN.search(part)
     label = _label(part)

@@ -15,9 +15,7 @@ import yaml
 SOURCE_SUFFIXES = (".md", ".txt")
 MAX_SOURCE_BYTES = 5 * 1024 * 1024  # one article is ~12 KB; a 5 MB file is a mistake, not a source
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
-FRONT_MATTER_KEYS = frozenset(
-    {"id", "title", "publisher", "url", "sections", "caption", "body_sha256", "date"}
-)
+FRONT_MATTER_KEYS = frozenset({"id", "title", "publisher", "url", "sections", "caption", "body_sha256", "date"})
 MARKDOWN_HEADING = re.compile(r"^#{1,6}[ \t]+(?P<title>\S.*?)[ \t#]*$")
 CAPTION_SECTION = "Photo caption"
 
@@ -76,9 +74,7 @@ def load_documents(directory: Path | str) -> tuple[Document, ...]:
     by_id: dict[str, Path] = {}
     for document in documents:
         if document.id in by_id:
-            raise SourceError(
-                document.path, f"duplicate id {document.id!r} (also in {by_id[document.id].name})"
-            )
+            raise SourceError(document.path, f"duplicate id {document.id!r} (also in {by_id[document.id].name})")
         by_id[document.id] = document.path
     return tuple(documents)
 
