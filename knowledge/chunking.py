@@ -25,6 +25,7 @@ class Sentence:
     end: int
     is_citation: bool  # a sentence that only cites ("See id. at art. 3.")
     references: tuple[Reference, ...]  # for a claim: what its citation sentence(s) cite; for a citation: its own
+    cited_directly: bool = False  # a claim right before its citation, not one earlier in the run
 
     @property
     def articles(self) -> tuple[tuple[str | None, str], ...]:
@@ -136,18 +137,21 @@ def _block_sentences(block: Block, context: CitationContext) -> list[Sentence]:
         own.append(parse_citation_sentence(text, context) if citation else ())
     # A claim rests on the citation sentences that follow it, up to the next claim after them.
     resolved: list[tuple[Reference, ...]] = [()] * len(raw)
+    direct = [False] * len(raw)
     pending: list[int] = []
     for index, citation in enumerate(flags):
         if citation:
             refs = own[index]
             resolved[index] = refs
+            if pending and refs:
+                direct[pending[-1]] = True
             for claim in pending:
                 resolved[claim] = _merge(resolved[claim], refs)
             if index + 1 < len(raw) and not flags[index + 1]:
                 pending = []
         else:
             pending.append(index)
-    return [Sentence(text, start, end, flags[i], resolved[i]) for i, (text, start, end) in enumerate(raw)]
+    return [Sentence(text, start, end, flags[i], resolved[i], direct[i]) for i, (text, start, end) in enumerate(raw)]
 
 
 def _merge(first: tuple[Reference, ...], second: tuple[Reference, ...]) -> tuple[Reference, ...]:

@@ -31,7 +31,7 @@ STOPWORDS = frozenset(
     doing would could also may might must shall im youre hes shes its were theyre ive youve weve theyve id youd
     hed shed wed theyd ill youll hell shell well theyll isnt arent wasnt werent hasnt havent hadnt doesnt dont
     didnt wont wouldnt shant shouldnt cant couldnt mustnt lets thats whos whats heres theres whens wheres whys
-    hows please tell know like get got gonna wanna pls plz thanks thx hey hi hello yo ok okay r u ur ya yeah""".split()
+    hows please tell know like get got gonna wanna go going according pls plz thanks thx hey hi hello yo ok okay r u ur ya yeah""".split()
 )
 
 # Chat spellings of common words, folded before stopword removal so they are treated like the word.
@@ -77,6 +77,7 @@ class Glossary:
 
     groups: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = ()  # (concept, stemmed phrases)
     max_phrase: int = field(default=1)
+    vocabulary: frozenset[str] = frozenset()  # the words of its phrases, unstemmed (for spelling correction)
 
     @classmethod
     def from_groups(
@@ -85,28 +86,35 @@ class Glossary:
         """Build from (concept name, member phrases); phrases are analysed like any text."""
         built = []
         longest = 1
+        vocabulary: set[str] = set()
         for concept, phrases in groups:
             stemmed = []
             for phrase in phrases:
+                vocabulary.update(words(phrase))
                 chat = (CHAT_WORDS.get(w, w).replace("'", "") for w in words(phrase))
                 terms = tuple(stem(w) for w in chat if w not in stopwords)
                 if terms:
                     stemmed.append(terms)
                     longest = max(longest, len(terms))
             built.append((concept, tuple(dict.fromkeys(stemmed))))
-        return cls(tuple(built), longest)
+        return cls(tuple(built), longest, frozenset(vocabulary))
 
     def concepts(self, terms: Sequence[str]) -> list[str]:
         """Concept terms ("≡iom") for every group with a member occurring in terms (in order, with repeats)."""
+        return [concept for _, _, concepts in self.matches(terms) for concept in concepts]
+
+    def matches(self, terms: Sequence[str]) -> list[tuple[int, int, tuple[str, ...]]]:
+        """(start, end, concept terms) for each glossary phrase in terms, longest phrase first at each start."""
         if not self.groups:
             return []
         table = _phrase_table(self)
-        found: list[str] = []
+        found: list[tuple[int, int, tuple[str, ...]]] = []
         for start in range(len(terms)):
             for length in range(min(self.max_phrase, len(terms) - start), 0, -1):
-                concept = table.get(tuple(terms[start : start + length]))
-                if concept is not None:
-                    found.extend(concept)
+                concepts = table.get(tuple(terms[start : start + length]))
+                if concepts is not None:
+                    found.append((start, start + length, concepts))
+                    break
         return found
 
 
@@ -135,6 +143,22 @@ class Analyzer:
         terms.extend(ARTICLE_PREFIX + number for number in article_numbers(normalized))
         terms.extend(self.glossary.concepts(terms))
         return terms
+
+    def query_units(self, text: str) -> list[str]:
+        """The question's units of meaning: content stems, with glossary phrases replaced by their concept."""
+        normalized = normalize(text)
+        terms = self.content_terms(normalized)
+        units: list[str] = []
+        covered = 0
+        for start, end, concepts in self.glossary.matches(terms):
+            if start < covered:
+                continue
+            units.extend(terms[covered:start])
+            units.extend(concepts[:1])
+            covered = end
+        units.extend(terms[covered:])
+        units.extend(ARTICLE_PREFIX + number for number in article_numbers(normalized))
+        return units
 
     def content_terms(self, normalized: str) -> list[str]:
         """Stemmed content words of already-normalised text (no article or concept terms)."""

@@ -1,0 +1,74 @@
+"""Speller: folds a misspelt question word onto the nearest word the sources actually use."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+MIN_LENGTH = 4  # shorter words have too many neighbours one edit away to correct safely
+SHORT_WORD = 6  # below this length only a dropped or swapped letter is mended: "wrld", not "take" -> "make"
+LONG_WORD = 10  # from this length two edits are allowed (keeping the first letter), below it one
+
+
+def _deletes(word: str, depth: int) -> set[str]:
+    found = {word}
+    frontier = {word}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))}
+        found |= frontier
+    return found
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance (transpositions count one), or limit + 1 when it exceeds limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Speller:
+    """Symmetric-delete lookup over the vocabulary of the sources (SymSpell's idea, in plain Python)."""
+
+    counts: dict[str, int]
+    deletes: dict[str, tuple[str, ...]] = field(repr=False)
+
+    @classmethod
+    def build(cls, words: Iterable[str]) -> Speller:
+        counts = Counter(w for w in words if w.isalpha() and len(w) >= MIN_LENGTH - 1)
+        table: dict[str, list[str]] = {}
+        for word in counts:
+            for key in _deletes(word, 2 if len(word) >= LONG_WORD - 1 else 1):
+                table.setdefault(key, []).append(word)
+        return cls(dict(counts), {key: tuple(words) for key, words in table.items()})
+
+    def correct(self, word: str) -> str | None:
+        """The closest known word to an unknown one (most frequent on ties), or None."""
+        if word in self.counts or len(word) < MIN_LENGTH or not word.isalpha():
+            return None
+        limit = 2 if len(word) >= LONG_WORD else 1
+        candidates = {c for key in _deletes(word, limit) for c in self.deletes.get(key, ())}
+        best: tuple[int, int, str] | None = None
+        for candidate in candidates:
+            distance = edit_distance(word, candidate, limit)
+            if distance > limit or (distance > 1 and candidate[0] != word[0]):
+                continue
+            if len(word) < SHORT_WORD and len(candidate) == len(word) and sorted(candidate) != sorted(word):
+                continue
+            rank = (distance, -self.counts[candidate], candidate)
+            if best is None or rank < best:
+                best = rank
+        return best[2] if best else None
