@@ -12,7 +12,7 @@ from .documents import Block, Document
 PASSAGE_MAX_WORDS = 110  # a paragraph longer than this is cut into windows of whole claim+citation runs
 ABBREVIATIONS = frozenset(
     {"id", "art", "arts", "doc", "no", "nos", "e.g", "i.e", "cf", "u.s", "u.n", "mr", "ms", "mrs", "dr", "st", "vs",
-     "para", "paras", "v", "etc", "al", "jan", "feb", "aug", "sept", "oct", "nov", "dec"}
+     "para", "paras", "res", "v", "etc", "al", "jan", "feb", "aug", "sept", "oct", "nov", "dec"}
 )  # fmt: skip
 # A sentence ends at . ? ! (optionally closed by a quote or bracket) before a capital, a quote or "[".
 SENTENCE_END = re.compile(r"[.?!][”\"’')\]]*(?=\s+[\[“\"‘(]?[A-Z0-9])|(?<=\])(?=\s+[A-Z“])")

@@ -271,11 +271,19 @@ class Retriever:
         self, question: str, q: Question, hits: tuple[Hit, ...], citations_for: CitationsFor, max_words: int
     ) -> Answer:
         wanted = set(q.articles)
-        instrument = q.instrument or self.glossary.default_instrument
-        rows = [
+        citing = [
             row
             for row, unit in enumerate(self.units)
-            if unit.kind == "claim" and any(n in wanted and i == instrument for i, n in unit.sentence.articles)
+            if unit.kind == "claim" and any(n in wanted for _, n in unit.sentence.articles)
+        ]
+        instrument = q.instrument or self._instrument_named_by_year(q, citing)
+        if instrument is None:
+            # No instrument named: "the Agreement" is the default one, if the sources cite it for N.
+            default = self.glossary.default_instrument
+            cited = {i for row in citing for i, n in self.units[row].sentence.articles if n in wanted}
+            instrument = default if default in cited or len(cited) != 1 else cited.pop()
+        rows = [
+            row for row in citing if any(n in wanted and i == instrument for i, n in self.units[row].sentence.articles)
         ]
         if not rows:
             names = ", ".join(f"art. {n}" for n in q.articles)
@@ -309,6 +317,15 @@ class Retriever:
                 AnswerPart(_clip(unit.sentence.text, max_words), passage, citations_for(passage, unit.sentence))
             )
         return Answer(question, tuple(parts), False, max(score(ranked[0]), 1e-6), hits)
+
+    def _instrument_named_by_year(self, q: Question, rows: Sequence[int]) -> str | None:
+        """An instrument the glossary does not know, named by the year in its symbol ("B/1950/7" for 1950)."""
+        for year in q.years:
+            for row in rows:
+                for instrument, _ in self.units[row].sentence.articles:
+                    if instrument and year in instrument.split("/"):
+                        return instrument
+        return None
 
     def _instrument_name(self, symbol: str | None) -> str:
         instrument = self.glossary.instrument(symbol)
