@@ -20,6 +20,9 @@ PART_SPLIT = re.compile(rf"(?:\?+\s+|[,;]\s*(?:and|but|also)?\s*|\s+(?:and|also|
 LEADING_WH = re.compile(rf"^{WH_WORDS}\s+")
 YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
+NUMBER_WORD = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion)\b"
+)
 MONTHS = "january february march april may june july august september october november december".split()
 
 

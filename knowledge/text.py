@@ -31,7 +31,8 @@ STOPWORDS = frozenset(
     doing would could also may might must shall im youre hes shes its were theyre ive youve weve theyve id youd
     hed shed wed theyd ill youll hell shell well theyll isnt arent wasnt werent hasnt havent hadnt doesnt dont
     didnt wont wouldnt shant shouldnt cant couldnt mustnt lets thats whos whats heres theres whens wheres whys
-    hows please tell know like get got gonna wanna go going according pls plz thanks thx hey hi hello yo ok okay r u ur ya yeah""".split()
+    hows please tell know like get got gonna wanna go going
+    according pls plz thanks thx hey hi hello yo ok okay r u ur ya yeah""".split()
 )
 
 # Chat spellings of common words, folded before stopword removal so they are treated like the word.
