@@ -1,0 +1,397 @@
+"""The command line: run the bot, or ask, search, chat, check and evaluate offline (without discord).
+
+Only `run` imports discord (lazily, through bot.client); every other command uses knowledge/ alone.
+Exit codes: 0 ok, 2 usage or input errors (one line on stderr, no traceback), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import re
+import sys
+import textwrap
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from knowledge.answer import Answer, Citation
+from knowledge.base import KnowledgeBase
+from knowledge.documents import SourceError
+
+if TYPE_CHECKING:
+    from bot.config import Config
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+NEAREST_SECTIONS = 3  # sections listed with an abstention
+WRAP_COLUMNS = 100  # search hits print the whole passage, wrapped
+INDENT = "   "
+QUIT_WORDS = frozenset({"quit", "exit", "q", ":q", "bye"})
+EMPTY_QUESTION = 'the question is empty; try: iom-bot ask "What does article 11 of the Agreement provide?"'
+
+
+class CliError(Exception):
+    """A user mistake (bad input, sources or config): printed as one line, exit code 2."""
+
+
+# ---------------------------------------------------------------- rendering answers as text
+
+
+def render_answer(kb: KnowledgeBase, answer: Answer) -> str:
+    """The answer and where it comes from, or an honest "not in my sources" with the nearest sections."""
+    if answer.abstained or answer.text is None:
+        return render_abstention(kb, answer)
+    lines = [answer.text]
+    lines.extend(f"— {line}" for line in _source_lines(kb, answer.citations))
+    return "\n".join(lines)
+
+
+def render_abstention(kb: KnowledgeBase, answer: Answer) -> str:
+    lines = [f"Not in my sources: {answer.reason}." if answer.reason else "Not in my sources."]
+    sections = _nearest_sections(kb, answer)
+    if sections:
+        lines.append("Nearest sections:")
+        lines.extend(f"  - {section}" for section in sections)
+    return "\n".join(lines)
+
+
+def _nearest_sections(kb: KnowledgeBase, answer: Answer) -> list[str]:
+    seen: dict[tuple[str, str | None], str] = {}
+    for hit in answer.hits:
+        key = (hit.passage.doc_id, hit.passage.section)
+        if key not in seen and len(seen) < NEAREST_SECTIONS:
+            document = kb.document(hit.passage.doc_id)
+            where = short_publisher(document.publisher) if document.publisher else document.id
+            seen[key] = f"{_section_label(hit.passage.section)} ({where}, score {hit.score:.3f})"
+    return list(seen.values())
+
+
+def _source_lines(kb: KnowledgeBase, citations: Iterable[Citation]) -> list[str]:
+    """One line per cited section: publisher, title, section, then each instrument with its articles."""
+    by_section: dict[tuple[str, str | None], list[Citation]] = {}
+    for citation in citations:
+        by_section.setdefault((citation.source, citation.section), []).append(citation)
+    lines = []
+    for group in by_section.values():
+        first = group[0]
+        articles: dict[str | None, dict[str, None]] = {}
+        for citation in group:
+            if citation.instrument or citation.articles:
+                articles.setdefault(citation.instrument, {}).update(dict.fromkeys(citation.articles))
+        parts = [f"{_document_label(first.publisher, first.title)}, {_section_label(first.section)}"]
+        parts.extend(_instrument_label(kb, symbol, list(numbers)) for symbol, numbers in articles.items())
+        parts.extend(dict.fromkeys(other for c in group for other in c.others))
+        if first.url:
+            parts.append(first.url)
+        lines.append(" · ".join(parts))
+    return lines
+
+
+def _document_label(publisher: str | None, title: str) -> str:
+    return f'{short_publisher(publisher)}, "{title}"' if publisher else f'"{title}"'
+
+
+def short_publisher(publisher: str) -> str:
+    """ "International Justice Resource Center (IJRC)" -> "IJRC"; a name without an abbreviation stays."""
+    match = re.search(r"\(([^()]{2,20})\)\s*$", publisher)
+    return match.group(1) if match else publisher
+
+
+def _section_label(section: str | None) -> str:
+    return f"§ {section}" if section else "opening paragraphs"
+
+
+def _instrument_label(kb: KnowledgeBase, symbol: str | None, articles: Sequence[str]) -> str:
+    instrument = kb.glossary.instrument(symbol)
+    name = f"{instrument.name} ({symbol})" if instrument else (symbol or "")
+    return f"{name} {articles_label(articles)}".strip()
+
+
+def articles_label(articles: Sequence[str]) -> str:
+    """("art. 4", "art. 5") -> "arts. 4, 5"; ("art. 11",) -> "art. 11"; () -> ""."""
+    numbers = [label.removeprefix("art. ") for label in articles]
+    if len(numbers) == 1:
+        return f"art. {numbers[0]}"
+    return f"arts. {', '.join(numbers)}" if numbers else ""
+
+
+# ---------------------------------------------------------------- commands
+
+
+def ask(args: argparse.Namespace) -> int:
+    if args.batch:
+        if args.question:
+            raise CliError("--batch reads its questions from stdin; give no QUESTION")
+        return _ask_batch(load_kb(args.sources), sys.stdin, sys.stdout)
+    question = _question(args.question)
+    kb = load_kb(args.sources)
+    answer = kb.answer(question)
+    if args.json:
+        _print_json(answer.to_dict())
+    else:
+        print(render_answer(kb, answer))
+    return EXIT_OK
+
+
+def _question(words: Sequence[str]) -> str:
+    question = " ".join(words).strip()
+    if not question:
+        raise CliError(EMPTY_QUESTION)
+    return question
+
+
+def _ask_batch(kb: KnowledgeBase, lines: TextIO, out: TextIO) -> int:
+    """Answer JSON lines {"id", "question"} one by one; a bad line gets {"id", "error"}, the batch goes on."""
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            out.write(json.dumps(_batch_reply(kb, line, number)) + "\n")
+            out.flush()
+    return EXIT_OK
+
+
+def _batch_reply(kb: KnowledgeBase, line: str, number: int) -> dict[str, Any]:
+    try:
+        request = json.loads(line)
+    except json.JSONDecodeError as error:
+        return {"id": None, "error": f"line {number}: not JSON ({error.msg})"}
+    if not isinstance(request, dict):
+        return {"id": None, "error": f'line {number}: expected an object like {{"id": 1, "question": "..."}}'}
+    request_id, question = request.get("id"), request.get("question")
+    if not isinstance(question, str):
+        return {"id": request_id, "error": f"line {number}: 'question' must be a string"}
+    if not question.strip():
+        return {"id": request_id, "error": f"line {number}: the question is empty"}
+    try:
+        answer = kb.answer(question)
+    except Exception as error:  # one question that breaks the knowledge base must never end the batch
+        log.exception("batch line %d failed", number)
+        return {"id": request_id, "error": f"line {number}: internal error ({type(error).__name__})"}
+    return {"id": request_id, **answer.to_dict()}
+
+
+def search(args: argparse.Namespace) -> int:
+    query = " ".join(args.query).strip()
+    if not query:
+        raise CliError('the query is empty; try: iom-bot search "laissez-passer"')
+    kb = load_kb(args.sources)
+    hits = kb.search(query, args.k)
+    if args.json:
+        results = [{**hit.to_dict(), "citations": [c.to_dict() for c in kb.citations_for(hit.passage)]} for hit in hits]
+        _print_json({"query": query, "hits": results})
+        return EXIT_OK
+    if not hits:
+        print("No passage matches.")
+    for rank, hit in enumerate(hits, start=1):
+        print(f"{rank}. [{hit.score:.3f}] {hit.passage.id}")
+        for line in _source_lines(kb, kb.citations_for(hit.passage)):
+            print(f"{INDENT}{line}")
+        print(
+            textwrap.fill(
+                " ".join(hit.passage.text.split()), WRAP_COLUMNS, initial_indent=INDENT, subsequent_indent=INDENT
+            )
+        )
+    return EXIT_OK
+
+
+def chat(args: argparse.Namespace) -> int:
+    """Answer line by line until EOF, a quit word or Ctrl-C; prompts only on a terminal."""
+    kb = load_kb(args.sources)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        print(f"Ask about IOM and the 2016 UN-IOM Agreement ({len(kb.passages)} passages). 'quit' or Ctrl-D ends.")
+    while True:
+        try:
+            line = input("> " if interactive else "")
+        except (EOFError, KeyboardInterrupt):
+            if interactive:
+                print()
+            return EXIT_OK
+        question = line.strip()
+        if question.lower() in QUIT_WORDS:
+            return EXIT_OK
+        if question:
+            print(render_answer(kb, kb.answer(question)))
+            print()
+
+
+def check(args: argparse.Namespace) -> int:
+    """Validate the sources (and, with --config, the bot config) and print a summary."""
+    sources = args.sources
+    if args.config is not None:
+        config = _load_config(args.config, require_token=False)
+        sources = sources if sources is not None else config.knowledge.sources
+    kb = load_kb(sources)
+    print(
+        f"ok: {len(kb.documents)} document(s), {len(kb.passages)} passages, "
+        f"{kb.cited_sentence_count} of {kb.sentence_count} sentences with citations, "
+        f"{len(kb.cited_articles())} cited articles, version {kb.version}"
+    )
+    print(f"sources    {kb.sources_dir}")
+    for document in kb.documents:
+        count = sum(1 for p in kb.passages if p.doc_id == document.id)
+        print(f'document   {document.id}: "{document.title}" ({count} passages)')
+    for line in _cited_article_lines(kb):
+        print(f"articles   {line}")
+    print(f"glossary   {len(kb.glossary.instruments)} instruments")
+    if args.config is not None:
+        print(f"config     {args.config}: ok")
+    print(f"built in   {kb.build_seconds:.2f} s")
+    return EXIT_OK
+
+
+def _cited_article_lines(kb: KnowledgeBase) -> list[str]:
+    by_instrument: dict[str | None, list[str]] = {}
+    for instrument, number in kb.cited_articles():
+        by_instrument.setdefault(instrument, []).append(f"art. {number}")
+    return [_instrument_label(kb, symbol, articles) for symbol, articles in by_instrument.items()]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the Discord bot (the only command that imports discord)."""
+    config = _load_config(args.config, require_token=True)
+    if args.sources is not None:
+        config = _with_sources(config, args.sources)
+    from bot import client  # lazily: the offline commands must not import discord
+
+    return client.run_bot(config, sync_global=args.sync)
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from knowledge import evaluation
+
+    try:
+        eval_set = evaluation.load_eval_set(args.set)
+    except evaluation.EvalError as error:
+        raise CliError(str(error)) from None
+    kb = load_kb(args.sources)
+    sha = eval_set.source_sha256
+    if sha and all(document.sha256 != sha for document in kb.documents):
+        print(f"warning: {args.set} was written for a source text (sha256 {sha[:12]}...) not loaded", file=sys.stderr)
+    report = evaluation.run_eval(kb, eval_set.items, name=eval_set.name)
+    if args.json:
+        _print_json(report.to_dict())
+        return EXIT_OK
+    print(f"{eval_set.name or args.set}: {len(eval_set.items)} questions, knowledge base {kb.version}")
+    print(evaluation.format_table(report))
+    if args.failures:
+        print()
+        print(evaluation.format_failures(report))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- shared plumbing
+
+
+def load_kb(sources: Path | None) -> KnowledgeBase:
+    """Load the knowledge base (bundled sources by default); bad sources are a user error."""
+    try:
+        kb = KnowledgeBase.load(sources)
+    except SourceError as error:
+        raise CliError(str(error)) from None
+    log.info("loaded %d passages (version %s) in %.2f s", len(kb.passages), kb.version, kb.build_seconds)
+    return kb
+
+
+def _load_config(path: Path, *, require_token: bool) -> Config:
+    from bot.config import ConfigError, load_config  # lazily: only check --config and run need it
+
+    try:
+        return load_config(path, require_token=require_token)
+    except ConfigError as error:
+        raise CliError(str(error)) from None
+
+
+def _with_sources(config: Config, sources: Path) -> Config:
+    return dataclasses.replace(config, knowledge=dataclasses.replace(config.knowledge, sources=sources))
+
+
+def _print_json(value: Any) -> None:
+    # ASCII escapes keep the JSON lossless on any terminal encoding.
+    print(json.dumps(value))
+
+
+def _safe_streams() -> None:
+    """Never crash on a terminal that cannot encode an answer's quotes or dashes."""
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--sources", type=Path, metavar="DIR", help="directory of sources (default: the bundled ones)")
+    common.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
+
+    parser = argparse.ArgumentParser(
+        prog="iom-bot", description="Answer questions about IOM and the 2016 UN-IOM Agreement from cited sources."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, parents=[common], help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    sub = add("ask", ask, "Answer one question, with where the answer comes from.")
+    sub.add_argument("question", nargs="*", metavar="QUESTION", help="the question (quotes optional)")
+    sub.add_argument("--json", action="store_true", help="print one JSON object (the answer contract)")
+    sub.add_argument("--batch", action="store_true", help='read JSON lines {"id", "question"} on stdin')
+
+    sub = add("search", search, "List the passages that best match a query.")
+    sub.add_argument("query", nargs="*", metavar="QUERY")
+    sub.add_argument("-k", type=_positive_int, default=5, metavar="N", help="how many passages (default 5)")
+    sub.add_argument("--json", action="store_true", help="print one JSON object")
+
+    add("chat", chat, "Ask questions line by line (Ctrl-D or 'quit' ends).")
+
+    sub = add("check", check, "Validate the sources (and the bot config) and print a summary.")
+    sub.add_argument("--config", type=Path, metavar="PATH", help="also validate this bot config (token not needed)")
+
+    sub = add("eval", evaluate, "Run a question set (eval/dev.yaml format) and print the metrics.")
+    sub.add_argument("set", type=Path, metavar="SET.yaml")
+    sub.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    sub.add_argument("--failures", action="store_true", help="also list every item answered wrongly")
+
+    sub = add("run", run, "Run the Discord bot.")
+    sub.add_argument("--config", type=Path, metavar="PATH", required=True)
+    sub.add_argument("--sync", action="store_true", help="sync the slash commands globally (rate-limited; rarely)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _safe_streams()
+    args = build_parser().parse_args(argv)
+    if args.command != "run":  # the bot sets up its own logging
+        level = logging.WARNING - 10 * min(args.verbose, 2)
+        logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return args.handler(args)
+    except CliError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`iom-bot search x | head -1`): stop quietly, as the Python docs advise.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK

@@ -1,0 +1,470 @@
+"""Evaluation: run a question set (eval/dev.yaml format) through a KnowledgeBase and measure the answers.
+
+Definitions (all span matching is on whitespace-normalised text, case-sensitive):
+- hit@k: a gold span occurs in one of the top k passages the answer was drawn from (``answer.hits``).
+- answer-hit: a gold span occurs in the answer text (never for an abstention).
+- complete (multi items with gold_groups): every group has a span in the answer text.
+- article-correct (in-scope items): every gold article of the item's instrument is cited by the answer,
+  and every article the answer cites for that instrument is in gold_articles or allowed_articles.
+  Articles of another instrument are not counted as spurious.
+- correct (e2e): an in-scope item is answered (not abstained), answer-hit, article-correct and, when it
+  has gold_groups, complete; an out-of-scope item is correct when abstained.
+- abstention precision/recall/F1 treat "abstain" as the positive class.
+hit@k, answer-hit and article accuracy are over in-scope items; complete over items with gold_groups;
+e2e and latency over all items. A ratio with nothing to count is None ("-" in the table).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from .answer import Answer
+
+if TYPE_CHECKING:
+    from .base import KnowledgeBase
+
+DEFAULT_ARTICLE_SOURCE = "2016"
+FALLBACK_INSTRUMENTS = {"2016": "A/70/976", "1996": "E/1996/90"}  # when the glossary does not know the year
+ITEM_KEYS = frozenset(
+    {"id", "question", "category", "gold_spans", "gold_groups", "gold_articles", "article_source",
+     "allowed_articles", "abstain", "note"}
+)  # fmt: skip
+OVERALL = "overall"
+ARTICLE_NUMBER = re.compile(r"^(?:(?:art|arts|article)\.?\s*)?(?P<number>\d+[a-z]?)$", re.IGNORECASE)
+
+
+class EvalError(ValueError):
+    """An eval set that cannot be loaded; the message is one line naming the file (and item)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EvalItem:
+    id: str
+    question: str
+    category: str
+    gold_spans: tuple[str, ...] = ()
+    gold_groups: tuple[tuple[str, ...], ...] = ()
+    gold_articles: tuple[str, ...] = ()  # article numbers: ("11",)
+    allowed_articles: tuple[str, ...] = ()
+    article_source: str = DEFAULT_ARTICLE_SOURCE
+    abstain: bool = False
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EvalSet:
+    name: str
+    items: tuple[EvalItem, ...]
+    source_sha256: str | None = None  # of the source text the set was written against
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    item: EvalItem
+    answer: Answer
+    latency_s: float
+    instrument: str  # the symbol gold_articles belong to
+    hit_at_1: bool | None = None  # None: not measured for this item (out of scope, or no groups)
+    hit_at_3: bool | None = None
+    answer_hit: bool | None = None
+    complete: bool | None = None
+    missing_articles: tuple[str, ...] = ()
+    spurious_articles: tuple[str, ...] = ()
+    correct: bool = False
+
+    @property
+    def article_correct(self) -> bool | None:
+        if self.item.abstain:
+            return None
+        return not self.missing_articles and not self.spurious_articles
+
+    def problems(self) -> list[str]:
+        """What went wrong, in words; empty when the item is correct."""
+        answer, item = self.answer, self.item
+        if item.abstain:
+            return [] if answer.abstained else [f"answered an out-of-scope question (score {answer.score:.3f})"]
+        problems = []
+        if answer.abstained:
+            problems.append(f"abstained ({answer.reason or 'no reason'}; score {answer.score:.3f})")
+        elif not self.answer_hit:
+            problems.append("the answer holds no gold span")
+        if self.complete is False:
+            problems.append("incomplete: misses a gold group")
+        problems.extend(f"missing art. {n} ({self.instrument})" for n in self.missing_articles)
+        problems.extend(f"spurious art. {n} ({self.instrument})" for n in self.spurious_articles)
+        if not self.hit_at_3:
+            problems.append("no gold span in the top 3 passages")
+        return problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.item.id,
+            "category": self.item.category,
+            "question": self.item.question,
+            "answer": self.answer.text,
+            "abstained": self.answer.abstained,
+            "score": round(float(self.answer.score), 4),
+            "cited": [f"{c.instrument} {a}" for c in self.answer.citations if c.instrument for a in c.articles],
+            "hit_at_1": self.hit_at_1,
+            "hit_at_3": self.hit_at_3,
+            "answer_hit": self.answer_hit,
+            "complete": self.complete,
+            "article_correct": self.article_correct,
+            "correct": self.correct,
+            "latency_ms": round(self.latency_s * 1000, 2),
+            "problems": self.problems(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    hits: int = 0
+    total: int = 0
+
+    @property
+    def value(self) -> float | None:
+        return self.hits / self.total if self.total else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": _round(self.value), "hits": self.hits, "total": self.total}
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    n: int
+    hit_at_1: Ratio
+    hit_at_3: Ratio
+    answer_hit: Ratio
+    complete: Ratio
+    article: Ratio
+    e2e: Ratio
+    abstain_tp: int  # abstained on an out-of-scope item
+    abstain_fp: int  # abstained on an in-scope item
+    abstain_fn: int  # answered an out-of-scope item
+    mean_latency_s: float
+
+    @property
+    def abstain_precision(self) -> float | None:
+        return Ratio(self.abstain_tp, self.abstain_tp + self.abstain_fp).value
+
+    @property
+    def abstain_recall(self) -> float | None:
+        return Ratio(self.abstain_tp, self.abstain_tp + self.abstain_fn).value
+
+    @property
+    def abstain_f1(self) -> float | None:
+        return Ratio(2 * self.abstain_tp, 2 * self.abstain_tp + self.abstain_fp + self.abstain_fn).value
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "hit_at_1": self.hit_at_1.to_dict(),
+            "hit_at_3": self.hit_at_3.to_dict(),
+            "answer_hit": self.answer_hit.to_dict(),
+            "complete": self.complete.to_dict(),
+            "article_accuracy": self.article.to_dict(),
+            "abstention": {
+                "precision": _round(self.abstain_precision),
+                "recall": _round(self.abstain_recall),
+                "f1": _round(self.abstain_f1),
+                "tp": self.abstain_tp,
+                "fp": self.abstain_fp,
+                "fn": self.abstain_fn,
+            },
+            "e2e": self.e2e.to_dict(),
+            "mean_latency_ms": round(self.mean_latency_s * 1000, 2),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EvalReport:
+    results: tuple[ItemResult, ...]
+    categories: dict[str, Metrics]  # in the order categories first appear in the set
+    overall: Metrics
+    kb_version: str = ""
+    name: str = ""
+
+    @property
+    def failures(self) -> tuple[ItemResult, ...]:
+        return tuple(result for result in self.results if not result.correct)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "set": self.name,
+            "kb_version": self.kb_version,
+            "overall": self.overall.to_dict(),
+            "categories": {name: metrics.to_dict() for name, metrics in self.categories.items()},
+            "items": [result.to_dict() for result in self.results],
+        }
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_eval_set(path: Path | str) -> EvalSet:
+    """Load a question set in the eval/dev.yaml format; raise EvalError with a one-line message."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EvalError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise EvalError(f"{path}: is a directory, not a question set") from None
+    except UnicodeDecodeError:
+        raise EvalError(f"{path}: not UTF-8") from None
+    except OSError as error:
+        raise EvalError(f"{path}: cannot read: {error.strerror or error}") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise EvalError(f"{where}: bad YAML: {getattr(error, 'problem', None) or 'invalid YAML'}") from None
+    return parse_eval_set(data, origin=str(path), default_name=path.stem)
+
+
+def parse_eval_set(data: Any, *, origin: str = "<eval set>", default_name: str = "") -> EvalSet:
+    """Validate already-parsed YAML: a mapping with 'items' (and optional 'meta'), or a bare list of items."""
+    meta: dict[str, Any] = {}
+    if isinstance(data, dict):
+        unknown = sorted(set(map(str, data)) - {"meta", "items"})
+        if unknown:
+            raise EvalError(f"{origin}: unknown key {unknown[0]!r} (expected 'meta' and 'items')")
+        meta = data.get("meta") or {}
+        if not isinstance(meta, dict):
+            raise EvalError(f"{origin}: 'meta' must be a mapping")
+        data = data.get("items")
+    if not isinstance(data, list) or not data:
+        raise EvalError(f"{origin}: expected a non-empty list of items (or a mapping with 'items')")
+    items = [_parse_item(raw, f"{origin}: item {index}") for index, raw in enumerate(data, start=1)]
+    seen: set[str] = set()
+    for item in items:
+        if item.id in seen:
+            raise EvalError(f"{origin}: duplicate id {item.id!r}")
+        seen.add(item.id)
+    sha = meta.get("source_sha256")
+    return EvalSet(str(meta.get("name") or default_name), tuple(items), str(sha) if sha else None)
+
+
+def _parse_item(raw: Any, where: str) -> EvalItem:
+    if not isinstance(raw, dict):
+        raise EvalError(f"{where}: must be a mapping with 'id' and 'question'")
+    if raw.get("id") is not None:
+        where = f"{where} ({raw['id']})"
+    unknown = sorted(set(map(str, raw)) - ITEM_KEYS)
+    if unknown:
+        raise EvalError(f"{where}: unknown key {unknown[0]!r}")
+    if not isinstance(raw.get("id"), (str, int)) or isinstance(raw.get("id"), bool):
+        raise EvalError(f"{where}: needs an 'id'")
+    question = raw.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise EvalError(f"{where}: needs a non-empty 'question'")
+    abstain = raw.get("abstain", False)
+    if not isinstance(abstain, bool):
+        raise EvalError(f"{where}: 'abstain' must be true or false")
+    spans = _strings(raw, "gold_spans", where)
+    if not abstain and not spans:
+        raise EvalError(f"{where}: an in-scope item needs at least one gold span")
+    groups = raw.get("gold_groups") or []
+    if not isinstance(groups, list) or not all(_is_strings(group) and group for group in groups):
+        raise EvalError(f"{where}: 'gold_groups' must be a list of non-empty lists of spans")
+    source = raw.get("article_source", DEFAULT_ARTICLE_SOURCE)
+    if not isinstance(source, (str, int)) or isinstance(source, bool):
+        raise EvalError(f"{where}: 'article_source' must be a year or a document symbol")
+    return EvalItem(
+        id=str(raw["id"]),
+        question=question,
+        category=str(raw.get("category") or "uncategorised"),
+        gold_spans=spans,
+        gold_groups=tuple(tuple(group) for group in groups),
+        gold_articles=_articles(raw, "gold_articles", where),
+        allowed_articles=_articles(raw, "allowed_articles", where),
+        article_source=str(source),
+        abstain=abstain,
+        note=str(raw["note"]) if raw.get("note") is not None else None,
+    )
+
+
+def _is_strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+
+
+def _strings(raw: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = raw.get(key) or []
+    if not _is_strings(value):
+        raise EvalError(f"{where}: {key!r} must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _articles(raw: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    numbers = []
+    for label in _strings(raw, key, where):
+        number = article_number(label)
+        if number is None:
+            raise EvalError(f"{where}: {key}: {label!r} is not an article like 'art. 11'")
+        numbers.append(number)
+    return tuple(numbers)
+
+
+def article_number(label: str) -> str | None:
+    """ "art. 11", "Article 11", "11" -> "11"; anything else -> None."""
+    match = ARTICLE_NUMBER.match(label.strip())
+    return match.group("number").lower() if match else None
+
+
+# ---------------------------------------------------------------- scoring
+
+
+def run_eval(kb: KnowledgeBase, items: Iterable[EvalItem], *, name: str = "") -> EvalReport:
+    """Ask every item's question of kb and score the answers."""
+    results = []
+    for item in items:
+        started = time.perf_counter()
+        answer = kb.answer(item.question)
+        latency = time.perf_counter() - started
+        results.append(score_item(item, answer, instrument_symbol(kb, item.article_source), latency))
+    return build_report(results, kb_version=kb.version, name=name)
+
+
+def instrument_symbol(kb: KnowledgeBase, article_source: str) -> str:
+    """The document symbol an item's gold articles belong to: via the glossary, else the fixed mapping."""
+    symbol = kb.glossary.resolve_instrument(article_source)
+    return symbol or FALLBACK_INSTRUMENTS.get(article_source, article_source)
+
+
+def score_item(item: EvalItem, answer: Answer, instrument: str, latency_s: float = 0.0) -> ItemResult:
+    """Judge one answer against its item (see the module docstring for the definitions)."""
+    if item.abstain:
+        return ItemResult(item, answer, latency_s, instrument, correct=answer.abstained)
+    passages = [normalize_space(hit.passage.text) for hit in answer.hits]
+    text = "" if answer.abstained else normalize_space(answer.text or "")
+    answer_hit = _contains_any(text, item.gold_spans)
+    complete = all(_contains_any(text, group) for group in item.gold_groups) if item.gold_groups else None
+    cited = [
+        number
+        for citation in ([] if answer.abstained else answer.citations)
+        if citation.instrument == instrument
+        for number in (article_number(label) for label in citation.articles)
+        if number is not None
+    ]
+    missing = tuple(n for n in item.gold_articles if n not in cited)
+    allowed = {*item.gold_articles, *item.allowed_articles}
+    spurious = tuple(dict.fromkeys(n for n in cited if n not in allowed))
+    correct = not answer.abstained and answer_hit and not missing and not spurious and complete is not False
+    return ItemResult(
+        item,
+        answer,
+        latency_s,
+        instrument,
+        hit_at_1=any(_contains_any(p, item.gold_spans) for p in passages[:1]),
+        hit_at_3=any(_contains_any(p, item.gold_spans) for p in passages[:3]),
+        answer_hit=answer_hit,
+        complete=complete,
+        missing_articles=missing,
+        spurious_articles=spurious,
+        correct=correct,
+    )
+
+
+def build_report(results: Sequence[ItemResult], *, kb_version: str = "", name: str = "") -> EvalReport:
+    by_category: dict[str, list[ItemResult]] = {}
+    for result in results:
+        by_category.setdefault(result.item.category, []).append(result)
+    return EvalReport(
+        results=tuple(results),
+        categories={category: compute_metrics(group) for category, group in by_category.items()},
+        overall=compute_metrics(results),
+        kb_version=kb_version,
+        name=name,
+    )
+
+
+def compute_metrics(results: Sequence[ItemResult]) -> Metrics:
+    in_scope = [r for r in results if not r.item.abstain]
+    grouped = [r for r in results if r.complete is not None]
+    return Metrics(
+        n=len(results),
+        hit_at_1=_ratio(r.hit_at_1 for r in in_scope),
+        hit_at_3=_ratio(r.hit_at_3 for r in in_scope),
+        answer_hit=_ratio(r.answer_hit for r in in_scope),
+        complete=_ratio(r.complete for r in grouped),
+        article=_ratio(r.article_correct for r in in_scope),
+        e2e=_ratio(r.correct for r in results),
+        abstain_tp=sum(1 for r in results if r.item.abstain and r.answer.abstained),
+        abstain_fp=sum(1 for r in in_scope if r.answer.abstained),
+        abstain_fn=sum(1 for r in results if r.item.abstain and not r.answer.abstained),
+        mean_latency_s=sum(r.latency_s for r in results) / len(results) if results else 0.0,
+    )
+
+
+def _ratio(flags: Iterable[bool | None]) -> Ratio:
+    values = list(flags)
+    return Ratio(sum(1 for v in values if v), len(values))
+
+
+def normalize_space(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _contains_any(text: str, spans: Iterable[str]) -> bool:
+    return any(normalize_space(span) in text for span in spans)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+# ---------------------------------------------------------------- formatting
+
+TABLE_COLUMNS = ("n", "hit@1", "hit@3", "ans-hit", "complete", "article", "abst-P", "abst-R", "abst-F1", "e2e", "ms/q")
+
+
+def format_table(report: EvalReport) -> str:
+    """Per-category and overall metrics as a fixed-width text table (ASCII; '-' = nothing to count)."""
+    rows = [(category, metrics) for category, metrics in report.categories.items()]
+    rows.append((OVERALL, report.overall))
+    width = max(len("category"), *(len(name) for name, _ in rows))
+    lines = [f"{'category':<{width}}  " + "  ".join(f"{c:>8}" for c in TABLE_COLUMNS)]
+    for name, metrics in rows:
+        if name == OVERALL:
+            lines.append("-" * len(lines[0]))
+        cells = (
+            str(metrics.n),
+            *(_cell(r.value) for r in (metrics.hit_at_1, metrics.hit_at_3, metrics.answer_hit, metrics.complete)),
+            _cell(metrics.article.value),
+            _cell(metrics.abstain_precision),
+            _cell(metrics.abstain_recall),
+            _cell(metrics.abstain_f1),
+            _cell(metrics.e2e.value),
+            f"{metrics.mean_latency_s * 1000:.1f}",
+        )
+        lines.append(f"{name:<{width}}  " + "  ".join(f"{c:>8}" for c in cells))
+    return "\n".join(lines)
+
+
+def format_failures(report: EvalReport) -> str:
+    """One block per item that is not correct: id, category, question, what went wrong."""
+    if not report.failures:
+        return "no failures"
+    lines = []
+    for result in report.failures:
+        item = result.item
+        lines.append(f"{item.id} [{item.category}] {item.question}")
+        lines.extend(f"    - {problem}" for problem in result.problems())
+        if result.answer.text:
+            lines.append(f"    answer: {_shorten(result.answer.text, 160)}")
+    return "\n".join(lines)
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = normalize_space(text)
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
