@@ -176,7 +176,18 @@ class Retriever:
             passage = self.passages[unit.passage_row]
             text = _clip(unit.sentence.text, max_words)
             parts.append(AnswerPart(text, passage, citations_for(passage, unit.sentence)))
-        return Answer(question, tuple(parts), False, max(c.score for c in chosen), hits)
+        return Answer(question, tuple(parts), False, max(c.score for c in chosen), self._quoted_first(parts, hits))
+
+    def _quoted_first(self, parts: Sequence[AnswerPart], hits: tuple[Hit, ...]) -> tuple[Hit, ...]:
+        """The passages the answer quotes, then the other nearest passages: what a reader checks first."""
+        quoted = list(dict.fromkeys(part.passage for part in parts))
+        scores = {hit.passage: hit.score for hit in hits}
+        missing = [p for p in quoted if p not in scores]
+        if missing:
+            all_scores = self.passage_index.scores(self.terms(" ".join(part.text for part in parts)))
+            scores.update({p: float(all_scores[p.ordinal]) for p in missing})
+        rest = [hit for hit in hits if hit.passage not in quoted]
+        return tuple([Hit(p, scores[p]) for p in quoted] + rest)[: max(len(hits), len(quoted))]
 
     def _rank(self, part: str, want: str) -> tuple[list[Choice], str]:
         """Candidate sentences for one part, best first, that pass every evidence check."""
@@ -316,7 +327,7 @@ class Retriever:
             parts.append(
                 AnswerPart(_clip(unit.sentence.text, max_words), passage, citations_for(passage, unit.sentence))
             )
-        return Answer(question, tuple(parts), False, max(score(ranked[0]), 1e-6), hits)
+        return Answer(question, tuple(parts), False, max(score(ranked[0]), 1e-6), self._quoted_first(parts, hits))
 
     def _instrument_named_by_year(self, q: Question, rows: Sequence[int]) -> str | None:
         """An instrument the glossary does not know, named by the year in its symbol ("B/1950/7" for 1950)."""
