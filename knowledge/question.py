@@ -12,6 +12,7 @@ WANTS_DATE = "date"
 WANTS_NUMBER = "number"
 WANTS_ARTICLE = "article"
 WANTS_PERSON = "person"
+WANTS_NAME = "name"  # "who is the Director General?": a role is not an answer, a name is
 WANTS_PLACE = "place"
 
 WH_WORDS = r"(?:what|which|who|whom|whose|when|where|why|how|does|do|did|is|are|was|were|can|could|will|would|has|have)"
@@ -53,6 +54,11 @@ def wants(part: str) -> str:
         return WANTS_DATE
     if re.search(r"\b(how\s+(many|much|big|large)|what\s+(number|percentage|share|amount)|number\s+of)\b", p):
         return WANTS_NUMBER
+    if re.search(r"^\W*(?:and\s+)?who\s+(?:is|was|are|were)\s+(?:the\s+|an?\s+)?\w+", p) and not re.search(
+        r"\bwho\s+(?:is|was|are|were)\s+(?:\w+\s+)?(?:entitled|allowed|able|responsible|in charge|involved|eligible)\b",
+        p,
+    ):
+        return WANTS_NAME
     if re.search(r"\b(who|whom|whose)\b", p):
         return WANTS_PERSON
     if re.search(r"\bwhere\b", p):
@@ -79,9 +85,17 @@ def split_parts(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(parts))[:3]
 
 
+MENTION = re.compile(r"<[@#][!&]?\d+>|@(?:everyone|here)\b|<a?:\w+:\d+>")
+
+
+def strip_mentions(text: str) -> str:
+    """Discord mentions and custom emoji are addressing, not content: drop them."""
+    return MENTION.sub(" ", text)
+
+
 def read_question(text: str, resolve_instrument: object = None) -> Question:
     """Analyse a question; resolve_instrument maps a phrase ("1996") to a symbol, or returns None."""
-    text = " ".join(text.split())
+    text = " ".join(strip_mentions(text).split())
     normalized = normalize(text)
     parts = split_parts(text)
     instrument = None

@@ -21,6 +21,7 @@ from .index import TfidfIndex
 from .question import (
     WANTS_ARTICLE,
     WANTS_DATE,
+    WANTS_NAME,
     WANTS_NUMBER,
     WANTS_PERSON,
     YEAR,
@@ -28,6 +29,7 @@ from .question import (
     has_date,
     has_number,
     read_question,
+    strip_mentions,
 )
 from .spelling import Speller
 from .text import Analyzer, is_article_term, is_concept_term, normalize, stem, words
@@ -48,6 +50,24 @@ WANT_BONUS = 0.08  # the sentence carries the kind of fact asked for (a date, a 
 MIN_SCORE = 0.12
 MIN_COVERAGE = 0.45  # idf-weighted share of the question's meaning the answer sentence must carry
 CANDIDATES = 40
+FACT_RATIO = 0.6  # a sentence carrying the fact asked for may score this much lower than the best
+FACT_WANTS = {
+    WANTS_DATE: "the sources give no date for this",
+    WANTS_NUMBER: "the sources give no number for this",
+    WANTS_NAME: "the sources do not name who that is",
+}
+# A person's name: "Ban Ki-moon", "Isaac Billy". Capitalised words of institutions do not count.
+INSTITUTION_WORDS = (
+    "UN|United|Nations|General|Assembly|Secretary|Director|Council|Committee|Commissioner|High|Special|Rapporteur|"
+    "Human|Rights|International|Organization|Migration|Member|States?|Summit|Refugees|Migrants|Agreement|"
+    "Economic|Social|Security|Department|Affairs|Office|Executive|Board|Chief|Group|Global|Agency|Standing|"
+    "Inter|System|Systems|Agenda|Sustainable|Development|Convention|Protection|Workers|Families|News|Centre|"
+    "Photo|Credit|Humanitarian|Resolution|Doc|Dialogue|Level|Syrian|South|Sudan|Civil|Society|World|War"
+)
+PERSON_NAME = re.compile(
+    rf"(?<![.\w])(?!(?:{INSTITUTION_WORDS})\b)[A-Z][a-z]+(?:-[a-z]+)?"
+    rf"(?:[ ](?!(?:{INSTITUTION_WORDS})\b)[A-Z][a-z]+(?:-[a-z]+)?)+"
+)
 PHOTO_CONCEPT = "≡photo"
 # Stems that frame a question rather than say what it is about ("what does art. 8 provide?").
 FRAME_TERMS = frozenset(
@@ -131,7 +151,7 @@ class Retriever:
                 return word
             return self.speller.correct(word) or word
 
-        return re.sub(r"[^\W\d_]+", fix, normalize(text))
+        return re.sub(r"[^\W\d_]+", fix, normalize(strip_mentions(text)))
 
     def terms(self, text: str) -> list[str]:
         """Query terms of text: spelling corrected, analysed, question-frame words left out."""
@@ -218,6 +238,19 @@ class Retriever:
         candidates.sort(key=lambda c: (-c.score, c.unit_row))
         if not candidates or candidates[0].score < MIN_SCORE:
             return [], "no sentence of the sources matches the question well"
+        if want in FACT_WANTS:
+            # "How many", "when" and "who is" want a number, a date or a name: a sentence without one is
+            # no answer, however close its words; a close one that carries it is.
+            floor = candidates[0].score * FACT_RATIO
+            candidates = [
+                c
+                for c in candidates
+                if c.score >= floor
+                and self._carries(self.units[c.unit_row], want)
+                and (want != WANTS_NUMBER or number_near(self.units[c.unit_row].sentence.text, terms))
+            ]
+            if not candidates:
+                return [], FACT_WANTS[want]
         best = candidates[0]
         sentence = self.units[best.unit_row].sentence
         for year in YEAR.findall(part):
@@ -249,6 +282,8 @@ class Retriever:
             return unit.kind == "claim" and bool(unit.sentence.articles)
         if want == WANTS_PERSON:
             return bool(re.search(r"\b(?:[A-Z][a-z]+(?:[- ][A-Z][a-z]+)+)\b", text))
+        if want == WANTS_NAME:
+            return bool(PERSON_NAME.search(text))
         return False
 
     def coverage(self, units: Sequence[str], row: int) -> float:
@@ -343,6 +378,34 @@ class Retriever:
         if instrument is None:
             return symbol or "any instrument"
         return f"the {instrument.name} ({instrument.symbol})"
+
+
+NUMBER_TOKEN = re.compile(
+    r"^(?:\d[\d.,/]*|one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?)$"
+)
+SCALE_WORDS = frozenset({"million", "millions", "billion", "thousand", "hundred", "nearly", "over", "about", "some"})
+
+
+def number_near(sentence: str, terms: Sequence[str]) -> bool:
+    """True when a number in the sentence counts or labels something the question names.
+
+    "how many Member States" fits "165 Member States" but not "the two bodies will consult": the
+    number must stand within a few words of a question term (stems compared by common prefix).
+    """
+    stems = [t for t in terms if len(t) >= 3 and t[0].isalpha() and not is_concept_term(t)]
+    tokens = [stem(w) for w in words(sentence)]
+    for index, token in enumerate(tokens):
+        if not NUMBER_TOKEN.match(token) or token in SCALE_WORDS:
+            continue
+        window = tokens[max(0, index - 6) : index] + tokens[index + 1 : index + 6]
+        if any(_related(w, t) for w in window for t in stems):
+            return True
+    return False
+
+
+def _related(word: str, term: str) -> bool:
+    shorter, longer = sorted((word, term), key=len)
+    return len(shorter) >= 4 and longer.startswith(shorter) or word == term
 
 
 def _kind(passage: Passage, sentence: Sentence) -> str:
