@@ -405,7 +405,7 @@ def number_near(sentence: str, terms: Sequence[str]) -> bool:
 
 def _related(word: str, term: str) -> bool:
     shorter, longer = sorted((word, term), key=len)
-    return len(shorter) >= 4 and longer.startswith(shorter) or word == term
+    return (len(shorter) >= 4 and longer.startswith(shorter)) or word == term
 
 
 def _kind(passage: Passage, sentence: Sentence) -> str:
