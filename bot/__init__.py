@@ -1,0 +1,1 @@
+"""The Discord application: the only package that imports discord. Arrows point one way: bot -> knowledge."""

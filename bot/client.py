@@ -1,0 +1,201 @@
+"""QABot and run_bot: the Discord client, its start-up, its signals and its logging."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from knowledge.base import KnowledgeBase
+from knowledge.documents import SourceError
+
+from .config import Config, Secret
+from .store import KnowledgeStore, ReloadResult
+from .tree import QATree
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("bot.exts.ask", "bot.exts.admin")
+CLOSE_TIMEOUT_S = 10.0
+LOG_FORMAT = "%(asctime)s %(levelname)-8s %(name)s: %(message)s"
+EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
+
+
+class QABot(commands.Bot):
+    """The question-answering bot: slash commands, mentions and DMs over one reloadable knowledge base."""
+
+    def __init__(self, config: Config, *, sync_global: bool = False, store: KnowledgeStore | None = None) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = config.needs_message_content  # privileged: only for answer channels
+        super().__init__(
+            command_prefix=commands.when_mentioned,  # required by commands.Bot; no prefix commands are processed
+            help_command=None,
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=QATree,
+        )
+        self.config = config
+        self.sync_global = sync_global
+        self.store = store if store is not None else KnowledgeStore(config.knowledge.sources)
+        self._background: set[asyncio.Task[Any]] = set()
+
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        """The knowledge base answering now."""
+        return self.store.current
+
+    async def setup_hook(self) -> None:
+        if not self.store.loaded:
+            await self.store.load()
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Sync to the configured guilds (instant); globally only when asked (Discord rate-limits it)."""
+        guilds = [discord.Object(id=guild_id) for guild_id in self.config.discord.guild_ids]
+        if self.sync_global:
+            synced = await self.tree.sync()
+            log.info("synced %d commands globally", len(synced))
+            for guild in guilds:  # remove earlier guild copies, or members would see every command twice
+                self.tree.clear_commands(guild=guild)
+                await self._sync_guild(guild)
+            return
+        if not guilds:
+            log.warning("no discord.guild_ids configured and no --sync: slash commands were not synced")
+        for guild in guilds:
+            self.tree.copy_global_to(guild=guild)
+            await self._sync_guild(guild)
+
+    async def _sync_guild(self, guild: discord.Object) -> None:
+        try:
+            synced = await self.tree.sync(guild=guild)
+        except discord.Forbidden:
+            log.error("cannot sync commands to guild %s: invite the bot with the applications.commands scope", guild.id)
+        else:
+            log.info("synced %d commands to guild %s", len(synced), guild.id)
+
+    async def on_ready(self) -> None:
+        assert self.user is not None
+        log.info("ready as %s (%s) in %d guild(s)", self.user, self.user.id, len(self.guilds))
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Do nothing here: no prefix commands. The Ask cog listens for questions."""
+
+    def schedule_reload(self, trigger: str) -> asyncio.Task[ReloadResult]:
+        """Reload the knowledge base in the background (SIGHUP); the store logs the result."""
+        task = asyncio.create_task(self.store.reload(trigger), name=f"reload ({trigger})")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await super().close()
+
+
+# -- running -------------------------------------------------------------------------------------------------------
+
+
+class RedactFilter(logging.Filter):
+    """Replace the secret wherever it would appear in a log line (belt and braces: nothing should log it)."""
+
+    def __init__(self, secret: Secret | None) -> None:
+        super().__init__()
+        self._secret = secret.reveal() if secret is not None else None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._secret:
+            message = record.getMessage()
+            if self._secret in message:
+                record.msg, record.args = message.replace(self._secret, "***"), None
+        return True
+
+
+def setup_logging(config: Config) -> None:
+    """Log to stderr at the configured level; discord.py's own debug output (every gateway payload) stays off."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "iom_bot", False)]:
+        root.removeHandler(handler)
+    handler = logging.StreamHandler()
+    handler.iom_bot = True  # type: ignore[attr-defined]
+    handler.addFilter(RedactFilter(config.token))
+    discord.utils.setup_logging(
+        handler=handler, formatter=logging.Formatter(LOG_FORMAT), level=config.logging.level_number
+    )
+    logging.getLogger("discord").setLevel(max(config.logging.level_number, logging.INFO))
+
+
+def run_bot(config: Config, *, sync_global: bool = False) -> int:
+    """Run the bot until SIGTERM or SIGINT (exit 0); SIGHUP reloads the knowledge base. Returns the exit code."""
+    setup_logging(config)
+    if config.token is None:
+        log.error("%s is not set (the variable named by discord.token_env)", config.discord.token_env)
+        return EXIT_CONFIG
+    return asyncio.run(_serve(config, config.token, sync_global=sync_global))
+
+
+async def _serve(config: Config, token: Secret, *, sync_global: bool) -> int:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+
+    def on_stop(signum: signal.Signals) -> None:
+        log.info("%s received: closing the connection", signum.name)
+        stop.set()
+
+    async with QABot(config, sync_global=sync_global) as bot:
+        handled = [signal.SIGTERM, signal.SIGINT]
+        for signum in handled:
+            loop.add_signal_handler(signum, on_stop, signum)
+        if hasattr(signal, "SIGHUP"):
+            handled.append(signal.SIGHUP)
+            loop.add_signal_handler(signal.SIGHUP, _on_sighup, bot)
+        runner = asyncio.create_task(bot.start(token.reveal()), name="discord")
+        stopper = asyncio.create_task(stop.wait(), name="stop")
+        try:
+            await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if stopper.done():
+                await bot.close()
+                try:
+                    await asyncio.wait_for(runner, CLOSE_TIMEOUT_S)
+                except (TimeoutError, asyncio.CancelledError, discord.DiscordException, OSError) as error:
+                    log.debug("the client ended with %r while closing", error)
+                log.info("closed")
+                return EXIT_OK
+            return _exit_code(runner)
+        finally:
+            stopper.cancel()
+            for signum in handled:
+                loop.remove_signal_handler(signum)
+
+
+def _on_sighup(bot: QABot) -> None:
+    log.info("SIGHUP received: reloading the knowledge base")
+    bot.schedule_reload("SIGHUP")
+
+
+def _exit_code(runner: asyncio.Task[None]) -> int:
+    """The exit code for a client that stopped on its own: start-up problems are one line, bugs a traceback."""
+    error = runner.exception()
+    if error is None:
+        log.info("the connection closed")
+        return EXIT_OK
+    if isinstance(error, discord.LoginFailure):
+        log.error("Discord rejected the token (check the variable named by discord.token_env)")
+        return EXIT_CONFIG
+    if isinstance(error, discord.PrivilegedIntentsRequired):
+        log.error(
+            "answer channels need the Message Content intent: enable it in the Developer Portal "
+            "(Bot > Privileged Gateway Intents), or remove discord.answer_channels"
+        )
+        return EXIT_CONFIG
+    if isinstance(error, SourceError):
+        log.error("cannot load the knowledge base: %s", error)
+        return EXIT_CONFIG
+    log.error("the bot stopped on an unexpected error", exc_info=error)
+    return EXIT_FAILURE

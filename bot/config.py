@@ -1,0 +1,310 @@
+"""The bot's configuration: YAML -> frozen dataclasses, validated on load; the token comes from the environment.
+
+Every section validates itself in ``__post_init__``, so a ``Config(...)`` built in a test is checked exactly like
+one loaded from YAML. Errors are one line and name the key path (``discord.guild_ids[1]: ...``) or the variable.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import yaml
+
+DEFAULT_TOKEN_ENV = "DISCORD_TOKEN"
+QUESTION_MAX_CHARS = 4000  # a Discord message holds at most 4000 characters (with Nitro)
+ANSWER_WORDS_RANGE = (10, 400)  # kb.answer(max_words=...); 400 words stay well inside an embed description
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SNOWFLAKE_MAX = 2**64 - 1
+
+
+class ConfigError(ValueError):
+    """A configuration problem, as one line that names the key path or the environment variable."""
+
+
+class Secret:
+    """A string that never shows itself in repr, str, f-strings or logs; ``reveal()`` returns it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "***"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+# -- value checks: each takes the value and its key path, returns the normalised value or raises ConfigError ----
+
+
+def _type_name(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _ids(value: Any, path: str) -> tuple[int, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list | tuple | frozenset | set):
+        raise ConfigError(f"{path}: expected a list of ids, got {_type_name(value)}")
+    ids: list[int] = []
+    for index, item in enumerate(value):
+        number = int(item) if isinstance(item, str) and item.strip().isdigit() else item  # quoted ids are fine
+        if isinstance(number, bool) or not isinstance(number, int) or not 0 < number <= SNOWFLAKE_MAX:
+            raise ConfigError(f"{path}[{index}]: expected a Discord id (a positive whole number), got {item!r}")
+        if number not in ids:
+            ids.append(number)
+    return tuple(ids)
+
+
+def _bool(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: expected true or false, got {value!r}")
+    return value
+
+
+def _int_in(low: int, high: int) -> Callable[[Any, str], int]:
+    def check(value: Any, path: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{path}: expected a whole number, got {value!r}")
+        if not low <= value <= high:
+            raise ConfigError(f"{path}: must be between {low} and {high}, got {value}")
+        return value
+
+    return check
+
+
+def _seconds(value: Any, path: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{path}: expected a number of seconds, got {value!r}")
+    if not 0 < value <= 86_400:
+        raise ConfigError(f"{path}: must be more than 0 and at most 86400 seconds, got {value}")
+    return float(value)
+
+
+def _env_name(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not ENV_NAME.match(value):
+        raise ConfigError(f"{path}: expected the name of an environment variable (like DISCORD_TOKEN), got {value!r}")
+    return value
+
+
+def _level(value: Any, path: str) -> str:
+    if not isinstance(value, str) or value.upper() not in LOG_LEVELS:
+        raise ConfigError(f"{path}: expected one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    return value.upper()
+
+
+def _directory(value: Any, path: str) -> Path | None:
+    if value is None:
+        return None
+    if isinstance(value, Path):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{path}: expected a directory path or null (the bundled sources), got {value!r}")
+    return Path(value.strip()).expanduser()
+
+
+def _check(check: Callable[[Any, str], Any]) -> dict[str, Any]:
+    return {"check": check}
+
+
+# -- sections ------------------------------------------------------------------------------------------------------
+
+
+class Section:
+    """A config section: unknown keys and bad values are ConfigErrors naming the key path."""
+
+    __slots__ = ()
+    KEY: ClassVar[str]
+
+    def __post_init__(self) -> None:
+        for item in fields(self):  # type: ignore[arg-type]
+            path, value = f"{self.KEY}.{item.name}", getattr(self, item.name)
+            nested = item.metadata.get("section")
+            if nested is not None and not isinstance(value, nested):
+                raise ConfigError(f"{path}: expected a {nested.__name__}, got {_type_name(value)}")
+            check = item.metadata.get("check")
+            if check is not None:
+                object.__setattr__(self, item.name, check(value, path))
+
+    @classmethod
+    def from_mapping(cls, data: Any) -> Self:
+        """Build the section from its YAML mapping (None means all defaults)."""
+        if data is None:
+            data = {}
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{cls.KEY}: expected a mapping of keys to values, got {_type_name(data)}")
+        known = [item.name for item in fields(cls) if item.init]  # type: ignore[arg-type]
+        for key in data:
+            if key not in known:
+                raise ConfigError(_unknown_key(cls.KEY, key, known))
+        values: dict[str, Any] = {}
+        for item in fields(cls):  # type: ignore[arg-type]
+            nested = item.metadata.get("section")
+            if nested is not None:
+                values[item.name] = nested.from_mapping(data.get(item.name))
+            elif item.name in data:
+                values[item.name] = data[item.name]
+        return cls(**values)
+
+
+def _unknown_key(where: str, key: object, known: list[str]) -> str:
+    path = f"{where}.{key}" if where else str(key)
+    close = difflib.get_close_matches(str(key), known, n=1)
+    hint = f" (did you mean '{where + '.' if where else ''}{close[0]}'?)" if close else f" (known: {', '.join(known)})"
+    return f"{path}: unknown key {str(key)!r}{hint}"
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordConfig(Section):
+    KEY: ClassVar[str] = "discord"
+
+    token_env: str = field(default=DEFAULT_TOKEN_ENV, metadata=_check(_env_name))
+    guild_ids: tuple[int, ...] = field(default=(), metadata=_check(_ids))
+    admin_roles: tuple[int, ...] = field(default=(), metadata=_check(_ids))
+    admin_users: tuple[int, ...] = field(default=(), metadata=_check(_ids))
+    allowed_channels: tuple[int, ...] = field(default=(), metadata=_check(_ids))  # empty: every channel
+    denied_channels: tuple[int, ...] = field(default=(), metadata=_check(_ids))
+    answer_channels: tuple[int, ...] = field(default=(), metadata=_check(_ids))  # needs the message-content intent
+    answer_dms: bool = field(default=True, metadata=_check(_bool))
+
+
+@dataclass(frozen=True, slots=True)
+class CooldownConfig(Section):
+    KEY: ClassVar[str] = "asking.cooldown"
+
+    count: int = field(default=5, metadata=_check(_int_in(0, 1000)))  # 0 turns the cooldown off
+    seconds: float = field(default=60.0, metadata=_check(_seconds))
+
+
+@dataclass(frozen=True, slots=True)
+class AskingConfig(Section):
+    KEY: ClassVar[str] = "asking"
+
+    cooldown: CooldownConfig = field(default_factory=CooldownConfig, metadata={"section": CooldownConfig})
+    max_question_length: int = field(default=300, metadata=_check(_int_in(10, QUESTION_MAX_CHARS)))
+    answer_words: int = field(default=60, metadata=_check(_int_in(*ANSWER_WORDS_RANGE)))
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeConfig(Section):
+    KEY: ClassVar[str] = "knowledge"
+
+    sources: Path | None = field(default=None, metadata=_check(_directory))  # None: the bundled sources
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig(Section):
+    KEY: ClassVar[str] = "logging"
+
+    level: str = field(default="INFO", metadata=_check(_level))
+
+    @property
+    def level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.level]
+
+
+SECTIONS: dict[str, type[Section]] = {
+    "discord": DiscordConfig,
+    "asking": AskingConfig,
+    "knowledge": KnowledgeConfig,
+    "logging": LoggingConfig,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    discord: DiscordConfig = field(default_factory=DiscordConfig)
+    asking: AskingConfig = field(default_factory=AskingConfig)
+    knowledge: KnowledgeConfig = field(default_factory=KnowledgeConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    token: Secret | None = None  # read from the variable named by discord.token_env; None only when not required
+
+    def __post_init__(self) -> None:
+        for key, section in SECTIONS.items():
+            if not isinstance(getattr(self, key), section):
+                raise ConfigError(f"{key}: expected a {section.__name__}")
+        if self.token is not None and not isinstance(self.token, Secret):
+            raise ConfigError("token: expected a Secret (never a plain string)")
+
+    @property
+    def needs_message_content(self) -> bool:
+        """Answer channels read every message, which needs the privileged message-content intent."""
+        return bool(self.discord.answer_channels)
+
+
+def load_config(path: Path | str, environ: Mapping[str, str] = os.environ, *, require_token: bool = True) -> Config:
+    """Load and validate the YAML config at path; the token is read from the variable named by discord.token_env."""
+    path = Path(path)
+    data = _read_yaml(path)
+    discord_data = data.get("discord")
+    if "token" in data or (isinstance(discord_data, Mapping) and "token" in discord_data):
+        where = "token" if "token" in data else "discord.token"
+        raise ConfigError(f"{where}: the token never goes in the YAML; set the variable named by discord.token_env")
+    for key in data:
+        if key not in SECTIONS:
+            raise ConfigError(_unknown_key("", key, list(SECTIONS)))
+    base = path.absolute().parent
+    knowledge = KnowledgeConfig.from_mapping(data.get("knowledge"))
+    if knowledge.sources is not None and not knowledge.sources.is_absolute():
+        knowledge = KnowledgeConfig(sources=(base / knowledge.sources).resolve())
+    discord = DiscordConfig.from_mapping(discord_data)
+    return Config(
+        discord=discord,
+        asking=AskingConfig.from_mapping(data.get("asking")),
+        knowledge=knowledge,
+        logging=LoggingConfig.from_mapping(data.get("logging")),
+        token=read_token(discord.token_env, environ, required=require_token),
+    )
+
+
+def read_token(name: str, environ: Mapping[str, str], *, required: bool = True) -> Secret | None:
+    """The token from environ[name]; a ConfigError naming the variable when it is missing or malformed."""
+    value = environ.get(name, "").strip()
+    if not value:
+        if required:
+            raise ConfigError(f"{name} is not set (the variable named by discord.token_env)")
+        return None
+    if any(ch.isspace() for ch in value):
+        raise ConfigError(f"{name} does not look like a bot token (it contains whitespace)")
+    return Secret(value)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read ({error.strerror or error})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{where}: bad YAML: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections ({', '.join(SECTIONS)}), got {_type_name(data)}")
+    return data

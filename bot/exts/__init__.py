@@ -1,0 +1,1 @@
+"""Extensions (cogs) loaded at start-up: see bot.client.EXTENSIONS."""

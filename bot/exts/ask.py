@@ -1,0 +1,435 @@
+"""Asking: mentions, DMs, answer channels, /ask, /search, /article, /sources, /help and the message menu."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from knowledge.answer import Answer
+from knowledge.base import KnowledgeBase
+
+from .. import render
+from ..config import QUESTION_MAX_CHARS, DiscordConfig
+from ..tree import NO_MENTIONS, UNEXPECTED_MESSAGE, Refused, UserFacingError, reply_error
+
+if TYPE_CHECKING:
+    from ..client import QABot
+
+log = logging.getLogger(__name__)
+
+CONTEXT_MENU_NAME = "Ask IOM bot"
+RATE_LIMITED = frozenset({"ask", "search", "article", CONTEXT_MENU_NAME})  # lookups of data, not /help or /sources
+VIEW_TIMEOUT_S = 600.0  # interaction tokens last 15 minutes: the view can still disable its buttons
+SEARCH_RESULTS_MAX = 10
+AUTOCOMPLETE_MAX = 25
+COOLDOWN_PRUNE_AT = 1000  # buckets kept before the idle ones are dropped
+QUESTION_WORDS = frozenset(
+    "what which who whom whose when where why how is are was were do does did can could should would will "
+    "has have had may might must shall".split()
+)
+ARTICLE_INPUT = re.compile(r"^\s*(?:art(?:icle)?s?\.?\s*)?(\d{1,3}[a-z]{0,3})\b\s*(.*)$", re.IGNORECASE)
+
+
+# -- reading messages ----------------------------------------------------------------------------------------------
+
+
+def clean_question(text: str, bot_id: int | None = None, role_id: int | None = None) -> str:
+    """The question in text: the bot's user (or role) mention removed and whitespace collapsed."""
+    if bot_id is not None:
+        text = re.sub(rf"<@!?{bot_id}>", " ", text)
+    if role_id is not None:
+        text = re.sub(rf"<@&{role_id}>", " ", text)
+    return " ".join(text.split())
+
+
+def reads_as_question(text: str) -> bool:
+    """Whether a message in an answer channel reads as a question: it ends with '?' or opens with a question word."""
+    stripped = text.strip().rstrip(" \"'”’)!.")
+    if not stripped:
+        return False
+    if stripped.endswith("?"):
+        return True
+    first = re.match(r"[A-Za-z']+", stripped)
+    return first is not None and first.group(0).lower() in QUESTION_WORDS and len(stripped.split()) >= 3
+
+
+def channel_allowed(config: DiscordConfig, channel_id: int | None, parent_id: int | None, *, in_dm: bool) -> bool:
+    """Whether the bot answers here: DMs when enabled; else not denied, and allowed when a list is configured."""
+    if in_dm:
+        return config.answer_dms
+    ids = {channel_id, parent_id} - {None}  # a thread follows its parent channel
+    if ids & set(config.denied_channels):
+        return False
+    allowed = set(config.allowed_channels) | set(config.answer_channels)
+    return not config.allowed_channels or bool(ids & allowed)
+
+
+def parse_article(text: str) -> tuple[str, str | None]:
+    """ "11", "art. 11", "11 A/70/976" (an autocomplete value) -> ("11", "A/70/976" or None)."""
+    match = ARTICLE_INPUT.match(text)
+    if match is None:
+        raise UserFacingError("Give an article number, like `11` or `art. 11`.")
+    return match.group(1).lower(), match.group(2).strip() or None
+
+
+class UserCooldowns:
+    """One cooldown bucket per user, shared by every way of asking (count per seconds; count 0 means off)."""
+
+    def __init__(self, count: int, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.count = count
+        self.seconds = seconds
+        self._clock = clock
+        self._buckets: dict[int, app_commands.Cooldown] = {}
+
+    def hit(self, user_id: int) -> float | None:
+        """Count one request; the seconds to wait when the user is over the limit, else None."""
+        if self.count <= 0:
+            return None
+        now = self._clock()
+        if len(self._buckets) >= COOLDOWN_PRUNE_AT:  # forget users whose window has passed
+            self._buckets = {k: b for k, b in self._buckets.items() if b.get_tokens(now) < b.rate}
+        bucket = self._buckets.setdefault(user_id, app_commands.Cooldown(self.count, self.seconds))
+        return bucket.update_rate_limit(now)
+
+    def check(self, user_id: int) -> None:
+        """Count one request; raise CommandOnCooldown when the user must wait."""
+        retry_after = self.hit(user_id)
+        if retry_after is not None:
+            raise app_commands.CommandOnCooldown(self._buckets[user_id], retry_after)
+
+
+# -- views ---------------------------------------------------------------------------------------------------------
+
+
+class AnswerView(discord.ui.View):
+    """Buttons under an answer: the full passage, and more results when there are several good passages."""
+
+    def __init__(self, answer: Answer, knowledge: KnowledgeBase, *, timeout: float = VIEW_TIMEOUT_S) -> None:
+        super().__init__(timeout=timeout)
+        self.answer = answer
+        self.knowledge = knowledge  # the version that answered, even after a reload
+        self.message: discord.Message | discord.InteractionMessage | None = None
+        if not render.answer_passages(answer) or answer.abstained:
+            self.remove_item(self.show_passage)
+        if len(render.more_results(answer)) < (1 if answer.abstained else 2):
+            self.remove_item(self.more_results)
+
+    @discord.ui.button(label="Show passage", style=discord.ButtonStyle.secondary)
+    async def show_passage(self, interaction: discord.Interaction, button: discord.ui.Button[AnswerView]) -> None:
+        embeds = render.passage_embeds(self.answer, self.knowledge)
+        await interaction.response.send_message(embeds=embeds, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @discord.ui.button(label="More results", style=discord.ButtonStyle.secondary)
+    async def more_results(self, interaction: discord.Interaction, button: discord.ui.Button[AnswerView]) -> None:
+        title = "Nearest passages (not an answer)" if self.answer.abstained else "More results"
+        hits = render.more_results(self.answer)[:SEARCH_RESULTS_MAX]
+        embed = render.search_embed(self.answer.question, hits, self.knowledge, title=title)
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def on_timeout(self) -> None:
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = True
+        if self.message is not None:
+            try:
+                await self.message.edit(view=self, allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException:
+                log.debug("could not disable the buttons of message %s", self.message.id)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]) -> None:
+        await reply_error(interaction, error)
+
+
+# -- the cog -------------------------------------------------------------------------------------------------------
+
+
+class Ask(commands.Cog):
+    """Answer questions from the knowledge base."""
+
+    def __init__(self, bot: QABot) -> None:
+        self.bot = bot
+        cooldown = bot.config.asking.cooldown
+        self.cooldowns = UserCooldowns(cooldown.count, cooldown.seconds)
+        self.ask_message_menu = app_commands.ContextMenu(name=CONTEXT_MENU_NAME, callback=self.ask_message)
+        self.ask_message_menu.add_check(self.interaction_check)
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.ask_message_menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.ask_message_menu.name, type=self.ask_message_menu.type)
+
+    # -- gates and shared steps ------------------------------------------------------------------------------------
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
+        """Answer only where allowed; one cooldown for all the asking commands."""
+        channel = interaction.channel
+        if not channel_allowed(
+            self.bot.config.discord,
+            interaction.channel_id,
+            getattr(channel, "parent_id", None),
+            in_dm=interaction.guild_id is None,
+        ):
+            where = "in direct messages" if interaction.guild_id is None else "in this channel"
+            raise Refused(f"I don't answer {where}.")
+        if interaction.command is not None and interaction.command.name in RATE_LIMITED:
+            self.cooldowns.check(interaction.user.id)
+        return True
+
+    def checked_question(self, text: str) -> str:
+        """The question cleaned, or a UserFacingError saying why it cannot be asked."""
+        question = clean_question(text, self.bot.user.id if self.bot.user else None)
+        if not question:
+            raise UserFacingError(render.how_to_ask(self.bot_name))
+        limit = self.bot.config.asking.max_question_length
+        if len(question) > limit:
+            raise UserFacingError(render.question_too_long(len(question), limit))
+        return question
+
+    @property
+    def bot_name(self) -> str:
+        return self.bot.user.display_name if self.bot.user else "IOM bot"
+
+    def answer(self, question: str) -> tuple[Answer, KnowledgeBase]:
+        knowledge = self.bot.knowledge  # read once: a reload mid-answer cannot mix two versions
+        return knowledge.answer(question, max_words=self.bot.config.asking.answer_words), knowledge
+
+    def log_answer(self, via: str, started: float, answer: Answer, user_id: int) -> None:
+        """One line per answer; the question itself only at debug level."""
+        top = answer.parts[0].passage.id if answer.parts else (answer.hits[0].passage.id if answer.hits else None)
+        log.info(
+            "answer via=%s user=%s latency_ms=%.1f score=%.3f abstained=%s passage=%s",
+            via,
+            user_id,
+            (time.perf_counter() - started) * 1000,
+            answer.score,
+            answer.abstained,
+            top,
+        )
+        log.debug("question via=%s: %r", via, answer.question)
+
+    async def send_answer(
+        self, interaction: discord.Interaction, question: str, *, via: str, ephemeral: bool = False
+    ) -> None:
+        started = time.perf_counter()
+        answer, knowledge = self.answer(question)
+        view = AnswerView(answer, knowledge)
+        response = await interaction.response.send_message(
+            embed=render.answer_embed(answer, knowledge),
+            ephemeral=ephemeral,
+            allowed_mentions=NO_MENTIONS,
+            **({"view": view} if view.children else {}),
+        )
+        if view.children and isinstance(response.resource, discord.InteractionMessage):
+            view.message = response.resource
+        self.log_answer(via, started, answer, interaction.user.id)
+
+    # -- slash commands --------------------------------------------------------------------------------------------
+
+    @app_commands.command()
+    @app_commands.describe(question="What do you want to know?", private="Only you see the answer")
+    async def ask(
+        self,
+        interaction: discord.Interaction,
+        question: app_commands.Range[str, 1, QUESTION_MAX_CHARS],
+        private: bool = False,
+    ) -> None:
+        """Ask a question about IOM and the UN-IOM Agreement; the answer quotes the sources."""
+        await self.send_answer(interaction, self.checked_question(question), via="/ask", ephemeral=private)
+
+    @app_commands.command()
+    @app_commands.describe(query="Words to look for", results="How many passages (1-10)")
+    async def search(
+        self,
+        interaction: discord.Interaction,
+        query: app_commands.Range[str, 1, QUESTION_MAX_CHARS],
+        results: app_commands.Range[int, 1, SEARCH_RESULTS_MAX] = 5,
+    ) -> None:
+        """Look up the passages of the sources that best match your words."""
+        started = time.perf_counter()
+        query = self.checked_question(query)
+        knowledge = self.bot.knowledge
+        hits = knowledge.search(query, results)
+        embed = render.search_embed(query, hits, knowledge)
+        await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)
+        log.info(
+            "search user=%s latency_ms=%.1f score=%.3f results=%d passage=%s",
+            interaction.user.id,
+            (time.perf_counter() - started) * 1000,
+            hits[0].score if hits else 0.0,
+            len(hits),
+            hits[0].passage.id if hits else None,
+        )
+
+    @app_commands.command()
+    @app_commands.describe(number="The article number, like 11", instrument="Which agreement (default: all)")
+    async def article(
+        self,
+        interaction: discord.Interaction,
+        number: app_commands.Range[str, 1, 40],
+        instrument: app_commands.Range[str, 1, 100] | None = None,
+    ) -> None:
+        """What the sources say about an Agreement article: every sentence that cites it."""
+        knowledge = self.bot.knowledge
+        wanted, picked = parse_article(number)
+        named = instrument or picked
+        symbol = knowledge.glossary.resolve_instrument(named) if named else None
+        if named and symbol is None:
+            symbol = next((s for s, _ in knowledge.cited_articles() if s and s.casefold() == named.casefold()), None)
+        if named and symbol is None:
+            known = ", ".join(
+                render.instrument_label(i.symbol, knowledge.glossary) for i in knowledge.glossary.instruments
+            )
+            raise UserFacingError(
+                render.content(f"I don't know an instrument called “{render.safe(named)}”. I know: {known}.")
+            )
+        mentions = knowledge.article(wanted, symbol)
+        embed = render.article_embed(wanted, symbol, mentions, knowledge)
+        await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)
+        log.info(
+            "article user=%s number=%s instrument=%s mentions=%d", interaction.user.id, wanted, symbol, len(mentions)
+        )
+
+    @article.autocomplete("number")
+    async def number_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The articles the sources actually cite, with their instrument (at most 25)."""
+        knowledge = self.bot.knowledge
+        named = getattr(interaction.namespace, "instrument", None)
+        only = knowledge.glossary.resolve_instrument(named) if named else None
+        typed = current.strip().lower().removeprefix("article").removeprefix("art.").removeprefix("art").strip()
+        choices = []
+        for symbol, number in knowledge.cited_articles():
+            if (only and symbol != only) or not number.lower().startswith(typed):
+                continue
+            label = render.instrument_label(symbol, knowledge.glossary) if symbol else "no instrument named"
+            choices.append(
+                app_commands.Choice(name=f"art. {number} — {label}"[:100], value=f"{number} {symbol or ''}".strip())
+            )
+        return choices[:AUTOCOMPLETE_MAX]
+
+    @article.autocomplete("instrument")
+    async def instrument_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The instruments the sources cite articles of."""
+        knowledge = self.bot.knowledge
+        symbols = list(dict.fromkeys(symbol for symbol, _ in knowledge.cited_articles() if symbol))
+        typed = current.strip().casefold()
+        choices = []
+        for symbol in symbols:
+            label = render.instrument_label(symbol, knowledge.glossary)
+            if typed in label.casefold():
+                choices.append(app_commands.Choice(name=label[:100], value=symbol))
+        return choices[:AUTOCOMPLETE_MAX]
+
+    @app_commands.command()
+    async def sources(self, interaction: discord.Interaction) -> None:
+        """The documents I answer from."""
+        embed = render.sources_embed(self.bot.knowledge)
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="help")
+    async def help_(self, interaction: discord.Interaction) -> None:
+        """How to ask me, what I know, and what I don't do."""
+        config = self.bot.config.discord
+        embed = render.help_embed(
+            self.bot.knowledge,
+            bot_name=self.bot_name,
+            answer_dms=config.answer_dms,
+            answer_channels=config.answer_channels,
+        )
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def ask_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """Answer the selected message's text as a question (the "Ask IOM bot" message menu)."""
+        if not clean_question(message.content):
+            raise UserFacingError("That message has no text I can read as a question.")
+        await self.send_answer(interaction, self.checked_question(message.content), via="menu")
+
+    # -- messages --------------------------------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Answer a mention, a DM (when enabled), or a question in an answer channel."""
+        found = self.question_in(message)
+        if found is None:
+            return
+        via, question = found
+        try:
+            await self.reply_to(message, question, via=via)
+        except discord.HTTPException as error:  # deleted message, missing permission: nobody to tell
+            log.warning(
+                "could not reply to message %s in %s: %s %s", message.id, message.channel.id, error.status, error.text
+            )
+        except Exception:
+            log.exception("answering message %s failed", message.id)
+            await self._reply(message, UNEXPECTED_MESSAGE)
+
+    def question_in(self, message: discord.Message) -> tuple[str, str] | None:
+        """(how it was asked, the question text) if this message is for the bot, else None."""
+        me = self.bot.user
+        if me is None or message.author.bot or message.author.id == me.id:
+            return None
+        if message.type not in (discord.MessageType.default, discord.MessageType.reply):
+            return None
+        config = self.bot.config.discord
+        in_dm = message.guild is None
+        parent_id = getattr(message.channel, "parent_id", None)
+        if not channel_allowed(config, message.channel.id, parent_id, in_dm=in_dm):
+            return None
+        if in_dm:
+            return "dm", clean_question(message.content, me.id)
+        role = message.guild.self_role if message.guild is not None else None
+        mentioned = re.search(rf"<@!?{me.id}>", message.content) or (
+            role is not None and f"<@&{role.id}>" in message.content
+        )
+        if mentioned:
+            return "mention", clean_question(message.content, me.id, role.id if role else None)
+        in_answer_channel = bool({message.channel.id, parent_id} & set(config.answer_channels))
+        if in_answer_channel and reads_as_question(message.content):
+            return "channel", clean_question(message.content)
+        return None
+
+    async def reply_to(self, message: discord.Message, question: str, *, via: str) -> None:
+        """Reply to the message with the answer embed (or why not), showing that the bot is typing."""
+        try:
+            question = self.checked_question(question)
+        except UserFacingError as error:
+            await self._reply(message, str(error))
+            return
+        retry_after = self.cooldowns.hit(message.author.id)
+        if retry_after is not None:
+            await self._reply(message, render.cooldown_notice(retry_after))
+            return
+        started = time.perf_counter()
+        async with message.channel.typing():
+            answer, knowledge = self.answer(question)
+            view = AnswerView(answer, knowledge)
+            sent = await message.reply(
+                embed=render.answer_embed(answer, knowledge),
+                mention_author=False,
+                allowed_mentions=NO_MENTIONS,
+                **({"view": view} if view.children else {}),
+            )
+        view.message = sent
+        self.log_answer(via, started, answer, message.author.id)
+
+    @staticmethod
+    async def _reply(message: discord.Message, text: str) -> None:
+        try:
+            await message.reply(render.content(text), mention_author=False, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as error:
+            log.warning("could not reply to message %s: %s %s", message.id, error.status, error.text)
+
+
+async def setup(bot: QABot) -> None:
+    await bot.add_cog(Ask(bot))
