@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from knowledge.answer import Answer, Citation
 from knowledge.base import KnowledgeBase
 from knowledge.documents import SourceError
+from knowledge.labels import citation_label
 
 if TYPE_CHECKING:
     from bot.config import Config
@@ -86,7 +87,7 @@ def _source_lines(kb: KnowledgeBase, citations: Iterable[Citation]) -> list[str]
             if citation.instrument or citation.articles:
                 articles.setdefault(citation.instrument, {}).update(dict.fromkeys(citation.articles))
         parts = [f"{_document_label(first.publisher, first.title)}, {_section_label(first.section)}"]
-        parts.extend(_instrument_label(kb, symbol, list(numbers)) for symbol, numbers in articles.items())
+        parts.extend(citation_label(symbol, list(numbers), kb.glossary) for symbol, numbers in articles.items())
         parts.extend(dict.fromkeys(other for c in group for other in c.others))
         if first.url:
             parts.append(first.url)
@@ -106,20 +107,6 @@ def short_publisher(publisher: str) -> str:
 
 def _section_label(section: str | None) -> str:
     return f"§ {section}" if section else "opening paragraphs"
-
-
-def _instrument_label(kb: KnowledgeBase, symbol: str | None, articles: Sequence[str]) -> str:
-    instrument = kb.glossary.instrument(symbol)
-    name = f"{instrument.name} ({symbol})" if instrument else (symbol or "")
-    return f"{name} {articles_label(articles)}".strip()
-
-
-def articles_label(articles: Sequence[str]) -> str:
-    """("art. 4", "art. 5") -> "arts. 4, 5"; ("art. 11",) -> "art. 11"; () -> ""."""
-    numbers = [label.removeprefix("art. ") for label in articles]
-    if len(numbers) == 1:
-        return f"art. {numbers[0]}"
-    return f"arts. {', '.join(numbers)}" if numbers else ""
 
 
 # ---------------------------------------------------------------- commands
@@ -250,7 +237,7 @@ def _cited_article_lines(kb: KnowledgeBase) -> list[str]:
     by_instrument: dict[str | None, list[str]] = {}
     for instrument, number in kb.cited_articles():
         by_instrument.setdefault(instrument, []).append(f"art. {number}")
-    return [_instrument_label(kb, symbol, articles) for symbol, articles in by_instrument.items()]
+    return [citation_label(symbol, articles, kb.glossary) for symbol, articles in by_instrument.items()]
 
 
 def run(args: argparse.Namespace) -> int:

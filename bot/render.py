@@ -19,6 +19,7 @@ from knowledge.answer import Answer, Citation, Hit
 from knowledge.base import ArticleMention, KnowledgeBase
 from knowledge.chunking import Passage
 from knowledge.glossary import GlossaryFile
+from knowledge.labels import citation_label, instrument_label
 
 from .store import ReloadResult
 
@@ -83,21 +84,11 @@ def seconds(value: float) -> int:
 # -- citations -----------------------------------------------------------------------------------------------------
 
 
-def instrument_label(symbol: str, glossary: GlossaryFile) -> str:
-    """ "2016 Agreement (A/70/976)" when the glossary knows the symbol, else the symbol."""
-    instrument = glossary.instrument(symbol)
-    return f"{instrument.name} ({symbol})" if instrument is not None else symbol
-
-
-def articles_label(citation: Citation, glossary: GlossaryFile) -> str | None:
+def articles_line(citation: Citation, glossary: GlossaryFile) -> str | None:
     """ "2016 Agreement (A/70/976) art. 11", "... arts. 4, 5", or None when the citation names no article."""
     if not citation.articles:
         return None
-    numbers = [article.removeprefix("art.").strip() for article in citation.articles]
-    articles = f"art. {numbers[0]}" if len(numbers) == 1 else f"arts. {', '.join(numbers)}"
-    if citation.instrument is None:
-        return articles
-    return f"{instrument_label(citation.instrument, glossary)} {articles}"
+    return citation_label(citation.instrument, citation.articles, glossary)
 
 
 def source_line(title: str, section: str | None, url: str | None, publisher: str | None = None) -> str:
@@ -123,7 +114,7 @@ def _citation_fields(embed: discord.Embed, citations: Sequence[Citation], glossa
     sources = _unique(citation_source(c) for c in citations)
     if sources:
         embed.add_field(name="Source" if len(sources) == 1 else "Sources", value="\n".join(sources), inline=False)
-    articles = _unique(articles_label(c, glossary) for c in citations)
+    articles = _unique(articles_line(c, glossary) for c in citations)
     if articles:
         name = "Agreement article" if len(articles) == 1 and "arts." not in articles[0] else "Agreement articles"
         embed.add_field(name=name, value="\n".join(safe(a) for a in articles), inline=False)
@@ -227,7 +218,7 @@ def search_embed(
         citations = knowledge.citations_for(passage)
         where = passage.section or knowledge.document(passage.doc_id).title
         lines = [quote(clip(passage.text, EXCERPT_CHARS)), citation_source(citations[0])]
-        articles = _unique(articles_label(c, knowledge.glossary) for c in citations)
+        articles = _unique(articles_line(c, knowledge.glossary) for c in citations)
         if articles:
             lines.append(safe("; ".join(articles)))
         lines.append(f"`{passage.id}`")

@@ -114,12 +114,12 @@ def test_answer_embed_links_the_title_when_the_url_is_known(kb: KnowledgeBase) -
         ((), "A/70/976", None),
     ],
 )
-def test_articles_label_names_the_instrument(
+def test_articles_line_names_the_instrument(
     kb: KnowledgeBase, articles: tuple[str, ...], instrument: str | None, label: str | None
 ) -> None:
     citation = Citation("d", "T", None, None, None, "p#1", articles=articles, instrument=instrument)
 
-    assert render.articles_label(citation, kb.glossary) == label
+    assert render.articles_line(citation, kb.glossary) == label
 
 
 def test_abstention_is_honest_and_offers_the_nearest_sections(kb: KnowledgeBase) -> None:
