@@ -39,7 +39,8 @@ class Question:
 
 def chat_fold(text: str) -> str:
     """Normalise and fold chat spellings ("wen", "wat") so question words are recognised."""
-    words = re.split(r"(\W+)", normalize(text))
+    text = re.sub(r"\b(who|what|where|when|how)(?:'s|s)\b", r"\1 is", normalize(text))
+    words = re.split(r"(\W+)", text)
     return "".join(CHAT_WORDS.get(w, w) for w in words)
 
 
@@ -52,12 +53,14 @@ def wants(part: str) -> str:
         return WANTS_DATE
     if re.search(r"\bdate\b", p):
         return WANTS_DATE
-    if re.search(r"\b(how\s+(many|much|big|large)|what\s+(number|percentage|share|amount)|number\s+of)\b", p):
+    if re.search(r"\b(how\s+(many|much|big|large)|what\s+(percentage|share|amount)|number)\b", p):
         return WANTS_NUMBER
     if re.search(r"^\W*(?:and\s+)?who\s+(?:is|was|are|were)\s+(?:the\s+|an?\s+)?\w+", p) and not re.search(
         r"\bwho\s+(?:is|was|are|were)\s+(?:\w+\s+)?(?:entitled|allowed|able|responsible|in charge|involved|eligible)\b",
         p,
     ):
+        return WANTS_NAME
+    if re.search(r"\b(what|whats)\s+(is|are|was|were)\s+(his|her|their|its|the)\s+names?\b|\bname\s+(of\s+)?the\b", p):
         return WANTS_NAME
     if re.search(r"\b(who|whom|whose)\b", p):
         return WANTS_PERSON

@@ -19,6 +19,7 @@ from .chunking import Passage, Sentence
 from .glossary import GlossaryFile
 from .index import TfidfIndex
 from .question import (
+    MONTHS,
     WANTS_ARTICLE,
     WANTS_DATE,
     WANTS_NAME,
@@ -32,7 +33,7 @@ from .question import (
     strip_mentions,
 )
 from .spelling import Speller
-from .text import Analyzer, is_article_term, is_concept_term, normalize, stem, words
+from .text import STOPWORDS, Analyzer, Glossary, is_article_term, is_concept_term, normalize, stem, words
 
 CitationsFor = Callable[[Passage, Sentence | None], tuple[Citation, ...]]
 
@@ -48,8 +49,10 @@ CITATION_FACTOR_FACT = 0.85  # ... such as a document's date or number
 CAPTION_FACTOR = 0.35  # the photo caption answers questions about the photo, not about the world
 WANT_BONUS = 0.08  # the sentence carries the kind of fact asked for (a date, a number, an article)
 MIN_SCORE = 0.12
-MIN_COVERAGE = 0.45  # idf-weighted share of the question's meaning the answer sentence must carry
+MIN_COVERAGE = 0.4  # idf-weighted share of the question's meaning the answer sentence must carry
 CANDIDATES = 40
+# Capitalised in titles and citations but not names of anything a question could be about.
+NOT_NAMES = frozenset({"see", "doc", "credit", "photo", "today", "recent", "additionally", "although"})
 FACT_RATIO = 0.6  # a sentence carrying the fact asked for may score this much lower than the best
 FACT_WANTS = {
     WANTS_DATE: "the sources give no date for this",
@@ -74,11 +77,26 @@ FRAME_TERMS = frozenset(
     "what which who whom whose when where whi how provid say address cover concern deal regard explain describ talk "
     "mention happen do anyth someth thing stuff articl date year day number mani much".split()
 )
-# Modifiers that pick one instance of a thing ("the first Director General"): the answer must carry them.
-KEY_MODIFIERS = frozenset(
-    "first last second third former current next previous largest biggest smallest oldest newest latest "
-    "founder found origin".split()
+# Modifiers that pick one instance of a thing ("the first Director General"): the answer must carry one
+# of the same group ("originally set up" is answered by "first established").
+MODIFIER_GROUPS = tuple(
+    frozenset(stem(word) for word in group.split())
+    for group in (
+        "first original originally initial initially earliest",
+        "last final",
+        "latest newest recent recently",
+        "current currently present",
+        "former previous",
+        "next upcoming",
+        "largest biggest greatest",
+        "smallest fewest least",
+        "oldest",
+        "second",
+        "third",
+        "founder founded founding",
+    )
 )
+KEY_MODIFIERS = {term: group for group in MODIFIER_GROUPS for term in group}
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +128,7 @@ class Retriever:
     glossary: GlossaryFile
     oov_idf: float
     max_idf: float
+    entities: frozenset[str]  # stems of proper names in the sources ("china", "syria"), glossary terms aside
 
     @classmethod
     def build(cls, passages: Sequence[Passage], glossary: GlossaryFile) -> Retriever:
@@ -117,7 +136,7 @@ class Retriever:
         units = tuple(
             Unit(row, sentence, _kind(passage, sentence))
             for row, passage in enumerate(passages)
-            for sentence in passage.sentences
+            for sentence in _answerable(passage)
         )
         unit_texts = [unit.sentence.text for unit in units]
         # Passages are indexed by their claims only: citation sentences are provenance, not content.
@@ -137,6 +156,8 @@ class Retriever:
             glossary=glossary,
             oov_idf=float(np.median(unit_index.idf)) if unit_index.idf.size else 1.0,
             max_idf=float(unit_index.idf.max()) if unit_index.idf.size else 1.0,
+            # Titles in citation sentences are capitalised throughout: only claims tell names apart.
+            entities=proper_names([u.sentence.text for u in units if u.kind == "claim"], glossary.glossary.vocabulary),
         )
 
     # -- reading the question ---------------------------------------------------------------------
@@ -238,30 +259,42 @@ class Retriever:
         candidates.sort(key=lambda c: (-c.score, c.unit_row))
         if not candidates or candidates[0].score < MIN_SCORE:
             return [], "no sentence of the sources matches the question well"
+        # Evidence checks: each keeps the candidates that carry what the question insists on.
         if want in FACT_WANTS:
             # "How many", "when" and "who is" want a number, a date or a name: a sentence without one is
             # no answer, however close its words; a close one that carries it is.
             floor = candidates[0].score * FACT_RATIO
-            candidates = [
-                c
-                for c in candidates
-                if c.score >= floor
-                and self._carries(self.units[c.unit_row], want)
-                and (want != WANTS_NUMBER or number_near(self.units[c.unit_row].sentence.text, terms))
-            ]
+            candidates = [c for c in candidates if c.score >= floor and self._carries(self.units[c.unit_row], want)]
+            if want == WANTS_NUMBER:
+                candidates = [c for c in candidates if self._number_fits(c.unit_row, terms)]
             if not candidates:
                 return [], FACT_WANTS[want]
+        entities = [t for t in terms if t in self.entities]
+        if entities:
+            # A name the question gives ("China", "Syria") must be in the sentence, not only nearby.
+            # ("syria vs south sudan" compares: one of several names suffices, more rank first.)
+            named = [(sum(self._mentions(c.unit_row, e) for e in entities), c) for c in candidates]
+            needed = 1 if len(entities) > 1 else len(entities)
+            candidates = [c for n, c in sorted(named, key=lambda nc: -nc[0]) if n >= needed]
+            if not candidates:
+                return [], f"the sources say nothing about {entities[0]} on this"
+        modifiers = [KEY_MODIFIERS[u] for u in units if u in KEY_MODIFIERS]
+        if modifiers:
+            candidates = [c for c in candidates if all(group & self.unit_terms[c.unit_row] for group in modifiers)]
+            if not candidates:
+                return [], "the sources do not say which one that is"
         best = candidates[0]
         sentence = self.units[best.unit_row].sentence
         for year in YEAR.findall(part):
             if year not in sentence.text and not self.glossary.resolve_instrument(year):
                 return [], f"the sources say nothing about {year} on this"
-        absent = [u for u in units if u in KEY_MODIFIERS and u not in self.unit_terms[best.unit_row]]
-        if absent:
-            return [], f"the sources do not say which is the {absent[0]}"
         if best.coverage < MIN_COVERAGE:
             return [], "the sources mention this topic but do not answer the question"
         return [c for c in candidates if c.coverage >= MIN_COVERAGE], ""
+
+    def _number_fits(self, row: int, terms: Sequence[str]) -> bool:
+        """A number of the sentence stands near what the question counts (by word or by glossary concept)."""
+        return number_near(self.units[row].sentence.text, terms, self.analyzer.glossary)
 
     def _kind_factor(self, unit: Unit, want: str, photo: bool) -> float:
         if unit.kind == "caption":
@@ -283,8 +316,11 @@ class Retriever:
         if want == WANTS_PERSON:
             return bool(re.search(r"\b(?:[A-Z][a-z]+(?:[- ][A-Z][a-z]+)+)\b", text))
         if want == WANTS_NAME:
-            return bool(PERSON_NAME.search(text))
+            return unit.kind != "citation" and bool(PERSON_NAME.search(text))
         return False
+
+    def _mentions(self, row: int, entity: str) -> bool:
+        return any(_related(term, entity) for term in self.unit_terms[row])
 
     def coverage(self, units: Sequence[str], row: int) -> float:
         """Idf-weighted share of the question's units of meaning that occur in the sentence."""
@@ -383,22 +419,30 @@ class Retriever:
 NUMBER_TOKEN = re.compile(
     r"^(?:\d[\d.,/]*|one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?)$"
 )
+MONTH_STEMS = frozenset(stem(m) for m in MONTHS)
 SCALE_WORDS = frozenset({"million", "millions", "billion", "thousand", "hundred", "nearly", "over", "about", "some"})
 
 
-def number_near(sentence: str, terms: Sequence[str]) -> bool:
+def number_near(sentence: str, terms: Sequence[str], glossary: Glossary | None = None) -> bool:
     """True when a number in the sentence counts or labels something the question names.
 
     "how many Member States" fits "165 Member States" but not "the two bodies will consult": the
     number must stand within a few words of a question term (stems compared by common prefix).
     """
     stems = [t for t in terms if len(t) >= 3 and t[0].isalpha() and not is_concept_term(t)]
+    asked = {t for t in terms if t[0].isdigit()}  # numbers the question gives are not its answer
+    concepts = {t for t in terms if is_concept_term(t)} if glossary is not None else set()
     tokens = [stem(w) for w in words(sentence)]
     for index, token in enumerate(tokens):
-        if not NUMBER_TOKEN.match(token) or token in SCALE_WORDS:
+        if not NUMBER_TOKEN.match(token) or token in SCALE_WORDS or token in asked:
             continue
+        neighbours = tokens[max(0, index - 1) : index] + tokens[index + 1 : index + 2]
+        if YEAR.fullmatch(token) or any(n in MONTH_STEMS for n in neighbours):
+            continue  # a year or a day of a month is a date, not a count
         window = tokens[max(0, index - 6) : index] + tokens[index + 1 : index + 6]
         if any(_related(w, t) for w in window for t in stems):
+            return True
+        if concepts and concepts & set(glossary.concepts(window)):  # "countries" counts "Member States"
             return True
     return False
 
@@ -406,6 +450,29 @@ def number_near(sentence: str, terms: Sequence[str]) -> bool:
 def _related(word: str, term: str) -> bool:
     shorter, longer = sorted((word, term), key=len)
     return (len(shorter) >= 4 and longer.startswith(shorter)) or word == term
+
+
+def proper_names(texts: Sequence[str], glossary_words: frozenset[str]) -> frozenset[str]:
+    """Stems of words written with a capital inside sentences nearly every time they occur."""
+    capitalised: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    for text in texts:
+        for index, match in enumerate(re.finditer(r"[^\W\d_]+", text)):
+            word = match.group(0)
+            lowered = word.lower()
+            if index == 0 or len(word) < 3 or lowered in glossary_words or lowered in STOPWORDS:
+                continue
+            seen[lowered] = seen.get(lowered, 0) + 1
+            if word[0].isupper() and not word.isupper():
+                capitalised[lowered] = capitalised.get(lowered, 0) + 1
+    return frozenset(stem(w) for w, n in capitalised.items() if n >= 0.8 * seen[w] and w not in NOT_NAMES)
+
+
+def _answerable(passage: Passage) -> tuple[Sentence, ...]:
+    """The units a passage can answer with: its sentences, or a caption whole (its lines say one thing)."""
+    if passage.kind == "caption":
+        return (Sentence(passage.text, passage.start, passage.end, False, ()),)
+    return passage.sentences
 
 
 def _kind(passage: Passage, sentence: Sentence) -> str:

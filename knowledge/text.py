@@ -39,7 +39,7 @@ STOPWORDS = frozenset(
 CHAT_WORDS = {
     "wat": "what", "wats": "what", "wut": "what", "whats": "what", "wen": "when", "whn": "when",
     "wher": "where", "y": "why", "hw": "how", "abt": "about", "bc": "because", "cuz": "because",
-    "govt": "government", "govts": "governments", "info": "information", "ppl": "people", "thru": "through",
+    "govt": "government", "govts": "governments", "info": "information", "ppl": "people", "n": "and", "thru": "through",
     "b4": "before", "intl": "international",
 }  # fmt: skip
 
