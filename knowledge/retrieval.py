@@ -44,7 +44,7 @@ COVERAGE_WEIGHT = 0.3
 OWN_COVERAGE_SHARE = 0.6
 PASSAGE_COVERAGE_FACTOR = 0.85  # the passage around a sentence vouches for it, a little less than itself
 DISTINCT_RATIO = 0.7  # a second part takes another sentence if it scores at least this share of the best
-CITATION_FACTOR = 0.45  # citation-only sentences are provenance: they answer only what they alone carry
+CITATION_FACTOR = 0.0  # citation-only sentences are provenance, not content
 CITATION_FACTOR_FACT = 0.85  # ... such as a document's date or number
 CAPTION_FACTOR = 0.35  # the photo caption answers questions about the photo, not about the world
 WANT_BONUS = 0.08  # the sentence carries the kind of fact asked for (a date, a number, an article)
@@ -72,6 +72,7 @@ PERSON_NAME = re.compile(
     rf"(?:[ ](?!(?:{INSTITUTION_WORDS})\b)[A-Z][a-z]+(?:-[a-z]+)?)+"
 )
 PHOTO_CONCEPT = "≡photo"
+DOCUMENT_CONCEPT = "≡document"
 # Stems that frame a question rather than say what it is about ("what does art. 8 provide?").
 FRAME_TERMS = frozenset(
     "what which who whom whose when where whi how provid say address cover concern deal regard explain describ talk "
@@ -239,6 +240,7 @@ class Retriever:
         unit_scores = self.unit_index.scores(terms)
         passage_scores = self.passage_index.scores(terms)
         photo = PHOTO_CONCEPT in terms
+        document = DOCUMENT_CONCEPT in terms
         candidates: list[Choice] = []
         for row in np.argsort(-unit_scores, kind="stable")[:CANDIDATES]:
             row = int(row)
@@ -254,7 +256,10 @@ class Retriever:
                 + PASSAGE_WEIGHT * passage_scores[unit.passage_row]
                 + COVERAGE_WEIGHT * (OWN_COVERAGE_SHARE * own + (1 - OWN_COVERAGE_SHARE) * context)
             )
-            score = score * self._kind_factor(unit, want, photo) + WANT_BONUS * self._carries(unit, want)
+            factor = self._kind_factor(unit, want, photo, document)
+            if factor == 0:
+                continue
+            score = score * factor + WANT_BONUS * self._carries(unit, want)
             candidates.append(Choice(row, float(score), coverage))
         candidates.sort(key=lambda c: (-c.score, c.unit_row))
         if not candidates or candidates[0].score < MIN_SCORE:
@@ -296,12 +301,13 @@ class Retriever:
         """A number of the sentence stands near what the question counts (by word or by glossary concept)."""
         return number_near(self.units[row].sentence.text, terms, self.analyzer.glossary)
 
-    def _kind_factor(self, unit: Unit, want: str, photo: bool) -> float:
+    def _kind_factor(self, unit: Unit, want: str, photo: bool, document: bool = False) -> float:
         if unit.kind == "caption":
             return 1.0 if photo else CAPTION_FACTOR
         if unit.kind == "citation":
+            # A citation sentence answers only what it alone carries: a document's date or number.
             fact = want in (WANTS_DATE, WANTS_NUMBER) and self._carries(unit, want)
-            return CITATION_FACTOR_FACT if fact else CITATION_FACTOR
+            return CITATION_FACTOR_FACT if fact or document else CITATION_FACTOR
         return 1.0
 
     @staticmethod

@@ -39,8 +39,8 @@ STOPWORDS = frozenset(
 CHAT_WORDS = {
     "wat": "what", "wats": "what", "wut": "what", "whats": "what", "wen": "when", "whn": "when",
     "wher": "where", "y": "why", "hw": "how", "abt": "about", "bc": "because", "cuz": "because",
-    "govt": "government", "govts": "governments", "info": "information", "ppl": "people", "n": "and", "thru": "through",
-    "b4": "before", "intl": "international",
+    "govt": "government", "govts": "governments", "info": "information", "ppl": "people", "thru": "through",
+    "n": "and", "w": "with", "b4": "before", "intl": "international",
 }  # fmt: skip
 
 _stemmer = snowballstemmer.stemmer("english")
@@ -81,10 +81,8 @@ class Glossary:
     vocabulary: frozenset[str] = frozenset()  # the words of its phrases, unstemmed (for spelling correction)
 
     @classmethod
-    def from_groups(
-        cls, groups: Iterable[tuple[str, Sequence[str]]], stopwords: frozenset[str] = STOPWORDS
-    ) -> Glossary:
-        """Build from (concept name, member phrases); phrases are analysed like any text."""
+    def from_groups(cls, groups: Iterable[tuple[str, Sequence[str]]]) -> Glossary:
+        """Build from (concept name, member phrases); a phrase matches its words in order, stopwords too."""
         built = []
         longest = 1
         vocabulary: set[str] = set()
@@ -92,8 +90,7 @@ class Glossary:
             stemmed = []
             for phrase in phrases:
                 vocabulary.update(words(phrase))
-                chat = (CHAT_WORDS.get(w, w).replace("'", "") for w in words(phrase))
-                terms = tuple(stem(w) for w in chat if w not in stopwords)
+                terms = tuple(stem(w) for w in (_fold(w) for w in words(phrase)) if w)
                 if terms:
                     stemmed.append(terms)
                     longest = max(longest, len(terms))
@@ -140,36 +137,45 @@ class Analyzer:
 
     def __call__(self, text: str) -> list[str]:
         normalized = normalize(text)
-        terms = self.content_terms(normalized)
+        tokens = self.tokens(normalized)
+        terms = [term for term, stop in tokens if not stop]
         terms.extend(ARTICLE_PREFIX + number for number in article_numbers(normalized))
-        terms.extend(self.glossary.concepts(terms))
+        terms.extend(self.glossary.concepts([term for term, _ in tokens]))
         return terms
 
     def query_units(self, text: str) -> list[str]:
         """The question's units of meaning: content stems, with glossary phrases replaced by their concept."""
         normalized = normalize(text)
-        terms = self.content_terms(normalized)
+        tokens = self.tokens(normalized)
         units: list[str] = []
         covered = 0
-        for start, end, concepts in self.glossary.matches(terms):
+        for start, end, concepts in self.glossary.matches([term for term, _ in tokens]):
             if start < covered:
                 continue
-            units.extend(terms[covered:start])
+            units.extend(term for term, stop in tokens[covered:start] if not stop)
             units.extend(concepts[:1])
             covered = end
-        units.extend(terms[covered:])
+        units.extend(term for term, stop in tokens[covered:] if not stop)
         units.extend(ARTICLE_PREFIX + number for number in article_numbers(normalized))
         return units
 
     def content_terms(self, normalized: str) -> list[str]:
         """Stemmed content words of already-normalised text (no article or concept terms)."""
+        return [term for term, stop in self.tokens(normalized) if not stop]
+
+    def tokens(self, normalized: str) -> list[tuple[str, bool]]:
+        """(stem, is stopword) for every word of normalised text, chat spellings folded."""
         out = []
         for word in TOKEN_PATTERN.findall(normalized):
-            word = CHAT_WORDS.get(word, word).replace("'", "")
-            if word in self.stopwords or len(word) > 40:
-                continue
-            out.append(stem(word))
+            word = _fold(word)
+            if word and len(word) <= 40:
+                out.append((stem(word), word in self.stopwords))
         return out
+
+
+def _fold(word: str) -> str:
+    """A chat spelling's word ("wen" -> "when"), apostrophes dropped ("iom's" -> "ioms" stems to "iom")."""
+    return CHAT_WORDS.get(word, word).replace("'", "")
 
 
 def is_article_term(term: str) -> bool:
