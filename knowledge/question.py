@@ -14,6 +14,7 @@ WANTS_ARTICLE = "article"
 WANTS_PERSON = "person"
 WANTS_NAME = "name"  # "who is the Director General?": a role is not an answer, a name is
 WANTS_PLACE = "place"
+WANTS_DEFINITION = "definition"
 
 WH_WORDS = r"(?:what|which|who|whom|whose|when|where|why|how|does|do|did|is|are|was|were|can|could|will|would|has|have)"
 # "..., and which covers X" / "... and when" / "...? What about ..." open a second part.
@@ -64,6 +65,10 @@ def wants(part: str) -> str:
         return WANTS_NAME
     if re.search(r"\b(who|whom|whose)\b", p):
         return WANTS_PERSON
+    if re.search(
+        r"^\W*(what\s+(is|are|does)\s+(an?\s+|the\s+)?\S+(\s+\S+){0,3}?(\s+mean)?\W*$|define\b|meaning\s+of\b)", p
+    ):
+        return WANTS_DEFINITION
     if re.search(r"\bwhere\b", p):
         return WANTS_PLACE
     return ""

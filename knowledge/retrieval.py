@@ -22,6 +22,7 @@ from .question import (
     MONTHS,
     WANTS_ARTICLE,
     WANTS_DATE,
+    WANTS_DEFINITION,
     WANTS_NAME,
     WANTS_NUMBER,
     WANTS_PERSON,
@@ -59,6 +60,7 @@ FACT_WANTS = {
     WANTS_NUMBER: "the sources give no number for this",
     WANTS_NAME: "the sources do not name who that is",
 }
+DEFINITION = re.compile(r"\b(?:is|are) (?:defined as|an?|the) |\brefers? to\b|\bmeans\b")
 # A person's name: "Ban Ki-moon", "Isaac Billy". Capitalised words of institutions do not count.
 INSTITUTION_WORDS = (
     "UN|United|Nations|General|Assembly|Secretary|Director|Council|Committee|Commissioner|High|Special|Rapporteur|"
@@ -321,6 +323,8 @@ class Retriever:
             return unit.kind == "claim" and bool(unit.sentence.articles)
         if want == WANTS_PERSON:
             return bool(re.search(r"\b(?:[A-Z][a-z]+(?:[- ][A-Z][a-z]+)+)\b", text))
+        if want == WANTS_DEFINITION:
+            return bool(DEFINITION.search(text))
         if want == WANTS_NAME:
             return unit.kind != "citation" and bool(PERSON_NAME.search(text))
         return False
