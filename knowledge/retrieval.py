@@ -239,6 +239,10 @@ class Retriever:
         if not terms:
             return [], "the question has no words the sources use"
         units = self.units_of(part)
+        unknown = [u for u in units if is_concept_term(u) and u not in self.unit_index.vocabulary]
+        if unknown:
+            # The question is about a domain notion ("headquarters") that no source mentions at all.
+            return [], f"my sources say nothing about {unknown[0].lstrip('≡').replace('_', ' ')}"
         unit_scores = self.unit_index.scores(terms)
         passage_scores = self.passage_index.scores(terms)
         photo = PHOTO_CONCEPT in terms
