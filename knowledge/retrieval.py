@@ -109,6 +109,25 @@ class Unit:
     passage_row: int
     sentence: Sentence
     kind: str  # "claim", "citation" or "caption"
+    facts: frozenset[str] = frozenset()  # the kinds of fact it carries (WANTS_*): worked out once, at build
+
+
+def facts_of(text: str, kind: str, cites_articles: bool) -> frozenset[str]:
+    """The kinds of fact a sentence carries: a date, a number, an article, a person, a definition, a name."""
+    found = set()
+    if has_date(text):
+        found.add(WANTS_DATE)
+    if has_number(text):
+        found.add(WANTS_NUMBER)
+    if kind == "claim" and cites_articles:
+        found.add(WANTS_ARTICLE)
+    if re.search(r"\b(?:[A-Z][a-z]+(?:[- ][A-Z][a-z]+)+)\b", text):
+        found.add(WANTS_PERSON)
+    if DEFINITION.search(text):
+        found.add(WANTS_DEFINITION)
+    if kind != "citation" and PERSON_NAME.search(text):
+        found.add(WANTS_NAME)
+    return frozenset(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,9 +156,10 @@ class Retriever:
     def build(cls, passages: Sequence[Passage], glossary: GlossaryFile) -> Retriever:
         analyzer = Analyzer(glossary.glossary)
         units = tuple(
-            Unit(row, sentence, _kind(passage, sentence))
+            Unit(row, sentence, kind, facts_of(sentence.text, kind, bool(sentence.articles)))
             for row, passage in enumerate(passages)
             for sentence in _answerable(passage)
+            for kind in (_kind(passage, sentence),)
         )
         unit_texts = [unit.sentence.text for unit in units]
         # Passages are indexed by their claims only: citation sentences are provenance, not content.
@@ -194,8 +214,9 @@ class Retriever:
 
     def answer(self, question: str, citations_for: CitationsFor, *, max_words: int = 60) -> Answer:
         q = read_question(question, self.glossary.resolve_instrument)
-        hits = tuple(self.search(q.text, 5))
-        if not self.terms(q.text):
+        terms = self.terms(q.text)
+        hits = tuple(Hit(self.passages[row], s) for row, s in self.passage_index.search(terms, 5))
+        if not terms:
             return Answer(question, (), True, 0.0, hits, reason="the question has no words the sources use")
         if q.articles:
             return self._answer_article(question, q, hits, citations_for, max_words)
@@ -318,20 +339,7 @@ class Retriever:
 
     @staticmethod
     def _carries(unit: Unit, want: str) -> bool:
-        text = unit.sentence.text
-        if want == WANTS_DATE:
-            return has_date(text)
-        if want == WANTS_NUMBER:
-            return has_number(text)
-        if want == WANTS_ARTICLE:
-            return unit.kind == "claim" and bool(unit.sentence.articles)
-        if want == WANTS_PERSON:
-            return bool(re.search(r"\b(?:[A-Z][a-z]+(?:[- ][A-Z][a-z]+)+)\b", text))
-        if want == WANTS_DEFINITION:
-            return bool(DEFINITION.search(text))
-        if want == WANTS_NAME:
-            return unit.kind != "citation" and bool(PERSON_NAME.search(text))
-        return False
+        return want in unit.facts
 
     def _mentions(self, row: int, entity: str) -> bool:
         return any(_related(term, entity) for term in self.unit_terms[row])

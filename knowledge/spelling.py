@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 MIN_LENGTH = 4  # shorter words have too many neighbours one edit away to correct safely
 SHORT_WORD = 6  # below this length only a dropped or swapped letter is mended: "wrld", not "take" -> "make"
+MEMO_SIZE = 4096
 LONG_WORD = 10  # from this length two edits are allowed (keeping the first letter), below it one
 
 
@@ -45,6 +46,7 @@ class Speller:
 
     counts: dict[str, int]
     deletes: dict[str, tuple[str, ...]] = field(repr=False)
+    memo: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, words: Iterable[str]) -> Speller:
@@ -59,6 +61,14 @@ class Speller:
         """The closest known word to an unknown one (most frequent on ties), or None."""
         if word in self.counts or len(word) < MIN_LENGTH or not word.isalpha():
             return None
+        if word in self.memo:
+            return self.memo[word]
+        if len(self.memo) >= MEMO_SIZE:
+            self.memo.clear()  # people reuse words; a bounded memo keeps repeated typos free
+        self.memo[word] = corrected = self._closest(word)
+        return corrected
+
+    def _closest(self, word: str) -> str | None:
         limit = 2 if len(word) >= LONG_WORD else 1
         candidates = {c for key in _deletes(word, limit) for c in self.deletes.get(key, ())}
         best: tuple[int, int, str] | None = None
