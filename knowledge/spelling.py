@@ -45,17 +45,26 @@ class Speller:
     """Symmetric-delete lookup over the vocabulary of the sources (SymSpell's idea, in plain Python)."""
 
     counts: dict[str, int]
-    deletes: dict[str, tuple[str, ...]] = field(repr=False)
+    deletes: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)  # built on first use
     memo: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, words: Iterable[str]) -> Speller:
-        counts = Counter(w for w in words if w.isalpha() and len(w) >= MIN_LENGTH - 1)
-        table: dict[str, list[str]] = {}
-        for word in counts:
-            for key in _deletes(word, 2 if len(word) >= LONG_WORD - 1 else 1):
-                table.setdefault(key, []).append(word)
-        return cls(dict(counts), {key: tuple(words) for key, words in table.items()})
+        return cls(dict(Counter(w for w in words if w.isalpha() and len(w) >= MIN_LENGTH - 1)))
+
+    def _table(self) -> dict[str, list[str]]:
+        """word-with-one-letter-deleted -> words; made when the first unknown word arrives, not at load.
+
+        One delete on this side and up to two on the typo's side find every word one edit away and the
+        long words a typo has two extra letters for, at a fraction of the memory of two deletes each.
+        """
+        if not self.deletes and self.counts:
+            table: dict[str, list[str]] = {}
+            for word in self.counts:
+                for key in _deletes(word, 1):
+                    table.setdefault(key, []).append(word)
+            self.deletes.update(table)  # one C-level update: a concurrent reader sees none or all of it
+        return self.deletes
 
     def correct(self, word: str) -> str | None:
         """The closest known word to an unknown one (most frequent on ties), or None."""
@@ -70,7 +79,8 @@ class Speller:
 
     def _closest(self, word: str) -> str | None:
         limit = 2 if len(word) >= LONG_WORD else 1
-        candidates = {c for key in _deletes(word, limit) for c in self.deletes.get(key, ())}
+        table = self._table()
+        candidates = {c for key in _deletes(word, limit) for c in table.get(key, ())}
         best: tuple[int, int, str] | None = None
         for candidate in candidates:
             distance = edit_distance(word, candidate, limit)
