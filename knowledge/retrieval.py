@@ -164,17 +164,20 @@ class Retriever:
         unit_texts = [unit.sentence.text for unit in units]
         # Passages are indexed by their claims only: citation sentences are provenance, not content.
         passage_texts = [" ".join(s.text for s in p.claims) or p.text for p in passages]
-        unit_index = TfidfIndex.build(unit_texts, analyzer)
+        # Each text is analysed once: the terms feed its index row and its coverage set.
+        unit_terms = [analyzer(text) for text in unit_texts]
+        passage_terms = [analyzer(text) for text in passage_texts]
+        unit_index = TfidfIndex.from_terms(unit_terms)
         vocabulary = [w for text in unit_texts for w in words(text)]
         vocabulary += [w for w in glossary.glossary.vocabulary if len(w) >= 5]
         return cls(
             passages=tuple(passages),
             units=units,
-            unit_terms=tuple(frozenset(analyzer(text)) for text in unit_texts),
-            passage_terms=tuple(frozenset(analyzer(text)) for text in passage_texts),
+            unit_terms=tuple(map(frozenset, unit_terms)),
+            passage_terms=tuple(map(frozenset, passage_terms)),
             analyzer=analyzer,
             speller=Speller.build(vocabulary),
-            passage_index=TfidfIndex.build(passage_texts, analyzer),
+            passage_index=TfidfIndex.from_terms(passage_terms),
             unit_index=unit_index,
             glossary=glossary,
             oov_idf=float(np.median(unit_index.idf)) if unit_index.idf.size else 1.0,
