@@ -23,6 +23,14 @@ EXTENSIONS = ("bot.exts.ask", "bot.exts.admin")
 CLOSE_TIMEOUT_S = 10.0
 LOG_FORMAT = "%(asctime)s %(levelname)-8s %(name)s: %(message)s"
 EXIT_OK, EXIT_FAILURE, EXIT_CONFIG = 0, 1, 2
+# Gateway close codes after which discord.py gives up (https://discord.com/developers/docs/topics/opcodes-and-status-codes).
+NOT_RESUMABLE = {
+    4004: "authentication failed (the token was reset or revoked; check the variable named by discord.token_env)",
+    4010: "invalid shard",
+    4011: "sharding required",
+    4012: "invalid API version",
+    4013: "invalid intents",
+}
 
 
 class QABot(commands.Bot):
@@ -114,6 +122,12 @@ class RedactFilter(logging.Filter):
             message = record.getMessage()
             if self._secret in message:
                 record.msg, record.args = message.replace(self._secret, "***"), None
+            if record.exc_info and not record.exc_text:  # the traceback's text, which Formatter would print as is
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            if record.exc_text and self._secret in record.exc_text:
+                record.exc_text = record.exc_text.replace(self._secret, "***")
+            if record.stack_info and self._secret in record.stack_info:
+                record.stack_info = record.stack_info.replace(self._secret, "***")
         return True
 
 
@@ -187,6 +201,10 @@ def _exit_code(runner: asyncio.Task[None]) -> int:
         return EXIT_OK
     if isinstance(error, discord.LoginFailure):
         log.error("Discord rejected the token (check the variable named by discord.token_env)")
+        return EXIT_CONFIG
+    if isinstance(error, discord.ConnectionClosed) and error.code in NOT_RESUMABLE:
+        # Reconnecting would be refused the same way: exit (2 stops a systemd restart loop) rather than IDENTIFY again.
+        log.error("Discord closed the connection: %s (close code %d)", NOT_RESUMABLE[error.code], error.code)
         return EXIT_CONFIG
     if isinstance(error, discord.PrivilegedIntentsRequired):
         log.error(

@@ -298,6 +298,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read ({error.strerror or error})") from None
     try:
         data = yaml.safe_load(text)
+    except RecursionError:  # "[[[[..." nested a thousand deep exhausts the YAML parser's stack
+        raise ConfigError(f"{path}: bad YAML: nested too deeply") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)

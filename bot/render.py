@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import discord
-from discord.utils import escape_markdown, escape_mentions, format_dt
+from discord.utils import escape_markdown, format_dt
 
 from knowledge.answer import Answer, Citation, Hit
 from knowledge.base import ArticleMention, KnowledgeBase
@@ -45,6 +45,9 @@ MORE_RESULTS_MIN_SCORE = 0.1  # a passage this close to the question counts as a
 EXCERPT_CHARS = 320  # of a passage in a search result
 PASSAGES_SHOWN_MAX = 3  # "Show passage" shows the passages of at most this many answer parts
 SAFE_URL = re.compile(r"https?://[^\s<>()\[\]]+")
+# @everyone, @here and <@id>, <@!id>, <@&id> of any length: discord.utils.escape_mentions only defuses ids of 17 to
+# 20 digits, and the accounts and roles of 2015 have 15 or 16.
+MENTION = re.compile(r"@(everyone|here|[!&]?\d)")
 
 
 # -- text ----------------------------------------------------------------------------------------------------------
@@ -52,7 +55,7 @@ SAFE_URL = re.compile(r"https?://[^\s<>()\[\]]+")
 
 def safe(text: str) -> str:
     """Text from a user or a source, shown as written: markdown escaped, mentions defused."""
-    return escape_mentions(escape_markdown(text))
+    return MENTION.sub("@\u200b\\1", escape_markdown(text))
 
 
 def clip(text: str, limit: int) -> str:
@@ -235,8 +238,9 @@ def article_embed(
 ) -> discord.Embed:
     """Every sentence of the sources that cites article number, quoted with its source; or an honest none."""
     glossary = knowledge.glossary
-    of = f" of the {instrument_label(instrument, glossary)}" if instrument else ""
-    title = f"Article {safe(number)}{' — ' + instrument_label(instrument, glossary) if instrument else ''}"
+    label = safe(instrument_label(instrument, glossary)) if instrument else None  # the glossary's words, or as given
+    of = f" of the {label}" if label else ""
+    title = f"Article {safe(number)}{' — ' + label if label else ''}"
     if not mentions:
         lines = [f"My sources never cite article {safe(number)}{of}, so I can't tell you what it says."]
         cited = cited_articles_lines(knowledge)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TypeGuard
 
 import discord
 from discord import app_commands
@@ -13,6 +14,7 @@ log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 UNEXPECTED_MESSAGE = "Something went wrong; it has been logged."
+UNKNOWN_INTERACTION = 10062  # Discord's code for an interaction not answered within 3 s: it is gone
 
 
 class UserFacingError(app_commands.AppCommandError):
@@ -51,6 +53,14 @@ def user_message(error: Exception) -> str | None:
 async def reply_error(interaction: discord.Interaction, error: Exception) -> None:
     """Reply to a failed interaction ephemerally: a friendly line for expected errors, never exception text."""
     command = interaction.command.qualified_name if interaction.command else "component"
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if discord_failed(original):  # not a bug of ours: one line, no traceback, no second try at a dropped interaction
+        expired = original.code == UNKNOWN_INTERACTION
+        why = "the interaction expired (3 s)" if expired else f"Discord answered {original.status} {original.text}"
+        log.warning("%s for user %s not answered: %s", command, interaction.user.id, why)
+        if not expired:
+            await send_ephemeral(interaction, UNEXPECTED_MESSAGE, failure_level=logging.DEBUG)
+        return
     message = user_message(error)
     if message is None:
         log.error("%s failed (user %s, guild %s)", command, interaction.user.id, interaction.guild_id, exc_info=error)
@@ -60,7 +70,14 @@ async def reply_error(interaction: discord.Interaction, error: Exception) -> Non
     await send_ephemeral(interaction, message)
 
 
-async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
+def discord_failed(error: BaseException) -> TypeGuard[discord.HTTPException]:
+    """Whether Discord, not the bot, failed the request: an expired interaction or a server error."""
+    if isinstance(error, discord.NotFound):
+        return error.code == UNKNOWN_INTERACTION
+    return isinstance(error, discord.DiscordServerError)
+
+
+async def send_ephemeral(interaction: discord.Interaction, text: str, *, failure_level: int = logging.WARNING) -> None:
     """An ephemeral reply, as the response or as a follow-up when the response is already done."""
     text = render.content(text)
     try:
@@ -69,7 +86,7 @@ async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
         else:
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
     except discord.HTTPException as error:  # the interaction expired or Discord is down: nobody to tell
-        log.warning("could not send an error reply (%s %s)", error.status, error.text)
+        log.log(failure_level, "could not send an error reply (%s %s)", error.status, error.text)
 
 
 class QATree(app_commands.CommandTree):

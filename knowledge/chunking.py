@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,8 @@ ABBREVIATIONS = frozenset(
 )  # fmt: skip
 # A sentence ends at . ? ! (optionally closed by a quote or bracket) before a capital, a quote or "[".
 SENTENCE_END = re.compile(r"[.?!][”\"’')\]]*(?=\s+[\[“\"‘(]?[A-Z0-9])|(?<=\])(?=\s+[A-Z“])")
+WORD_CHARS = frozenset(string.ascii_letters + ".")  # an abbreviation: "art.", "e.g.", "U.S."
+BARE_ID = re.compile(r"\s*(?:See|Cf\.|See also)\s+id\.\s*")  # "See id." is a whole citation sentence
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +67,26 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[str, int, int]]:
     start = 0
     for match in SENTENCE_END.finditer(text):
         end = match.end()
-        word = re.search(r"([A-Za-z][A-Za-z.]*)\.?[”\"’')\]]*$", text[start:end])
-        bare_id = re.fullmatch(r"(?:See|Cf\.|See also)\s+id\.", text[start:end].strip())
-        if word and word.group(1).lower().rstrip(".") in ABBREVIATIONS and text[end - 1] == "." and not bare_id:
+        if _abbreviation_ends(text, start, end) and not BARE_ID.fullmatch(text, start, end):
             continue
         _append(pieces, text, start, end, offset)
         start = end
     _append(pieces, text, start, len(text), offset)
     return pieces
+
+
+def _abbreviation_ends(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] ends with an abbreviation's full stop ("art.", "e.g.") rather than a sentence's.
+
+    The word is read backwards from the end, not searched for with a regex anchored at the end: that search
+    retries at every letter of the sentence, which is quadratic in its length.
+    """
+    if text[end - 1] != ".":
+        return False
+    begin = end
+    while begin > start and text[begin - 1] in WORD_CHARS:
+        begin -= 1
+    return text[begin:end].strip(".").lower() in ABBREVIATIONS
 
 
 def _append(pieces: list[tuple[str, int, int]], text: str, start: int, end: int, offset: int) -> None:

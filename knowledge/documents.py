@@ -16,7 +16,9 @@ SOURCE_SUFFIXES = (".md", ".txt")
 MAX_SOURCE_BYTES = 5 * 1024 * 1024  # one article is ~12 KB; a 5 MB file is a mistake, not a source
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 FRONT_MATTER_KEYS = frozenset({"id", "title", "publisher", "url", "sections", "caption", "body_sha256", "date"})
-MARKDOWN_HEADING = re.compile(r"^#{1,6}[ \t]+(?P<title>\S.*?)[ \t#]*$")
+# The title ends at its last character that is not a space or a closing '#': no lazy match before a trailing run
+# of the same characters, which would take quadratic time on a long line.
+MARKDOWN_HEADING = re.compile(r"^#{1,6}[ \t]+(?P<title>\S(?:.*[^ \t#\n])?)[ \t#]*$")
 CAPTION_SECTION = "Photo caption"
 
 
@@ -136,6 +138,8 @@ def _split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str, int
     header = "\n".join(lines[1:index])
     try:
         meta = yaml.safe_load(header)
+    except RecursionError:  # "[[[[..." nested a thousand deep exhausts the YAML parser's stack
+        raise SourceError(path, "bad YAML in front matter: nested too deeply", 2) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else None  # +1 for 1-based, +1 for the opening '---'

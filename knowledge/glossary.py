@@ -53,12 +53,16 @@ def load_glossary(directory: Path) -> GlossaryFile:
 
     path = Path(directory) / GLOSSARY_FILE
     if not path.exists():
+        if path.is_symlink():
+            raise SourceError(path, "not a regular file (a dangling or looping link?)")
         return EMPTY_GLOSSARY
     try:
         raw = path.read_bytes()
         data = yaml.safe_load(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise SourceError(path, "not UTF-8") from None
+    except RecursionError:  # "[[[[..." nested a thousand deep exhausts the YAML parser's stack
+        raise SourceError(path, "bad YAML: nested too deeply") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or "invalid YAML"

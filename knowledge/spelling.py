@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+MAX_LENGTH = 40  # no word is longer; a longer run of letters is not a word to mend (and costs quadratic time)
 MIN_LENGTH = 4  # shorter words have too many neighbours one edit away to correct safely
 SHORT_WORD = 6  # below this length only a dropped or swapped letter is mended: "wrld", not "take" -> "make"
 MEMO_SIZE = 4096
@@ -50,7 +51,7 @@ class Speller:
 
     @classmethod
     def build(cls, words: Iterable[str]) -> Speller:
-        return cls(dict(Counter(w for w in words if w.isalpha() and len(w) >= MIN_LENGTH - 1)))
+        return cls(dict(Counter(w for w in words if w.isalpha() and MIN_LENGTH - 1 <= len(w) <= MAX_LENGTH)))
 
     def _table(self) -> dict[str, list[str]]:
         """word-with-one-letter-deleted -> words; made when the first unknown word arrives, not at load.
@@ -68,7 +69,7 @@ class Speller:
 
     def correct(self, word: str) -> str | None:
         """The closest known word to an unknown one (most frequent on ties), or None."""
-        if word in self.counts or len(word) < MIN_LENGTH or not word.isalpha():
+        if word in self.counts or not MIN_LENGTH <= len(word) <= MAX_LENGTH or not word.isalpha():
             return None
         if word in self.memo:
             return self.memo[word]

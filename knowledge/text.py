@@ -10,8 +10,11 @@ from functools import lru_cache
 
 import snowballstemmer
 
-# Removed before tokenising: zero-width and bidi marks people paste from other apps.
-INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u00ad"))
+# Removed before tokenising: marks people paste from other apps. Zero-width characters and the soft hyphen;
+# bidi marks, embeddings, overrides and isolates.
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+BIDI = "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+INVISIBLE = dict.fromkeys(map(ord, ZERO_WIDTH + BIDI))
 PUNCTUATION_MAP = str.maketrans({"‘": "'", "’": "'", "‚": "'", "′": "'", "“": '"', "”": '"', "„": '"', "\u00a0": " "})
 # "art. 5", "Article 8", "arts. 4 and 5", "articles 4, 5 or 6" -> one term per article number.
 ARTICLE_PATTERN = re.compile(
@@ -55,8 +58,11 @@ def stem(word: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """NFKC, invisible marks removed, typographic quotes and spaces folded, case folded."""
-    text = unicodedata.normalize("NFKC", text).translate(INVISIBLE).translate(PUNCTUATION_MAP)
+    """Invisible marks removed, NFKC, typographic quotes and spaces folded, case folded.
+
+    The marks go first: one between a letter and its accent would keep NFKC from composing them.
+    """
+    text = unicodedata.normalize("NFKC", text.translate(INVISIBLE)).translate(PUNCTUATION_MAP)
     return text.casefold()
 
 

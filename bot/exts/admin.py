@@ -47,6 +47,8 @@ class Admin(commands.Cog):
         self.bot = bot
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
+        if interaction.guild_id is None:  # Discord hides /kb in DMs (guild_only); a stale or forged one stops here
+            raise app_commands.NoPrivateMessage()
         if not is_admin(interaction, self.bot.config.discord):
             log.info(
                 "refused %s to user %s", interaction.command and interaction.command.qualified_name, interaction.user.id

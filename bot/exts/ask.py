@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -30,6 +32,7 @@ VIEW_TIMEOUT_S = 600.0  # interaction tokens last 15 minutes: the view can still
 SEARCH_RESULTS_MAX = 10
 AUTOCOMPLETE_MAX = 25
 COOLDOWN_PRUNE_AT = 1000  # buckets kept before the idle ones are dropped
+TYPING_WAIT_S = 1.0  # the typing indicator is cosmetic: the answer waits for it at most this long
 QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how is are was were do does did can could should would will "
     "has have had may might must shall".split()
@@ -87,6 +90,7 @@ class UserCooldowns:
         self.seconds = seconds
         self._clock = clock
         self._buckets: dict[int, app_commands.Cooldown] = {}
+        self._told_until: dict[int, float] = {}  # user id -> when the wait they were told about ends
 
     def hit(self, user_id: int) -> float | None:
         """Count one request; the seconds to wait when the user is over the limit, else None."""
@@ -95,14 +99,39 @@ class UserCooldowns:
         now = self._clock()
         if len(self._buckets) >= COOLDOWN_PRUNE_AT:  # forget users whose window has passed
             self._buckets = {k: b for k, b in self._buckets.items() if b.get_tokens(now) < b.rate}
+            self._told_until = {k: t for k, t in self._told_until.items() if t > now}
         bucket = self._buckets.setdefault(user_id, app_commands.Cooldown(self.count, self.seconds))
         return bucket.update_rate_limit(now)
+
+    def first_notice(self, user_id: int, retry_after: float) -> bool:
+        """Whether to tell a user over the limit to wait: once per wait, so that spam is not answered with spam."""
+        now = self._clock()
+        if self._told_until.get(user_id, 0.0) > now:
+            return False
+        self._told_until[user_id] = now + retry_after
+        return True
 
     def check(self, user_id: int) -> None:
         """Count one request; raise CommandOnCooldown when the user must wait."""
         retry_after = self.hit(user_id)
         if retry_after is not None:
             raise app_commands.CommandOnCooldown(self._buckets[user_id], retry_after)
+
+
+@contextlib.asynccontextmanager
+async def typing_shown(channel: discord.abc.Messageable) -> AsyncIterator[None]:
+    """Show that the bot is typing, best effort: a failed or slow typing request never holds back the answer."""
+    typing: Any = channel.typing()
+    try:
+        await asyncio.wait_for(typing.__aenter__(), TYPING_WAIT_S)
+    except (discord.HTTPException, TimeoutError) as error:
+        log.debug("could not show typing in channel %s: %r", getattr(channel, "id", None), error)
+        typing = None
+    try:
+        yield
+    finally:
+        if typing is not None:
+            await typing.__aexit__(None, None, None)
 
 
 # -- views ---------------------------------------------------------------------------------------------------------
@@ -408,10 +437,13 @@ class Ask(commands.Cog):
             return
         retry_after = self.cooldowns.hit(message.author.id)
         if retry_after is not None:
-            await self._reply(message, render.cooldown_notice(retry_after))
+            if self.cooldowns.first_notice(message.author.id, retry_after):
+                await self._reply(message, render.cooldown_notice(retry_after))
+            else:  # told already: every reply would spend the channel's send limit, slowing everyone's answers
+                log.debug("ignored message %s from user %s: still on cooldown", message.id, message.author.id)
             return
         started = time.perf_counter()
-        async with message.channel.typing():
+        async with typing_shown(message.channel):
             answer, knowledge = self.answer(question)
             view = AnswerView(answer, knowledge)
             sent = await message.reply(

@@ -85,6 +85,13 @@ def test_speller_leaves_real_and_short_words_alone(word: str) -> None:
     assert speller.correct(word) is None
 
 
+def test_speller_ignores_runs_of_letters_longer_than_any_word() -> None:
+    speller = Speller.build(["agreement", "a" * 5000])
+    assert "a" * 5000 not in speller.counts
+    assert speller.correct("b" * 100_000) is None
+    assert speller.correct("agreemnt") == "agreement"
+
+
 def test_edit_distance_counts_transpositions_once() -> None:
     assert edit_distance("form", "from", 2) == 1
     assert edit_distance("kitten", "sitting", 5) == 3
