@@ -1,27 +1,67 @@
-"""TfidfIndex: a scikit-learn TF-IDF matrix kept as CSC, scored by gathering only the query's columns."""
+"""TfidfIndex: scikit-learn's TF-IDF (same vocabulary, weights and cosine), built from token ids and searched
+by reading only the postings a query needs; saved as plain arrays, loaded without pickle."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Sequence
+import json
+import math
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
+
+from .scoring import Scorer, column_max
 
 Terms = Sequence[str]
 
+FORMAT = "iom-bot/tfidf-index"
+FORMAT_VERSION = 1
+HEADER_FILE = "index.json"
+TERMS_FILE = "terms.txt"
+ARRAYS = ("indptr", "indices", "data", "idf", "col_max")
+NORMALISE_CHUNK = 1 << 22  # postings normalised per step, to bound the float64 temporaries
+ID_CHUNK = 1 << 22  # token ids gathered in a Python list before moving to numpy
+VOCABULARY_CHUNK = 1 << 16  # terms added to the vocabulary per C call when loading (~5 ms each)
+
+
+class IndexFormatError(ValueError):
+    """A saved index that this code cannot read: wrong format, version or shape."""
+
 
 class TfidfIndex:
-    """Rows are documents (passages or sentences), columns are terms; rows are L2-normalised."""
+    """Rows are documents (passages or sentences), columns are terms; rows are L2-normalised.
+
+    Equal to ``TfidfVectorizer(analyzer=analyzer, sublinear_tf=sublinear_tf, dtype=np.float32)``: columns in
+    sorted term order, smooth idf, sublinear tf, l2 rows. Scores are cosine similarities.
+    """
 
     def __init__(
-        self, matrix: sparse.csc_matrix, vocabulary: dict[str, int], idf: np.ndarray, sublinear_tf: bool
+        self,
+        matrix: sparse.csc_matrix,
+        vocabulary: dict[str, int],
+        idf: np.ndarray,
+        sublinear_tf: bool,
+        *,
+        col_max: np.ndarray | None = None,
+        engine: str | None = None,
     ) -> None:
+        matrix = sparse.csc_matrix(matrix)
+        if not matrix.has_sorted_indices:
+            matrix.sort_indices()
         self.matrix = matrix
         self.vocabulary = vocabulary
-        self.idf = idf
+        self.idf = np.asarray(idf, np.float32)
         self.sublinear_tf = sublinear_tf
+        indptr = matrix.indptr.astype(np.int64, copy=False)
+        data = matrix.data.astype(np.float32, copy=False)
+        if col_max is None:
+            col_max = column_max(indptr, data)
+        self._scorer = Scorer(matrix.shape[0], indptr, matrix.indices, data, col_max, engine)
+        self._idf = self.idf.tolist()
 
     @property
     def n_rows(self) -> int:
@@ -29,41 +69,235 @@ class TfidfIndex:
 
     @classmethod
     def build(
-        cls, texts: Sequence[str], analyzer: Callable[[str], list[str]], *, sublinear_tf: bool = True
+        cls,
+        texts: Iterable[str],
+        analyzer: Callable[[str], list[str]],
+        *,
+        sublinear_tf: bool = True,
+        engine: str | None = None,
     ) -> TfidfIndex:
-        vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=sublinear_tf, dtype=np.float32)
-        matrix = vectorizer.fit_transform(texts).tocsc()
-        matrix.sort_indices()
-        vocabulary = {term: int(column) for term, column in vectorizer.vocabulary_.items()}
-        return cls(matrix, vocabulary, vectorizer.idf_.astype(np.float32), sublinear_tf)
+        """Index texts, analysed with analyzer (one pass; the analysed terms are not kept)."""
+        return cls.from_terms(map(analyzer, texts), sublinear_tf=sublinear_tf, engine=engine)
+
+    @classmethod
+    def from_terms(
+        cls, documents: Iterable[Terms], *, sublinear_tf: bool = True, engine: str | None = None
+    ) -> TfidfIndex:
+        """Index already analysed documents (one sequence of terms per row)."""
+        seen: defaultdict[str, int] = defaultdict()
+        seen.default_factory = seen.__len__  # a new term gets the next id
+        lookup = seen.__getitem__
+        parts: list[np.ndarray] = []
+        chunk: list[int] = []
+        lengths: list[int] = []
+        for terms in documents:
+            lengths.append(len(terms))
+            chunk += map(lookup, terms)  # list.extend over map: a C loop, ~70 ns per term
+            if len(chunk) >= ID_CHUNK:
+                parts.append(np.array(chunk, np.int32))
+                chunk = []
+        parts.append(np.array(chunk, np.int32))
+        del chunk
+        # Columns in sorted term order, as the vectoriser has them: map first-seen ids to ranks, in place.
+        terms_seen = list(seen)
+        del seen, lookup
+        vocabulary = dict(zip(sorted(terms_seen), range(len(terms_seen)), strict=True))
+        rank = np.fromiter(map(vocabulary.__getitem__, terms_seen), np.int32, len(terms_seen))
+        for part in parts:
+            np.take(rank, part, out=part)
+        counts = _count_matrix(parts, np.array(lengths, np.int64), len(vocabulary))
+        return cls._from_counts(counts, vocabulary, sublinear_tf, engine)
+
+    @classmethod
+    def _from_counts(
+        cls, counts: sparse.csc_matrix, vocabulary: dict[str, int], sublinear_tf: bool, engine: str | None
+    ) -> TfidfIndex:
+        """The index of a term-count matrix, turned into TF-IDF in place as TfidfTransformer does it."""
+        (n_rows, n_terms), indptr, indices, data = counts.shape, counts.indptr, counts.indices, counts.data
+        df = np.diff(indptr)
+        idf = smooth_idf(df, n_rows)
+        if sublinear_tf:
+            np.log(data, out=data)
+            data += np.float32(1)
+        data *= np.repeat(idf, df)
+        # Row norms as sklearn's normalize computes them: float32 squares summed in float64.
+        squares = np.zeros(n_rows)
+        for start in range(0, data.shape[0], NORMALISE_CHUNK):
+            part = data[start : start + NORMALISE_CHUNK]
+            squares += np.bincount(indices[start : start + NORMALISE_CHUNK], weights=part * part, minlength=n_rows)
+        norms = np.sqrt(squares)
+        for start in range(0, data.shape[0], NORMALISE_CHUNK):
+            stop = start + NORMALISE_CHUNK
+            # float32 / float64 -> float32, rounded once, exactly as sklearn's normalize does it.
+            data[start:stop] = data[start:stop] / norms[indices[start:stop]]
+        matrix = sparse.csc_matrix((data, indices, indptr), shape=(n_rows, n_terms))
+        matrix.has_sorted_indices = True
+        return cls(matrix, vocabulary, idf, sublinear_tf, engine=engine)
 
     def query_vector(self, terms: Terms) -> tuple[np.ndarray, np.ndarray]:
         """(columns, weights) of the query's L2-normalised TF-IDF vector; equals the vectoriser's transform."""
-        counts = Counter(term for term in terms if term in self.vocabulary)
-        if not counts:
-            return np.empty(0, np.int32), np.empty(0, np.float32)
-        columns = np.fromiter((self.vocabulary[t] for t in counts), np.int32, len(counts))
-        tf = np.fromiter(counts.values(), np.float32, len(counts))
-        if self.sublinear_tf:
-            tf = np.log(tf) + 1
-        weights = tf * self.idf[columns]
-        norm = np.linalg.norm(weights)
-        if norm > 0:
-            weights /= norm
-        order = np.argsort(columns)
-        return columns[order], weights[order].astype(np.float32)
+        columns, weights = self._vector(terms)
+        order = sorted(range(len(columns)), key=columns.__getitem__)
+        return (
+            np.array([columns[i] for i in order], np.int32),
+            np.array([weights[i] for i in order], np.float32),
+        )
+
+    def _vector(self, terms: Terms) -> tuple[list[int], list[float]]:
+        """Distinct columns (first-seen order) and float64 weights of the query vector, in plain Python."""
+        found = [c for c in map(self.vocabulary.get, terms) if c is not None]
+        if not found:
+            return [], []
+        idf = self._idf
+        distinct = set(found)
+        if len(distinct) == len(found):  # every term once: tf = 1, weight = idf
+            columns = found
+            weights = [idf[c] for c in found]
+        else:
+            counts = dict.fromkeys(found, 0)
+            for c in found:
+                counts[c] += 1
+            columns = list(counts)
+            if self.sublinear_tf:
+                weights = [(math.log(n) + 1.0) * idf[c] for c, n in counts.items()]
+            else:
+                weights = [n * idf[c] for c, n in counts.items()]
+        norm = math.hypot(*weights)
+        return columns, [w / norm for w in weights]
 
     def scores(self, terms: Terms) -> np.ndarray:
         """Cosine score of every row for the query terms (dense, one float per row)."""
-        columns, weights = self.query_vector(terms)
-        if columns.size == 0:
-            return np.zeros(self.n_rows, np.float32)
-        return np.asarray(self.matrix[:, columns] @ weights).ravel()
+        columns, weights = self._vector(terms)
+        return self._scorer.scores(columns, weights)
+
+    def scores_of(self, terms: Terms, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Cosine scores of the given rows only (float32; each row looked up by binary search per term)."""
+        columns, weights = self._vector(terms)
+        return self._scorer.scores_of(columns, weights, np.asarray(rows))
 
     def search(self, terms: Terms, k: int = 5) -> list[tuple[int, float]]:
         """Top k (row, score) by score, best first; ties go to the lower row; rows scoring 0 are left out."""
-        scores = self.scores(terms)
-        return top_k(scores, k)
+        columns, weights = self._vector(terms)
+        return self._scorer.top_k(columns, weights, k)
+
+    # Persistence: plain .npy arrays, the terms one per line, a JSON header with a format version.
+
+    def save(self, directory: Path | str, metadata: dict[str, Any] | None = None) -> None:
+        """Write the index to directory (created if needed); metadata (e.g. source hashes) goes in the header."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        if any("\n" in term for term in terms):
+            raise ValueError("a term contains a newline; the terms file is one term per line")
+        scorer = self._scorer
+        arrays = {
+            "indptr": scorer.indptr,
+            "indices": scorer.indices,
+            "data": scorer.data,
+            "idf": self.idf,
+            "col_max": scorer.col_max,
+        }
+        header = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "n_rows": self.n_rows,
+            "n_terms": len(terms),
+            "nnz": int(scorer.indices.shape[0]),
+            "sublinear_tf": self.sublinear_tf,
+            "arrays": {name: {"dtype": a.dtype.str, "shape": list(a.shape)} for name, a in arrays.items()},
+            "metadata": metadata or {},
+        }
+        (directory / HEADER_FILE).unlink(missing_ok=True)  # the header is written last: no header, no index
+        for name, values in arrays.items():
+            np.save(directory / f"{name}.npy", np.ascontiguousarray(values), allow_pickle=False)
+        (directory / TERMS_FILE).write_bytes("\n".join(terms).encode("utf-8"))
+        tmp = directory / (HEADER_FILE + ".tmp")
+        tmp.write_text(json.dumps(header, indent=1, ensure_ascii=False), "utf-8")
+        os.replace(tmp, directory / HEADER_FILE)
+
+    @staticmethod
+    def read_header(directory: Path | str) -> dict[str, Any]:
+        """The saved header (format, version, sizes, parameters, metadata); raise IndexFormatError if unusable."""
+        path = Path(directory) / HEADER_FILE
+        try:
+            header = json.loads(path.read_text("utf-8"))
+        except FileNotFoundError:
+            raise IndexFormatError(f"{path}: no saved index here") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise IndexFormatError(f"{path}: unreadable header: {error}") from None
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
+            raise IndexFormatError(f"{path}: not a {FORMAT} header")
+        if header.get("version") != FORMAT_VERSION:
+            raise IndexFormatError(
+                f"{path}: format version {header.get('version')!r}, this code reads version {FORMAT_VERSION}"
+            )
+        return header
+
+    @classmethod
+    def load(cls, directory: Path | str, *, mmap: bool = False, engine: str | None = None) -> TfidfIndex:
+        """Read an index written by save; raise IndexFormatError on another format version or a damaged one."""
+        directory = Path(directory)
+        header = cls.read_header(directory)
+        try:
+            return cls._load(directory, header, mmap, engine)
+        except (KeyError, TypeError, UnicodeDecodeError) as error:
+            raise IndexFormatError(f"{directory}: damaged index ({type(error).__name__}: {error})") from None
+
+    @classmethod
+    def _load(cls, directory: Path, header: dict[str, Any], mmap: bool, engine: str | None) -> TfidfIndex:
+        arrays = {}
+        for name in ARRAYS:
+            path = directory / f"{name}.npy"
+            try:
+                values = np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+            except (OSError, ValueError) as error:
+                raise IndexFormatError(f"{path}: {error}") from None
+            expected = header["arrays"].get(name, {})
+            if values.dtype.str != expected.get("dtype") or list(values.shape) != expected.get("shape"):
+                raise IndexFormatError(f"{path}: {values.dtype.str} {values.shape}, the header says {expected}")
+            arrays[name] = values
+        terms = (directory / TERMS_FILE).read_bytes().decode("utf-8").split("\n") if header["n_terms"] else []
+        n_rows, n_terms = header["n_rows"], header["n_terms"]
+        if len(terms) != n_terms or arrays["indptr"].shape[0] != n_terms + 1:
+            raise IndexFormatError(f"{directory}: {len(terms)} terms, the header says {n_terms}")
+        matrix = sparse.csc_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=(n_rows, n_terms))
+        matrix.has_sorted_indices = True
+        vocabulary: dict[str, int] = {}
+        for start in range(0, n_terms, VOCABULARY_CHUNK):  # in steps: the GIL is free between them
+            stop = start + VOCABULARY_CHUNK
+            vocabulary.update(zip(terms[start:stop], range(start, min(stop, n_terms)), strict=True))
+        return cls(
+            matrix,
+            vocabulary,
+            arrays["idf"],
+            header["sublinear_tf"],
+            col_max=arrays["col_max"],
+            engine=engine,
+        )
+
+
+def _count_matrix(parts: list[np.ndarray], lengths: np.ndarray, n_terms: int) -> sparse.csc_matrix:
+    """Term counts (CSC, float32) from the rows' term columns, in parts (the list is emptied as it is read)."""
+    columns = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    parts.clear()
+    rows = np.repeat(np.arange(lengths.shape[0], dtype=np.int32), lengths)
+    # COO -> CSC sums the repeated (row, term) pairs into term counts, in C and O(postings).
+    counts = sparse.csc_matrix(
+        (np.ones(columns.shape[0], np.float32), (rows, columns)), shape=(lengths.shape[0], n_terms), dtype=np.float32
+    )
+    del rows, columns
+    counts.sum_duplicates()
+    return counts
+
+
+def smooth_idf(df: np.ndarray, n_rows: int) -> np.ndarray:
+    """ln((1 + n) / (1 + df)) + 1 in float32, computed as TfidfTransformer does it."""
+    df = df.astype(np.float32) + np.float32(1)
+    idf = np.full_like(df, n_rows + 1, dtype=np.float32)
+    idf /= df
+    np.log(idf, out=idf)
+    idf += np.float32(1)
+    return idf
 
 
 def top_k(scores: np.ndarray, k: int) -> list[tuple[int, float]]:

@@ -1,0 +1,187 @@
+"""The compiled scorer: knowledge.scoring's MaxScore search as one numba function (imported only if numba is).
+
+One call per query, a few ns per posting read, no allocation proportional to the corpus. It must add the same
+numbers in the same order, rounding to float32 at the same steps, as the numpy path in scoring.py: the tests
+compare the two bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .scoring import BOUND_SLACK, BOUND_TINY, LOOKUP_MIN, PASS_COST, RESET_SHARE, SEARCH_COST
+
+
+@njit(cache=True, nogil=True)
+def _insert(rows, scores, count, d, s):  # pragma: no cover - compiled
+    """Insert (d, s) into the best-first arrays holding count entries (capacity len(rows)); new count."""
+    kk = rows.shape[0]
+    if count == kk and (s < scores[kk - 1] or (s == scores[kk - 1] and d > rows[kk - 1])):
+        return count
+    pos = count if count < kk else kk - 1
+    while pos > 0 and (scores[pos - 1] < s or (scores[pos - 1] == s and rows[pos - 1] > d)):
+        scores[pos] = scores[pos - 1]
+        rows[pos] = rows[pos - 1]
+        pos -= 1
+    scores[pos] = s
+    rows[pos] = d
+    return count + 1 if count < kk else count
+
+
+@njit(cache=True, nogil=True)
+def _lookup(indices, data, lo, hi, d):  # pragma: no cover - compiled
+    """X[d, column] for the column whose postings are indices[lo:hi] (0 when d is not among them)."""
+    a = lo
+    b = hi
+    while a < b:
+        mid = (a + b) >> 1
+        if indices[mid] < d:
+            a = mid + 1
+        else:
+            b = mid
+    if a < hi and indices[a] == d:
+        return np.float64(data[a])
+    return 0.0
+
+
+@njit(cache=True, nogil=True)
+def _offer(rows, scores, count, d, s):  # pragma: no cover - compiled
+    """Row d's score rose to s: keep rows/scores the k best rows (distinct), best first; the new count."""
+    kk = rows.shape[0]
+    if count == kk and (s < scores[kk - 1] or (s == scores[kk - 1] and d > rows[kk - 1])):
+        return count
+    for i in range(count):  # already in: take it out, it goes back in at its new place
+        if rows[i] == d:
+            for r in range(i, count - 1):
+                rows[r] = rows[r + 1]
+                scores[r] = scores[r + 1]
+            count -= 1
+            break
+    return _insert(rows, scores, count, d, s)
+
+
+@njit(cache=True, nogil=True)
+def _exact_min(indptr, indices, data, cols, order, q, j, acc, rows, count):  # pragma: no cover - compiled
+    """The least final score among rows[:count]: their partial scores completed with terms j.. by lookup,
+    rounded to float32 after each term exactly as the main loop will round them."""
+    theta = np.inf
+    for r in range(count):
+        d = rows[r]
+        s = acc[d]
+        for t in range(j, order.shape[0]):
+            c = cols[order[t]]
+            x = _lookup(indices, data, indptr[c], indptr[c + 1], d)
+            if x > 0.0:
+                s = np.float32(s + x * q[order[t]])
+        theta = min(theta, np.float64(s))
+    return theta
+
+
+@njit(cache=True, nogil=True)
+def _add(acc, out_rows, out_scores, count, d, x, w):  # pragma: no cover - compiled
+    """Add x * w to row d (touched before) and offer its new score to the k best; the new count."""
+    acc[d] = acc[d] + x * w
+    s = np.float64(acc[d])
+    if s >= out_scores[out_rows.shape[0] - 1]:
+        count = _offer(out_rows, out_scores, count, d, s)
+    return count
+
+
+@njit(cache=True, nogil=True)
+def top_k(indptr, indices, data, col_max, cols, q, k, acc, touched, out_rows, out_scores):  # pragma: no cover
+    m = cols.shape[0]
+    # Rarest term first (ties: lower column), as scoring.Scorer._ordered sorts them.
+    order = np.empty(m, np.int64)
+    for i in range(m):
+        order[i] = i
+    for i in range(1, m):
+        o = order[i]
+        df = indptr[cols[o] + 1] - indptr[cols[o]]
+        j = i - 1
+        while j >= 0:
+            p = order[j]
+            dp = indptr[cols[p] + 1] - indptr[cols[p]]
+            if dp > df or (dp == df and cols[p] > cols[o]):
+                order[j + 1] = p
+                j -= 1
+            else:
+                break
+        order[j + 1] = o
+    rest = np.zeros(m + 1)  # the most terms j.. can add to any row
+    remaining = np.zeros(m + 1, np.int64)  # postings of terms j..
+    for j in range(m - 1, -1, -1):
+        c = cols[order[j]]
+        rest[j] = rest[j + 1] + q[order[j]] * np.float64(col_max[c])
+        remaining[j] = remaining[j + 1] + indptr[c + 1] - indptr[c]
+    # out_rows/out_scores: the k best rows so far, kept current as scores rise (no final pass over rows).
+    count = 0
+    n = 0
+    theta = 0.0
+    j = 0
+    # Phase 1: every posting of each term; any row may enter.
+    while j < m:
+        c = cols[order[j]]
+        lo = indptr[c]
+        hi = indptr[c + 1]
+        if count == k and hi - lo > LOOKUP_MIN:
+            theta = max(theta, _exact_min(indptr, indices, data, cols, order, q, j, acc, out_rows, count))
+            if (rest[j] + BOUND_TINY) * (1 + BOUND_SLACK) < theta:
+                break
+        w = q[order[j]]
+        for p in range(lo, hi):
+            d = indices[p]
+            if acc[d] == 0.0:
+                touched[n] = d
+                n += 1
+            acc[d] = acc[d] + data[p] * w
+            if count < k or acc[d] >= out_scores[k - 1]:
+                count = _offer(out_rows, out_scores, count, d, np.float64(acc[d]))
+        j += 1
+    # Phase 2: no row untouched so far can reach the top k; the remaining terms only add to touched rows.
+    if j < m and n * PASS_COST < remaining[j]:
+        # Few rows: list those that can still reach theta once, then look the remaining terms up for them.
+        live = np.empty(n, np.int32)
+        n_live = 0
+        for i in range(n):
+            d = touched[i]
+            if (acc[d] + rest[j] + BOUND_TINY) * (1 + BOUND_SLACK) >= theta:
+                live[n_live] = d
+                n_live += 1
+        while j < m:
+            c = cols[order[j]]
+            lo = indptr[c]
+            hi = indptr[c + 1]
+            w = q[order[j]]
+            if n_live * (np.log2(hi - lo) + 1) * SEARCH_COST < hi - lo:
+                for i in range(n_live):
+                    x = _lookup(indices, data, lo, hi, live[i])
+                    if x > 0.0:
+                        count = _add(acc, out_rows, out_scores, count, live[i], x, w)
+            else:
+                for p in range(lo, hi):
+                    if acc[indices[p]] > 0.0:
+                        count = _add(acc, out_rows, out_scores, count, indices[p], np.float64(data[p]), w)
+            j += 1
+            if j < m:
+                theta = max(theta, _exact_min(indptr, indices, data, cols, order, q, j, acc, out_rows, count))
+                kept = 0
+                for i in range(n_live):
+                    if (acc[live[i]] + rest[j] + BOUND_TINY) * (1 + BOUND_SLACK) >= theta:
+                        live[kept] = live[i]
+                        kept += 1
+                n_live = kept
+    else:
+        while j < m:
+            c = cols[order[j]]
+            w = q[order[j]]
+            for p in range(indptr[c], indptr[c + 1]):
+                if acc[indices[p]] > 0.0:
+                    count = _add(acc, out_rows, out_scores, count, indices[p], np.float64(data[p]), w)
+            j += 1
+    if n * RESET_SHARE > acc.shape[0]:
+        acc[:] = 0.0
+    else:
+        for i in range(n):
+            acc[touched[i]] = 0.0
+    return count
