@@ -2,4 +2,6 @@
 
 from bot.cli import main
 
-raise SystemExit(main())
+# Guarded: a child process started with "spawn" (the index build) imports this module as __mp_main__.
+if __name__ == "__main__":
+    raise SystemExit(main())

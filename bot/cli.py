@@ -116,9 +116,9 @@ def ask(args: argparse.Namespace) -> int:
     if args.batch:
         if args.question:
             raise CliError("--batch reads its questions from stdin; give no QUESTION")
-        return _ask_batch(load_kb(args.sources), sys.stdin, sys.stdout)
+        return _ask_batch(load_kb(args.sources, args.index), sys.stdin, sys.stdout)
     question = _question(args.question)
-    kb = load_kb(args.sources)
+    kb = load_kb(args.sources, args.index)
     answer = kb.answer(question)
     if args.json:
         _print_json(answer.to_dict())
@@ -167,7 +167,7 @@ def search(args: argparse.Namespace) -> int:
     query = " ".join(args.query).strip()
     if not query:
         raise CliError('the query is empty; try: iom-bot search "laissez-passer"')
-    kb = load_kb(args.sources)
+    kb = load_kb(args.sources, args.index)
     hits = kb.search(query, args.k)
     if args.json:
         results = [{**hit.to_dict(), "citations": [c.to_dict() for c in kb.citations_for(hit.passage)]} for hit in hits]
@@ -189,7 +189,7 @@ def search(args: argparse.Namespace) -> int:
 
 def chat(args: argparse.Namespace) -> int:
     """Answer line by line until EOF, a quit word or Ctrl-C; prompts only on a terminal."""
-    kb = load_kb(args.sources)
+    kb = load_kb(args.sources, args.index)
     interactive = sys.stdin.isatty()
     if interactive:
         print(f"Ask about IOM and the 2016 UN-IOM Agreement ({len(kb.passages)} passages). 'quit' or Ctrl-D ends.")
@@ -257,7 +257,7 @@ def evaluate(args: argparse.Namespace) -> int:
         eval_set = evaluation.load_eval_set(args.set)
     except evaluation.EvalError as error:
         raise CliError(str(error)) from None
-    kb = load_kb(args.sources)
+    kb = load_kb(args.sources, args.index)
     sha = eval_set.source_sha256
     if sha and all(document.sha256 != sha for document in kb.documents):
         print(f"warning: {args.set} was written for a source text (sha256 {sha[:12]}...) not loaded", file=sys.stderr)
@@ -273,13 +273,28 @@ def evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def build_index(args: argparse.Namespace) -> int:
+    if args.index is None:
+        raise CliError("build-index needs --index DIR: where to write the index")
+    kb = load_kb(args.sources)
+    try:
+        kb.save_index(args.index)
+    except OSError as error:
+        raise CliError(f"cannot write the index to {args.index}: {error.strerror or error}") from None
+    print(f"ok: indexed {len(kb.passages)} passages (version {kb.version}) in {kb.build_seconds:.2f} s -> {args.index}")
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------- shared plumbing
 
 
-def load_kb(sources: Path | None) -> KnowledgeBase:
-    """Load the knowledge base (bundled sources by default); bad sources are a user error."""
+def load_kb(sources: Path | None, index: Path | None = None) -> KnowledgeBase:
+    """Load the knowledge base (bundled sources by default); bad sources are a user error.
+
+    index: a saved index set (`build-index`), used when it matches the sources, else they are indexed anew.
+    """
     try:
-        kb = KnowledgeBase.load(sources)
+        kb = KnowledgeBase.load(sources, index_dir=index)
     except SourceError as error:
         raise CliError(str(error)) from None
     log.info("loaded %d passages (version %s) in %.2f s", len(kb.passages), kb.version, kb.build_seconds)
@@ -326,6 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--sources", type=Path, metavar="DIR", help="directory of sources (default: the bundled ones)")
     common.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
+    common.add_argument(
+        "--index", type=Path, metavar="DIR", help="a saved index (build-index), used when it matches the sources"
+    )
 
     parser = argparse.ArgumentParser(
         prog="iom-bot", description="Answer questions about IOM and the 2016 UN-IOM Agreement from cited sources."
@@ -356,6 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("set", type=Path, metavar="SET.yaml")
     sub.add_argument("--json", action="store_true", help="print the report as one JSON object")
     sub.add_argument("--failures", action="store_true", help="also list every item answered wrongly")
+
+    sub = add("build-index", build_index, "Index the sources and save the index to --index DIR.")
 
     sub = add("run", run, "Run the Discord bot.")
     sub.add_argument("--config", type=Path, metavar="PATH", required=True)

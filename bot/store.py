@@ -15,12 +15,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from knowledge.base import KnowledgeBase
-from knowledge.documents import SourceError
+from knowledge import persist
+from knowledge.base import BUNDLED_SOURCES, KnowledgeBase, build_indexes
+from knowledge.documents import SOURCE_SUFFIXES, SourceError, load_documents
+from knowledge.glossary import load_glossary
 
 log = logging.getLogger(__name__)
 
 RELOAD_TIMEOUT_S = 120.0
+# Below this much source text a build takes well under a second: a worker thread is enough, and a child
+# process (a new interpreter importing numpy and scipy, about half a second) would only slow reloads down.
+CHILD_BUILD_BYTES = 2_000_000
 UNEXPECTED_BUILD_ERROR = "unexpected error while building the knowledge base (the traceback is in the log)"
 
 Builder = Callable[[Path | None], KnowledgeBase]
@@ -32,9 +37,36 @@ def build_knowledge(sources: Path | None) -> KnowledgeBase:
     This is the one call a reload runs in a worker; it takes and returns plain picklable data so that it can
     move to a child process without changing its callers.
     """
-    knowledge = KnowledgeBase.load(sources)
+    built = None
+    if source_bytes(sources) >= CHILD_BUILD_BYTES:
+        check_sources(sources)  # a bad file is named here, at once, not as a child's traceback
+        # Indexing a large knowledge base holds the GIL for long stretches: do it in a child process, so the
+        # event loop (heartbeats, questions) keeps running; this thread only waits and loads the arrays.
+        try:
+            built = persist.build_in_child(
+                build_indexes, None if sources is None else str(sources), timeout=RELOAD_TIMEOUT_S
+            )
+        except (persist.ChildBuildError, TimeoutError, OSError) as error:
+            log.warning("index build in a child process failed (%s); building here", error)
+    knowledge = KnowledgeBase.load(sources, indexes=built)  # raises the SourceError naming a bad file
     validate(knowledge)
     return knowledge
+
+
+def check_sources(sources: Path | None) -> None:
+    """Read and parse every source and the glossary (no indexing); raise the SourceError naming a bad one."""
+    directory = sources if sources is not None else BUNDLED_SOURCES
+    load_documents(directory)
+    load_glossary(directory)
+
+
+def source_bytes(sources: Path | None) -> int:
+    """Total size of the source files (0 if unreadable: loading will say what is wrong)."""
+    directory = sources if sources is not None else BUNDLED_SOURCES
+    try:
+        return sum(entry.stat().st_size for entry in directory.iterdir() if entry.suffix in SOURCE_SUFFIXES)
+    except OSError:
+        return 0
 
 
 def validate(knowledge: KnowledgeBase) -> None:

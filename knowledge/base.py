@@ -8,14 +8,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import persist
 from .answer import Answer, Citation, Hit
 from .chunking import Passage, Sentence, chunk
 from .documents import Document, SourceError, load_documents
 from .glossary import GlossaryFile, load_glossary
+from .index import TfidfIndex
+from .persist import Built
 from .retrieval import Retriever
+from .text import Analyzer
 
 BUNDLED_SOURCES = Path(__file__).parent / "sources"
 DEFAULT_ANSWER_WORDS = 60
+RETRIEVER_FORMAT = "units+passages/1"  # bump when what Retriever indexes per row changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +51,18 @@ class KnowledgeBase:
     build_seconds: float
 
     @classmethod
-    def load(cls, sources_dir: Path | str | None = None) -> KnowledgeBase:
-        """Load and index a directory of sources (default: the bundled ones); raise SourceError if bad."""
+    def load(
+        cls,
+        sources_dir: Path | str | None = None,
+        *,
+        index_dir: Path | str | None = None,
+        indexes: Built | None = None,
+    ) -> KnowledgeBase:
+        """Load and index a directory of sources (default: the bundled ones); raise SourceError if bad.
+
+        index_dir: a saved index set (`iom-bot build-index`), used when it was built from exactly these
+        sources with this analyser, else ignored. indexes: ones a child process just built (same check).
+        """
         started = time.perf_counter()
         directory = Path(sources_dir) if sources_dir is not None else BUNDLED_SOURCES
         documents = load_documents(directory)
@@ -55,7 +70,13 @@ class KnowledgeBase:
         passages = chunk(documents)
         if not passages:
             raise SourceError(directory, "the sources hold no passages to answer from")
-        retriever = Retriever.build(passages, glossary)
+        metadata = index_metadata(passages, glossary)
+        saved = None
+        if indexes is not None and indexes.metadata == metadata:
+            saved = indexes.indexes
+        elif index_dir is not None:
+            saved = persist.load_indexes(index_dir, metadata)
+        retriever = Retriever.build(passages, glossary, saved)
         digest = hashlib.sha256()
         for document in documents:
             digest.update(f"{document.id}\0{document.sha256}\0".encode())
@@ -70,6 +91,10 @@ class KnowledgeBase:
             loaded_at=datetime.now(UTC),
             build_seconds=time.perf_counter() - started,
         )
+
+    def save_index(self, directory: Path | str) -> None:
+        """Write this knowledge base's indexes as a set that load(index_dir=directory) will take."""
+        persist.save_indexes(directory, self.retriever.indexes(), index_metadata(self.passages, self.glossary))
 
     def document(self, doc_id: str) -> Document:
         return next(document for document in self.documents if document.id == doc_id)
@@ -148,6 +173,22 @@ class KnowledgeBase:
     @property
     def sentence_count(self) -> int:
         return sum(len(p.claims) for p in self.passages)
+
+
+def index_metadata(passages: tuple[Passage, ...], glossary: GlossaryFile) -> dict[str, str]:
+    """What saved indexes must have been built from: these passages' texts and this analyser."""
+    texts = (f"{p.id}\0{p.kind}\0" + "\0".join(s.text for s in p.sentences) for p in passages)
+    return {
+        "retriever": RETRIEVER_FORMAT,
+        "passages": persist.fingerprint(texts),
+        "analyzer": persist.analyzer_fingerprint(Analyzer(glossary.glossary)),
+    }
+
+
+def build_indexes(sources_dir: str | None) -> tuple[dict[str, TfidfIndex], dict[str, str]]:
+    """Build a knowledge base's indexes (for persist.build_in_child: a module-level function of a path)."""
+    knowledge = KnowledgeBase.load(sources_dir)
+    return knowledge.retriever.indexes(), index_metadata(knowledge.passages, knowledge.glossary)
 
 
 def _article_sort_key(number: str) -> tuple[int, str]:

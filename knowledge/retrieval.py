@@ -9,7 +9,7 @@ covered by the sentence.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -153,7 +153,10 @@ class Retriever:
     entities: frozenset[str]  # stems of proper names in the sources ("china", "syria"), glossary terms aside
 
     @classmethod
-    def build(cls, passages: Sequence[Passage], glossary: GlossaryFile) -> Retriever:
+    def build(
+        cls, passages: Sequence[Passage], glossary: GlossaryFile, indexes: Mapping[str, TfidfIndex] | None = None
+    ) -> Retriever:
+        """Index the passages, or take indexes saved for exactly these passages ("units", "passages")."""
         analyzer = Analyzer(glossary.glossary)
         units = tuple(
             Unit(row, sentence, kind, facts_of(sentence.text, kind, bool(sentence.articles)))
@@ -164,10 +167,16 @@ class Retriever:
         unit_texts = [unit.sentence.text for unit in units]
         # Passages are indexed by their claims only: citation sentences are provenance, not content.
         passage_texts = [" ".join(s.text for s in p.claims) or p.text for p in passages]
-        # Each text is analysed once: the terms feed its index row and its coverage set.
-        unit_terms = [analyzer(text) for text in unit_texts]
-        passage_terms = [analyzer(text) for text in passage_texts]
-        unit_index = TfidfIndex.from_terms(unit_terms)
+        if indexes is not None:
+            unit_index, passage_index = indexes["units"], indexes["passages"]
+            unit_terms: Sequence[Iterable[str]] = row_terms(unit_index)
+            passage_terms: Sequence[Iterable[str]] = row_terms(passage_index)
+        else:
+            # Each text is analysed once: the terms feed its index row and its coverage set.
+            unit_terms = [analyzer(text) for text in unit_texts]
+            passage_terms = [analyzer(text) for text in passage_texts]
+            unit_index = TfidfIndex.from_terms(unit_terms)
+            passage_index = TfidfIndex.from_terms(passage_terms)
         vocabulary = [w for text in unit_texts for w in words(text)]
         vocabulary += [w for w in glossary.glossary.vocabulary if len(w) >= 5]
         return cls(
@@ -177,7 +186,7 @@ class Retriever:
             passage_terms=tuple(map(frozenset, passage_terms)),
             analyzer=analyzer,
             speller=Speller.build(vocabulary),
-            passage_index=TfidfIndex.from_terms(passage_terms),
+            passage_index=passage_index,
             unit_index=unit_index,
             glossary=glossary,
             oov_idf=float(np.median(unit_index.idf)) if unit_index.idf.size else 1.0,
@@ -185,6 +194,10 @@ class Retriever:
             # Titles in citation sentences are capitalised throughout: only claims tell names apart.
             entities=proper_names([u.sentence.text for u in units if u.kind == "claim"], glossary.glossary.vocabulary),
         )
+
+    def indexes(self) -> dict[str, TfidfIndex]:
+        """The indexes to save: what build(..., indexes=) takes back."""
+        return {"units": self.unit_index, "passages": self.passage_index}
 
     # -- reading the question ---------------------------------------------------------------------
 
@@ -475,6 +488,13 @@ def number_near(sentence: str, terms: Sequence[str], glossary: Glossary | None =
 def _related(word: str, term: str) -> bool:
     shorter, longer = sorted((word, term), key=len)
     return (len(shorter) >= 4 and longer.startswith(shorter)) or word == term
+
+
+def row_terms(index: TfidfIndex) -> list[list[str]]:
+    """The terms of each row of a built index, read back from its matrix (no text is analysed again)."""
+    names = sorted(index.vocabulary, key=index.vocabulary.__getitem__)
+    rows = index.matrix.tocsr()
+    return [[names[j] for j in rows.indices[rows.indptr[i] : rows.indptr[i + 1]]] for i in range(rows.shape[0])]
 
 
 def proper_names(texts: Sequence[str], glossary_words: frozenset[str]) -> frozenset[str]:
