@@ -285,13 +285,17 @@ class Retriever:
         photo = PHOTO_CONCEPT in terms
         document = DOCUMENT_CONCEPT in terms
         candidates: list[Choice] = []
+        weighed = self.weigh(units)
+        passage_cover: dict[int, float] = {}
         for row in np.argsort(-unit_scores, kind="stable")[:CANDIDATES]:
             row = int(row)
             unit = self.units[row]
             if unit_scores[row] <= 0:
                 break
-            own = self.coverage(units, row)
-            context = self.passage_coverage(units, unit.passage_row)
+            own = covered(weighed, self.unit_terms[row])
+            context = passage_cover.get(unit.passage_row)
+            if context is None:
+                context = passage_cover[unit.passage_row] = covered(weighed, self.passage_terms[unit.passage_row])
             # Ranking wants the sentence itself to carry the question; abstaining lets its passage vouch.
             coverage = max(own, PASSAGE_COVERAGE_FACTOR * context)
             score = (
@@ -362,16 +366,17 @@ class Retriever:
 
     def coverage(self, units: Sequence[str], row: int) -> float:
         """Idf-weighted share of the question's units of meaning that occur in the sentence."""
-        return self._covered(units, self.unit_terms[row])
+        return covered(self.weigh(units), self.unit_terms[row])
 
     def passage_coverage(self, units: Sequence[str], passage_row: int) -> float:
         """Idf-weighted share of the question's units of meaning that occur in the passage."""
-        return self._covered(units, self.passage_terms[passage_row])
+        return covered(self.weigh(units), self.passage_terms[passage_row])
 
-    def _covered(self, units: Sequence[str], terms: frozenset[str]) -> float:
+    def weigh(self, units: Sequence[str]) -> list[tuple[str, float]]:
+        """Each unit of meaning with its weight: its idf in the sources, or what its absence says."""
         vocabulary = self.unit_index.vocabulary
         idf = self.unit_index.idf
-        total = matched = 0.0
+        weighed = []
         for unit in units:
             column = vocabulary.get(unit)
             if column is not None:
@@ -382,10 +387,8 @@ class Retriever:
                 weight = self.max_idf
             else:
                 weight = self.oov_idf
-            total += weight
-            if unit in terms:
-                matched += weight
-        return matched / total if total else 0.0
+            weighed.append((unit, weight))
+        return weighed
 
     def _answer_article(
         self, question: str, q: Question, hits: tuple[Hit, ...], citations_for: CitationsFor, max_words: int
@@ -488,6 +491,12 @@ def number_near(sentence: str, terms: Sequence[str], glossary: Glossary | None =
 def _related(word: str, term: str) -> bool:
     shorter, longer = sorted((word, term), key=len)
     return (len(shorter) >= 4 and longer.startswith(shorter)) or word == term
+
+
+def covered(weighed: Sequence[tuple[str, float]], terms: frozenset[str]) -> float:
+    """The weighted share of the units found in terms."""
+    total = sum(weight for _, weight in weighed)
+    return sum(weight for unit, weight in weighed if unit in terms) / total if total else 0.0
 
 
 def row_terms(index: TfidfIndex) -> list[list[str]]:
