@@ -160,17 +160,17 @@ def write_config(fake: FakeDiscord, directory: Path, sources: Path, **sections: 
     return path
 
 
-async def start_bot(fake: FakeDiscord, directory: Path, **sections: dict[str, Any]) -> BotProcess:
-    """Start the bot against fake with a fresh copy of the sources; return once it is connected and synced."""
+async def spawn(
+    fake: FakeDiscord, directory: Path, sources: Path, *, token: str | None = None, **sections: dict[str, Any]
+) -> BotProcess:
+    """Start `python tests/e2e/launcher.py run` against fake with sources; return at once (it may be meant to fail)."""
     directory.mkdir(parents=True, exist_ok=True)
-    sources = directory / "sources"
-    shutil.copytree(BUNDLED_SOURCES, sources)
     config_path = write_config(fake, directory, sources, **sections)
     log_path = directory / "bot.log"
     log_path.write_bytes(b"")
     env = {
         **os.environ,
-        "DISCORD_TOKEN": fake.token,
+        "DISCORD_TOKEN": fake.token if token is None else token,
         "FAKE_DISCORD_URL": fake.base_url,
         "PYTHONUNBUFFERED": "1",
         "PYTHONFAULTHANDLER": "1",
@@ -189,7 +189,17 @@ async def start_bot(fake: FakeDiscord, directory: Path, **sections: dict[str, An
         limit=OUTPUT_LINE_LIMIT,
     )
     bot = BotProcess(process, log_path, config_path, sources)
-    LAUNCHED.append(bot)
+    LAUNCHED.append(bot)  # a failing test's report shows its log tail
+    return bot
+
+
+async def start_bot(fake: FakeDiscord, directory: Path, **sections: dict[str, Any]) -> BotProcess:
+    """Start the bot against fake with a fresh copy of the sources; return once it is connected and synced."""
+    directory.mkdir(parents=True, exist_ok=True)
+    sources = directory / "sources"
+    shutil.copytree(BUNDLED_SOURCES, sources)
+    bot = await spawn(fake, directory, sources, **sections)
+    process = bot.process
     ready = asyncio.ensure_future(_connected(fake, fake.ready_count + 1))
     exited = asyncio.ensure_future(process.wait())
     try:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 from fake_discord import APPLICATION_COMMAND, FakeDiscord, Interaction, Recorded, Role, User
-from harness import LAUNCHED, LAUNCHER, OUTPUT_LINE_LIMIT, REPO, START_TIMEOUT_S, BotProcess, write_config
+from harness import REPO, START_TIMEOUT_S, BotProcess, spawn
 
 BUNDLED_SOURCES = REPO / "knowledge" / "sources"
 MANAGE_GUILD = 1 << 5
@@ -28,44 +26,6 @@ LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (?P<level>[A-Z]+) 
 
 
 # -- the bot process -----------------------------------------------------------------------------------------------
-
-
-async def spawn(
-    fake: FakeDiscord,
-    directory: Path,
-    sources: Path,
-    *,
-    token: str | None = None,
-    **sections: dict[str, Any],
-) -> BotProcess:
-    """Start `python tests/e2e/launcher.py run` against fake with sources; return at once (it may be meant to fail)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    config_path = write_config(fake, directory, sources, **sections)
-    log_path = directory / "bot.log"
-    log_path.write_bytes(b"")
-    env = {
-        **os.environ,
-        "DISCORD_TOKEN": fake.token if token is None else token,
-        "FAKE_DISCORD_URL": fake.base_url,
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONFAULTHANDLER": "1",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(LAUNCHER),
-        "run",
-        "--config",
-        str(config_path),
-        cwd=REPO,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        limit=OUTPUT_LINE_LIMIT,
-    )
-    bot = BotProcess(process, log_path, config_path, sources)
-    LAUNCHED.append(bot)  # the e2e failure report shows its log tail
-    return bot
 
 
 async def start(fake: FakeDiscord, directory: Path, sources: Path, **sections: dict[str, Any]) -> BotProcess:
