@@ -41,6 +41,8 @@ TOP_K = 5
 WARMUP_QUERIES = 100
 QUERY_BUDGET_S = 150.0  # a slow system stops timing queries after this long (the row says how many ran)
 KB_PASSES = 5  # the knowledge base has 129 questions: each is timed this many times
+BLOCK_QUERIES = 50  # queries a system answers in a row before the next system's turn
+BLOCK_WARMUP = 3  # untimed queries at the start of each turn
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "iom-bot-bench"
 
 
@@ -229,8 +231,9 @@ def searchers(shared: Path, analyzer: Any, rows: int, systems: list[str]) -> dic
 
 
 def query_worker(size: str, cache: Path, shared: Path, n_queries: int, systems: list[str]) -> list[dict[str, Any]]:
-    """Time every system on the same queries, interleaved (query i: each system in turn, the order rotating),
-    so that whatever else the machine is doing weighs on all of them alike."""
+    """Time every system on the same queries, in blocks of BLOCK_QUERIES that take turns (the order rotating
+    from block to block): whatever else the machine does meanwhile weighs on all systems alike, and within a
+    block each system answers back to back, as a server does."""
     texts, queries, warmup, analyzer = corpus(size, cache)
     rows = len(texts)
     del texts
@@ -244,16 +247,20 @@ def query_worker(size: str, cache: Path, shared: Path, n_queries: int, systems: 
             search[name](text)
     latencies: dict[str, list[float]] = {name: [] for name in names}
     spent = dict.fromkeys(names, 0.0)
-    for i, text in enumerate(queries):
+    for b, start in enumerate(range(0, len(queries), BLOCK_QUERIES)):
+        block = queries[start : start + BLOCK_QUERIES]
         for j in range(len(names)):
-            name = names[(i + j) % len(names)]
+            name = names[(b + j) % len(names)]
             if spent[name] > QUERY_BUDGET_S:
                 continue
-            started = time.perf_counter()
-            search[name](text)
-            elapsed = time.perf_counter() - started
-            latencies[name].append(elapsed)
-            spent[name] += elapsed
+            for text in warmup[:BLOCK_WARMUP]:  # untimed: this system's code and data back in the caches
+                search[name](text)
+            for text in block:
+                started = time.perf_counter()
+                search[name](text)
+                elapsed = time.perf_counter() - started
+                latencies[name].append(elapsed)
+                spent[name] += elapsed
     out = []
     for name in names:
         us = np.array(latencies[name]) * 1e6

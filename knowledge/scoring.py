@@ -22,11 +22,15 @@ they return bit-identical scores; equal rows always score exactly equal.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import threading
+from collections.abc import Callable
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 # Up to this many rows, the numpy path sums into a fresh array of all rows, term by term (cheapest when small).
 DENSE_MAX_ROWS = 32_768
@@ -264,10 +268,10 @@ def resolve_engine(engine: str | None) -> str:
 
 
 _kernel_lock = threading.Lock()
-_kernel_cache: list = []
+_kernel_cache: list[Callable[..., int] | None] = []
 
 
-def _numba_kernel():
+def _numba_kernel() -> Callable[..., int] | None:
     """The compiled kernel (compiled, or read from numba's cache, on first use), or None without numba."""
     if _kernel_cache:
         return _kernel_cache[0]
@@ -276,6 +280,9 @@ def _numba_kernel():
             try:
                 from . import _kernel
             except ImportError:
+                _kernel_cache.append(None)
+            except Exception as error:  # numba present but broken (e.g. built for another numpy)
+                log.warning("numba cannot be used (%s); scoring with numpy", error)
                 _kernel_cache.append(None)
             else:
                 _kernel_cache.append(_kernel.top_k)
