@@ -193,14 +193,18 @@ async def spawn(
     return bot
 
 
-async def start_bot(fake: FakeDiscord, directory: Path, **sections: dict[str, Any]) -> BotProcess:
-    """Start the bot against fake with a fresh copy of the sources; return once it is connected and synced."""
+async def start_bot(
+    fake: FakeDiscord, directory: Path, sources: Path | None = None, **sections: dict[str, Any]
+) -> BotProcess:
+    """Start the bot against fake (default: a fresh copy of the sources); return once it is connected and synced."""
     directory.mkdir(parents=True, exist_ok=True)
-    sources = directory / "sources"
-    shutil.copytree(BUNDLED_SOURCES, sources)
+    if sources is None:
+        sources = directory / "sources"
+        shutil.copytree(BUNDLED_SOURCES, sources)
+    ready_count = fake.ready_count + 1
     bot = await spawn(fake, directory, sources, **sections)
     process = bot.process
-    ready = asyncio.ensure_future(_connected(fake, fake.ready_count + 1))
+    ready = asyncio.ensure_future(_connected(fake, ready_count))
     exited = asyncio.ensure_future(process.wait())
     try:
         done, _ = await asyncio.wait({ready, exited}, timeout=START_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED)

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from fake_discord import APPLICATION_COMMAND, FakeDiscord, Interaction, Recorded, Role, User
-from harness import REPO, START_TIMEOUT_S, BotProcess, spawn
+from harness import REPO, BotProcess, start_bot
+from harness import spawn as spawn  # re-exported: tests start processes meant to fail with rigs.spawn
 
 BUNDLED_SOURCES = REPO / "knowledge" / "sources"
 MANAGE_GUILD = 1 << 5
@@ -30,32 +31,7 @@ LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (?P<level>[A-Z]+) 
 
 async def start(fake: FakeDiscord, directory: Path, sources: Path, **sections: dict[str, Any]) -> BotProcess:
     """spawn(), then wait until the bot has synced its commands and received its guild (or fail with its log)."""
-    ready_count = fake.ready_count + 1
-    bot = await spawn(fake, directory, sources, **sections)
-    ready = asyncio.ensure_future(
-        fake.wait_until(
-            lambda: fake.world.guild_id in fake.commands and fake.ready_count >= ready_count,
-            "the bot to connect and sync its commands",
-            START_TIMEOUT_S,
-        )
-    )
-    exited = asyncio.ensure_future(bot.process.wait())
-    try:
-        done, _ = await asyncio.wait({ready, exited}, timeout=START_TIMEOUT_S, return_when=asyncio.FIRST_COMPLETED)
-        if exited in done:
-            raise AssertionError(f"the bot exited with {bot.process.returncode} while starting:\n{bot.log_tail()}")
-        if ready not in done:
-            raise AssertionError(f"the bot did not connect within {START_TIMEOUT_S:g} s:\n{await bot.stacks()}")
-        ready.result()
-    except BaseException:
-        if bot.running:
-            bot.process.kill()
-            await bot.process.wait()
-        raise
-    finally:
-        for task in (ready, exited):
-            task.cancel()
-    return bot
+    return await start_bot(fake, directory, sources, **sections)
 
 
 async def stop(bot: BotProcess) -> None:
