@@ -213,13 +213,18 @@ class Retriever:
 
         return re.sub(r"[^\W\d_]+", fix, normalize(strip_mentions(text)))
 
+    def read(self, text: str) -> tuple[list[str], list[str]]:
+        """(query terms, units of meaning) of text: spelling corrected, analysed once, frame words left out."""
+        terms, units = self.analyzer.analyze(self.correct(text))
+        return [t for t in terms if t not in FRAME_TERMS], [u for u in units if u not in FRAME_TERMS]
+
     def terms(self, text: str) -> list[str]:
         """Query terms of text: spelling corrected, analysed, question-frame words left out."""
-        return [t for t in self.analyzer(self.correct(text)) if t not in FRAME_TERMS]
+        return self.read(text)[0]
 
     def units_of(self, text: str) -> list[str]:
         """Units of meaning of text (glossary phrases as one concept), question-frame words left out."""
-        return [u for u in self.analyzer.query_units(self.correct(text)) if u not in FRAME_TERMS]
+        return self.read(text)[1]
 
     # -- lookups ----------------------------------------------------------------------------------
 
@@ -230,7 +235,8 @@ class Retriever:
 
     def answer(self, question: str, citations_for: CitationsFor, *, max_words: int = 60) -> Answer:
         q = read_question(question, self.glossary.resolve_instrument)
-        terms = self.terms(q.text)
+        whole = self.read(q.text)
+        terms = whole[0]
         hits = tuple(Hit(self.passages[row], s) for row, s in self.passage_index.search(terms, 5))
         if not terms:
             return Answer(question, (), True, 0.0, hits, reason="the question has no words the sources use")
@@ -239,7 +245,8 @@ class Retriever:
         chosen: list[Choice] = []
         reason = None
         for part, want in zip(q.parts, q.wants, strict=True):
-            ranked, why = self._rank(part, want)
+            # A one-part question is the whole question: its reading is already done.
+            ranked, why = self._rank(part, want, whole if len(q.parts) == 1 else self.read(part))
             if not ranked:
                 reason = reason or why
                 continue
@@ -270,12 +277,11 @@ class Retriever:
         rest = [hit for hit in hits if hit.passage not in quoted]
         return tuple([Hit(p, scores[p]) for p in quoted] + rest)[: max(len(hits), len(quoted))]
 
-    def _rank(self, part: str, want: str) -> tuple[list[Choice], str]:
-        """Candidate sentences for one part, best first, that pass every evidence check."""
-        terms = self.terms(part)
+    def _rank(self, part: str, want: str, reading: tuple[list[str], list[str]]) -> tuple[list[Choice], str]:
+        """Candidate sentences for one part (read as (terms, units)), best first, passing every evidence check."""
+        terms, units = reading
         if not terms:
             return [], "the question has no words the sources use"
-        units = self.units_of(part)
         unknown = [u for u in units if is_concept_term(u) and u not in self.unit_index.vocabulary]
         if unknown:
             # The question is about a domain notion ("headquarters") that no source mentions at all.

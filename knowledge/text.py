@@ -142,28 +142,33 @@ class Analyzer:
     stopwords: frozenset[str] = STOPWORDS
 
     def __call__(self, text: str) -> list[str]:
-        normalized = normalize(text)
-        tokens = self.tokens(normalized)
-        terms = [term for term, stop in tokens if not stop]
-        terms.extend(ARTICLE_PREFIX + number for number in article_numbers(normalized))
-        terms.extend(self.glossary.concepts([term for term, _ in tokens]))
-        return terms
+        return self.analyze(text)[0]
 
     def query_units(self, text: str) -> list[str]:
         """The question's units of meaning: content stems, with glossary phrases replaced by their concept."""
+        return self.analyze(text)[1]
+
+    def analyze(self, text: str) -> tuple[list[str], list[str]]:
+        """(index terms, units of meaning) of text from one pass: what a question needs of both."""
         normalized = normalize(text)
         tokens = self.tokens(normalized)
+        stems = [term for term, _ in tokens]
+        matches = self.glossary.matches(stems)
+        articles = [ARTICLE_PREFIX + number for number in article_numbers(normalized)]
+        terms = [term for term, stop in tokens if not stop]
+        terms.extend(articles)
+        terms.extend(concept for _, _, concepts in matches for concept in concepts)
         units: list[str] = []
         covered = 0
-        for start, end, concepts in self.glossary.matches([term for term, _ in tokens]):
+        for start, end, concepts in matches:
             if start < covered:
                 continue
             units.extend(term for term, stop in tokens[covered:start] if not stop)
             units.extend(concepts[:1])
             covered = end
         units.extend(term for term, stop in tokens[covered:] if not stop)
-        units.extend(ARTICLE_PREFIX + number for number in article_numbers(normalized))
-        return units
+        units.extend(articles)
+        return terms, units
 
     def content_terms(self, normalized: str) -> list[str]:
         """Stemmed content words of already-normalised text (no article or concept terms)."""
