@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from knowledge.answer import Answer
 from knowledge.base import KnowledgeBase
+from knowledge.text import INVISIBLE
 
 from .. import render
 from ..config import QUESTION_MAX_CHARS, DiscordConfig
@@ -49,7 +50,8 @@ def clean_question(text: str, bot_id: int | None = None, role_id: int | None = N
         text = re.sub(rf"<@!?{bot_id}>", " ", text)
     if role_id is not None:
         text = re.sub(rf"<@&{role_id}>", " ", text)
-    return " ".join(text.split())
+    # Invisible characters alone are no question: "@bot" + a zero-width space gets the how-to, not an abstention.
+    return " ".join(text.translate(INVISIBLE).split())
 
 
 def reads_as_question(text: str) -> bool:

@@ -662,3 +662,10 @@ async def test_answers_use_the_configured_answer_words(
     cog.answer(QUESTION)
 
     assert seen == [17]
+
+
+def test_a_question_of_invisible_characters_only_is_empty() -> None:
+    from bot.exts.ask import clean_question
+
+    assert clean_question("<@42> \u200b\u200d\ufeff", bot_id=42) == ""
+    assert clean_question("<@42> what is\u200b iom", bot_id=42) == "what is iom"
