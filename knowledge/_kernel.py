@@ -91,23 +91,7 @@ def _add(acc, out_rows, out_scores, count, d, x, w):  # pragma: no cover - compi
 @njit(cache=True, nogil=True)
 def top_k(indptr, indices, data, col_max, cols, q, k, acc, touched, out_rows, out_scores):  # pragma: no cover
     m = cols.shape[0]
-    # Rarest term first (ties: lower column), as scoring.Scorer._ordered sorts them.
-    order = np.empty(m, np.int64)
-    for i in range(m):
-        order[i] = i
-    for i in range(1, m):
-        o = order[i]
-        df = indptr[cols[o] + 1] - indptr[cols[o]]
-        j = i - 1
-        while j >= 0:
-            p = order[j]
-            dp = indptr[cols[p] + 1] - indptr[cols[p]]
-            if dp > df or (dp == df and cols[p] > cols[o]):
-                order[j + 1] = p
-                j -= 1
-            else:
-                break
-        order[j + 1] = o
+    order = _rarest_first(indptr, cols)
     rest = np.zeros(m + 1)  # the most terms j.. can add to any row
     remaining = np.zeros(m + 1, np.int64)  # postings of terms j..
     for j in range(m - 1, -1, -1):
@@ -185,3 +169,151 @@ def top_k(indptr, indices, data, col_max, cols, q, k, acc, touched, out_rows, ou
         for i in range(n):
             acc[touched[i]] = 0.0
     return count
+
+
+@njit(cache=True, nogil=True)
+def _rarest_first(indptr, cols):  # pragma: no cover - compiled
+    """The order of cols by posting-list length, ties to the lower column: scoring.Scorer._ordered's order."""
+    m = cols.shape[0]
+    order = np.empty(m, np.int64)
+    for i in range(m):
+        order[i] = i
+    for i in range(1, m):
+        o = order[i]
+        df = indptr[cols[o] + 1] - indptr[cols[o]]
+        j = i - 1
+        while j >= 0:
+            p = order[j]
+            dp = indptr[cols[p] + 1] - indptr[cols[p]]
+            if dp > df or (dp == df and cols[p] > cols[o]):
+                order[j + 1] = p
+                j -= 1
+            else:
+                break
+        order[j + 1] = o
+    return order
+
+
+@njit(cache=True, nogil=True)
+def _accumulate(indptr, indices, data, cols, q, cover, order, acc, touched, covered):  # pragma: no cover
+    """Every posting of the query into acc (float32 after each term, as top_k) and covered; the rows touched."""
+    n = 0
+    for t in order:
+        c = cols[t]
+        w = q[t]
+        v = cover[t]
+        for p in range(indptr[c], indptr[c + 1]):
+            d = indices[p]
+            if acc[d] == 0.0:
+                touched[n] = d
+                n += 1
+            acc[d] = acc[d] + data[p] * w
+            covered[d] += v
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _postings(indptr, cols):  # pragma: no cover - compiled
+    total = 0
+    for c in cols:
+        total += indptr[c + 1] - indptr[c]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def candidates(  # pragma: no cover - compiled
+    u_indptr, u_indices, u_data, u_col_max, p_indptr, p_indices, p_data, p_col_max,
+    unit_passage, unit_kind, unit_facts, cols, q, cover, p_cols, p_q, p_cover, k, acc, touched, covered,
+    best_rows, best_scores, p_acc, p_touched, p_covered, hit_rows, hit_scores,
+    factors, want_bit, weights, total, dense_postings, out_rows, out_scores, out_coverage,
+):  # fmt: skip
+    """knowledge.candidates.score_candidates in one call: the same numbers, in the same order and precision.
+
+    A query with at most dense_postings postings is read whole into the accumulators (one pass: the k best
+    rows and their coverage at once); one with more goes through top_k's MaxScore and looks the k best up.
+    The passages' top len(hit_rows) (as top_k finds them) come out too, in hit_rows and hit_scores: the
+    question's nearest passages, from the same pass. Returns the (candidates, hits) counts. acc, covered,
+    p_acc and p_covered are zero on entry and are left zero.
+    """
+    order = _rarest_first(u_indptr, cols)
+    p_order = _rarest_first(p_indptr, p_cols)
+    dense = _postings(u_indptr, cols) <= dense_postings
+    if dense:
+        n_touched = _accumulate(u_indptr, u_indices, u_data, cols, q, cover, order, acc, touched, covered)
+        n = 0
+        for i in range(n_touched):
+            n = _insert(best_rows, best_scores, n, touched[i], np.float64(acc[touched[i]]))
+    else:
+        n_touched = 0
+        n = top_k(u_indptr, u_indices, u_data, u_col_max, cols, q, k, acc, touched, best_rows, best_scores)
+    p_dense = _postings(p_indptr, p_cols) <= dense_postings
+    p_touched_n = 0
+    n_hits = 0
+    if not p_dense:
+        n_hits = top_k(p_indptr, p_indices, p_data, p_col_max, p_cols, p_q, hit_rows.shape[0], p_acc, p_touched,
+                       hit_rows, hit_scores)  # fmt: skip
+    else:
+        p_touched_n = _accumulate(
+            p_indptr, p_indices, p_data, p_cols, p_q, p_cover, p_order, p_acc, p_touched, p_covered
+        )
+    sentence_weight = np.float32(weights[0])
+    passage_weight = np.float32(weights[1])
+    coverage_weight = weights[2]
+    own_share = weights[3]
+    context_factor = weights[4]
+    bonus = np.float32(weights[5])
+    count = 0
+    for i in range(n):
+        d = best_rows[i]
+        if dense:
+            own = covered[d]
+        else:
+            own = 0.0
+            for t in order:
+                c = cols[t]
+                if _lookup(u_indices, u_data, u_indptr[c], u_indptr[c + 1], d) > 0.0:
+                    own += cover[t]
+        p = unit_passage[d]
+        if p_dense:
+            passage_score = p_acc[p]
+            context = p_covered[p]
+        else:
+            passage_score = np.float32(0.0)
+            context = 0.0
+            for t in p_order:
+                c = p_cols[t]
+                x = _lookup(p_indices, p_data, p_indptr[c], p_indptr[c + 1], p)
+                if x > 0.0:
+                    passage_score = np.float32(passage_score + x * p_q[t])
+                    context += p_cover[t]
+        if total != 0.0:
+            own /= total
+            context /= total
+        carries = (unit_facts[d] & want_bit) != 0
+        factor = factors[unit_kind[d] * 2 + (1 if carries else 0)]
+        if factor == 0.0:
+            continue
+        mixed = np.float32(coverage_weight * (own_share * own + (1 - own_share) * context))
+        score = sentence_weight * np.float32(best_scores[i]) + passage_weight * passage_score + mixed
+        score = score * factor + (bonus if carries else np.float32(0.0))
+        coverage = max(own, context_factor * context)
+        # Insert at its place, best first, ties to the lower row.
+        at = count
+        while at > 0 and (out_scores[at - 1] < score or (out_scores[at - 1] == score and out_rows[at - 1] > d)):
+            out_rows[at] = out_rows[at - 1]
+            out_scores[at] = out_scores[at - 1]
+            out_coverage[at] = out_coverage[at - 1]
+            at -= 1
+        out_rows[at] = d
+        out_scores[at] = score
+        out_coverage[at] = coverage
+        count += 1
+    for i in range(n_touched):
+        acc[touched[i]] = 0.0
+        covered[touched[i]] = 0.0
+    for i in range(p_touched_n):
+        n_hits = _insert(hit_rows, hit_scores, n_hits, p_touched[i], np.float64(p_acc[p_touched[i]]))
+    for i in range(p_touched_n):
+        p_acc[p_touched[i]] = 0.0
+        p_covered[p_touched[i]] = 0.0
+    return count, n_hits

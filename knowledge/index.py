@@ -3,11 +3,12 @@ by reading only the postings a query needs; saved as plain arrays, loaded withou
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,11 @@ class TfidfIndex:
     @property
     def n_rows(self) -> int:
         return self.matrix.shape[0]
+
+    @functools.cached_property
+    def sorted_terms(self) -> list[str]:
+        """The vocabulary in sorted order (for prefix lookups by bisection); made on first use."""
+        return sorted(self.vocabulary)
 
     @classmethod
     def build(
@@ -174,6 +180,42 @@ class TfidfIndex:
         """Cosine scores of the given rows only (float32; each row looked up by binary search per term)."""
         columns, weights = self._vector(terms)
         return self._scorer.scores_of(columns, weights, np.asarray(rows))
+
+    def gather(
+        self, terms: Terms, cover: Mapping[str, float], rows: Sequence[int] | np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, covered weight) of the given rows: cosine scores as scores() has them (float32), and the
+        sum of cover[term] over the terms each row holds (float64; cover's terms should be among terms)."""
+        columns, weights = self._vector(terms)
+        return self._scorer.gather(columns, weights, self._cover(columns, cover), np.asarray(rows))
+
+    def query(self, terms: Terms, cover: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The query as arrays: (columns int64, weights float64, cover's weight of each column float64)."""
+        columns, weights = self._vector(terms)
+        return (
+            np.array(columns, np.int64),
+            np.array(weights, np.float64),
+            np.array(self._cover(columns, cover), np.float64),
+        )
+
+    @property
+    def scorer(self) -> Scorer:
+        return self._scorer
+
+    def search_covered(
+        self, terms: Terms, cover: Mapping[str, float], k: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """search() as arrays (rows, scores), with each row's covered weight as gather() has it."""
+        columns, weights = self._vector(terms)
+        rows, scores = self._scorer.top_k_arrays(columns, weights, k)
+        _, covered = self._scorer.gather(columns, weights, self._cover(columns, cover), rows)
+        return rows, scores, covered
+
+    def _cover(self, columns: list[int], cover: Mapping[str, float]) -> list[float]:
+        """cover's weights aligned with the query's columns (0 for a column it does not weigh)."""
+        vocabulary = self.vocabulary
+        by_column = {vocabulary.get(term): weight for term, weight in cover.items()}
+        return [by_column.get(c, 0.0) for c in columns]
 
     def search(self, terms: Terms, k: int = 5) -> list[tuple[int, float]]:
         """Top k (row, score) by score, best first; ties go to the lower row; rows scoring 0 are left out."""

@@ -19,6 +19,7 @@ WANTS_DEFINITION = "definition"
 WH_WORDS = r"(?:what|which|who|whom|whose|when|where|why|how|does|do|did|is|are|was|were|can|could|will|would|has|have)"
 # "..., and which covers X" / "... and when" / "...? What about ..." open a second part.
 PART_SPLIT = re.compile(rf"(?:\?+\s+|[,;]\s*(?:and|but|also)?\s*|\s+(?:and|also|plus)\s+)(?={WH_WORDS}\b)")
+PART_MARKS = ("?", ",", ";", "and", "also", "plus")  # one of these is in every split point
 LEADING_WH = re.compile(rf"^{WH_WORDS}\s+")
 YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
@@ -38,53 +39,94 @@ class Question:
     years: tuple[str, ...]  # years named: a fact about another year is not an answer
 
 
+CONTRACTIONS = ("'s", "whos", "whats", "wheres", "whens", "hows")  # one is in every CONTRACTED_WH match
+CONTRACTED_WH = re.compile(r"\b(who|what|where|when|how)(?:'s|s)\b")
+CHAT_WORD = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, CHAT_WORDS), key=len, reverse=True)) + r")\b")
+# What a part asks for: the first of these patterns that matches it (a WANTS_NAME match can be vetoed).
+# Each comes with words one of which any match contains: a part with none of them is not searched.
+WANTS_PATTERNS = tuple(
+    (want, guards, re.compile(pattern))
+    for want, guards, pattern in (
+        (WANTS_ARTICLE, ("art", "provision"), r"\b(which|what)\s+(article|art|arts|articles|provision|provisions)\b"),
+        (
+            WANTS_DATE,
+            ("when", "what"),
+            r"\b(when|what\s+(date|day|year|month|time)|on\s+what\s+date|since\s+when|what\s+year)\b",
+        ),
+        (WANTS_DATE, ("date",), r"\bdate\b"),
+        (
+            WANTS_NUMBER,
+            ("how", "what", "number"),
+            r"\b(how\s+(many|much|big|large)|what\s+(percentage|share|amount)|number)\b",
+        ),
+        (WANTS_NAME, ("who",), r"^\W*(?:and\s+)?who\s+(?:is|was|are|were)\s+(?:the\s+|an?\s+)?\w+"),
+        (
+            WANTS_NAME,
+            ("name",),
+            r"\b(what|whats)\s+(is|are|was|were)\s+(his|her|their|its|the)\s+names?\b|\bname\s+(of\s+)?the\b",
+        ),
+        (WANTS_PERSON, ("who",), r"\b(who|whom|whose)\b"),
+        (
+            WANTS_DEFINITION,
+            ("what", "define", "meaning"),
+            r"^\W*(what\s+(is|are|does)\s+(an?\s+|the\s+)?\S+(\s+\S+){0,3}?(\s+mean)?\W*$|define\b|meaning\s+of\b)",
+        ),
+        (WANTS_PLACE, ("where",), r"\bwhere\b"),
+    )
+)
+# "Who is responsible for ...": a role in a process, not a name.
+NOT_A_NAME = re.compile(
+    r"\bwho\s+(?:is|was|are|were)\s+(?:\w+\s+)?(?:entitled|allowed|able|responsible|in charge|involved|eligible)\b"
+)
+WH_WORD = re.compile(rf"\b{WH_WORDS}\b")
+CONTENT_WORD = re.compile(r"[^\W\d_]{3,}|\d+")
+SYMBOL = re.compile(r"\b[a-z]{1,5}(?:/[a-z]{1,5})*/\d+(?:/\d+)*\b")
+NAMED_AGREEMENT = re.compile(r"\b(old|new|previous|relationship|cooperation)\s+agreement")
+MONTH = re.compile(rf"\b(?:{'|'.join(MONTHS)})\b")
+NUMBER_WORD_OR_DIGITS = re.compile(rf"{NUMBER.pattern}|{NUMBER_WORD.pattern}")
+
+
 def chat_fold(text: str) -> str:
     """Normalise and fold chat spellings ("wen", "wat") so question words are recognised."""
-    text = re.sub(r"\b(who|what|where|when|how)(?:'s|s)\b", r"\1 is", normalize(text))
-    words = re.split(r"(\W+)", text)
-    return "".join(CHAT_WORDS.get(w, w) for w in words)
+    text = normalize(text)
+    if any(contraction in text for contraction in CONTRACTIONS):  # most questions need no scan
+        text = CONTRACTED_WH.sub(r"\1 is", text)
+    return CHAT_WORD.sub(lambda match: CHAT_WORDS[match.group(0)], text)
 
 
 def wants(part: str) -> str:
     """The kind of fact a question part asks for."""
-    p = chat_fold(part)
-    if re.search(r"\b(which|what)\s+(article|art|arts|articles|provision|provisions)\b", p):
-        return WANTS_ARTICLE
-    if re.search(r"\b(when|what\s+(date|day|year|month|time)|on\s+what\s+date|since\s+when|what\s+year)\b", p):
-        return WANTS_DATE
-    if re.search(r"\bdate\b", p):
-        return WANTS_DATE
-    if re.search(r"\b(how\s+(many|much|big|large)|what\s+(percentage|share|amount)|number)\b", p):
-        return WANTS_NUMBER
-    if re.search(r"^\W*(?:and\s+)?who\s+(?:is|was|are|were)\s+(?:the\s+|an?\s+)?\w+", p) and not re.search(
-        r"\bwho\s+(?:is|was|are|were)\s+(?:\w+\s+)?(?:entitled|allowed|able|responsible|in charge|involved|eligible)\b",
-        p,
-    ):
-        return WANTS_NAME
-    if re.search(r"\b(what|whats)\s+(is|are|was|were)\s+(his|her|their|its|the)\s+names?\b|\bname\s+(of\s+)?the\b", p):
-        return WANTS_NAME
-    if re.search(r"\b(who|whom|whose)\b", p):
-        return WANTS_PERSON
-    if re.search(
-        r"^\W*(what\s+(is|are|does)\s+(an?\s+|the\s+)?\S+(\s+\S+){0,3}?(\s+mean)?\W*$|define\b|meaning\s+of\b)", p
-    ):
-        return WANTS_DEFINITION
-    if re.search(r"\bwhere\b", p):
-        return WANTS_PLACE
+    return _wants(chat_fold(part))
+
+
+def _wants(folded: str) -> str:
+    for want, guards, pattern in WANTS_PATTERNS:
+        if (
+            any(guard in folded for guard in guards)
+            and pattern.search(folded)
+            and not (want == WANTS_NAME and NOT_A_NAME.search(folded))
+        ):
+            return want
     return ""
 
 
 def split_parts(text: str) -> tuple[str, ...]:
     """Split a two-part question at a coordinated second question; parts without content rejoin the first."""
-    folded = chat_fold(text)
+    return _split_folded(chat_fold(text))
+
+
+def _split_folded(folded: str) -> tuple[str, ...]:
+    body = folded.rstrip(" ?\t\n")  # a question mark at the end has nothing after it to split off
+    if not any(mark in body for mark in PART_MARKS):  # nothing PART_SPLIT could split at
+        return (folded.strip(),)
     pieces = [piece.strip(" ,;?") for piece in PART_SPLIT.split(folded)]
     pieces = [piece for piece in pieces if piece]
     if len(pieces) <= 1:
         return (folded.strip(),)
     parts: list[str] = []
     for piece in pieces:
-        content = re.sub(rf"\b{WH_WORDS}\b", " ", piece)
-        if parts and len(re.findall(r"[^\W\d_]{3,}|\d+", content)) < 2:
+        content = WH_WORD.sub(" ", piece)
+        if parts and len(CONTENT_WORD.findall(content)) < 2:
             # "who signs it and when": the second part asks about the first part's subject.
             subject = LEADING_WH.sub("", parts[0])
             parts.append(f"{piece} {subject}")
@@ -98,6 +140,8 @@ MENTION = re.compile(r"<[@#][!&]?\d+>|@(?:everyone|here)\b|<a?:\w+:\d+>")
 
 def strip_mentions(text: str) -> str:
     """Discord mentions and custom emoji are addressing, not content: drop them."""
+    if "<" not in text and "@" not in text:  # every mention has one
+        return text
     return MENTION.sub(" ", text)
 
 
@@ -105,42 +149,36 @@ def read_question(text: str, resolve_instrument: object = None) -> Question:
     """Analyse a question; resolve_instrument maps a phrase ("1996") to a symbol, or returns None."""
     text = " ".join(strip_mentions(text).split())
     normalized = normalize(text)
-    parts = split_parts(text)
+    parts = _split_folded(chat_fold(normalized))
+    years = YEAR.findall(normalized)
     instrument = None
     if callable(resolve_instrument):
-        for phrase in _instrument_phrases(normalized):
+        for phrase in _instrument_phrases(normalized, years):
             instrument = resolve_instrument(phrase)
             if instrument:
                 break
     return Question(
         text=text,
         parts=parts,
-        wants=tuple(wants(part) for part in parts),
+        wants=tuple(map(_wants, parts)),
         articles=tuple(dict.fromkeys(article_numbers(normalized))),
         instrument=instrument,
-        years=tuple(dict.fromkeys(YEAR.findall(normalized))),
+        years=tuple(dict.fromkeys(years)),
     )
 
 
-def _instrument_phrases(normalized: str) -> list[str]:
-    """Candidate names of an instrument in a question: symbols, years, "old/new/previous agreement"."""
-    phrases = re.findall(r"\b[a-z]{1,5}(?:/[a-z]{1,5})*/\d+(?:/\d+)*\b", normalized)
-    phrases += [
-        f"{m} agreement" for m in re.findall(r"\b(old|new|previous|relationship|cooperation)\s+agreement", normalized)
-    ]
-    phrases += YEAR.findall(normalized)
-    return phrases
+def _instrument_phrases(normalized: str, years: list[str]) -> list[str]:
+    """Candidate names of an instrument in a question: symbols, "old/new/previous agreement", its years."""
+    phrases = SYMBOL.findall(normalized) if "/" in normalized else []
+    if "agreement" in normalized:
+        phrases += [f"{m} agreement" for m in NAMED_AGREEMENT.findall(normalized)]
+    return phrases + years
 
 
 def has_date(sentence: str) -> bool:
     lowered = sentence.lower()
-    return bool(YEAR.search(lowered)) or any(re.search(rf"\b{m}\b", lowered) for m in MONTHS)
+    return bool(YEAR.search(lowered) or MONTH.search(lowered))
 
 
 def has_number(sentence: str) -> bool:
-    lowered = sentence.lower()
-    return bool(NUMBER.search(lowered)) or bool(
-        re.search(
-            r"\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion)\b", lowered
-        )
-    )
+    return bool(NUMBER_WORD_OR_DIGITS.search(sentence.lower()))

@@ -8,13 +8,17 @@ covered by the sentence.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
 from .answer import Answer, AnswerPart, Citation, Hit
+from .candidates import Sentences, Weights, score_candidates
 from .chunking import Passage, Sentence
 from .glossary import GlossaryFile
 from .index import TfidfIndex
@@ -34,7 +38,7 @@ from .question import (
     strip_mentions,
 )
 from .spelling import Speller
-from .text import STOPWORDS, Analyzer, Glossary, is_article_term, is_concept_term, normalize, stem, words
+from .text import STOPWORDS, TOKEN_PATTERN, Analyzer, Glossary, is_article_term, is_concept_term, normalize, stem, words
 
 CitationsFor = Callable[[Passage, Sentence | None], tuple[Citation, ...]]
 
@@ -52,6 +56,10 @@ WANT_BONUS = 0.08  # the sentence carries the kind of fact asked for (a date, a 
 MIN_SCORE = 0.12
 MIN_COVERAGE = 0.4  # idf-weighted share of the question's meaning the answer sentence must carry
 CANDIDATES = 40
+HITS = 5  # nearest passages listed with every answer
+WEIGHTS = Weights(
+    SENTENCE_WEIGHT, PASSAGE_WEIGHT, COVERAGE_WEIGHT, OWN_COVERAGE_SHARE, PASSAGE_COVERAGE_FACTOR, WANT_BONUS
+)
 # Capitalised in titles and citations but not names of anything a question could be about.
 NOT_NAMES = frozenset({"see", "doc", "credit", "photo", "today", "recent", "additionally", "although"})
 FACT_RATIO = 0.6  # a sentence carrying the fact asked for may score this much lower than the best
@@ -73,6 +81,8 @@ PERSON_NAME = re.compile(
     rf"(?<![.\w])(?!(?:{INSTITUTION_WORDS})\b)[A-Z][a-z]+(?:-[a-z]+)?"
     rf"(?:[ ](?!(?:{INSTITUTION_WORDS})\b)[A-Z][a-z]+(?:-[a-z]+)?)+"
 )
+FIX_MEMO_SIZE = 1 << 14
+LETTERS = re.compile(r"[^\W\d_]+")  # a word as the speller sees it
 PHOTO_CONCEPT = "≡photo"
 DOCUMENT_CONCEPT = "≡document"
 # Stems that frame a question rather than say what it is about ("what does art. 8 provide?").
@@ -100,6 +110,31 @@ MODIFIER_GROUPS = tuple(
     )
 )
 KEY_MODIFIERS = {term: group for group in MODIFIER_GROUPS for term in group}
+# Unit kinds and facts as small integers, in arrays over all units: a question's candidates are scored at once.
+KIND_CODES = {"claim": 0, "citation": 1, "caption": 2}
+KIND_CLAIM = KIND_CODES["claim"]
+KIND_CITATION = KIND_CODES["citation"]
+KIND_CAPTION = KIND_CODES["caption"]
+FACT_BITS = {
+    want: 1 << bit
+    for bit, want in enumerate((WANTS_DATE, WANTS_NUMBER, WANTS_ARTICLE, WANTS_PERSON, WANTS_DEFINITION, WANTS_NAME))
+}
+
+
+def kind_factors(fact_wanted: bool, photo: bool, document: bool) -> np.ndarray:
+    """How far a sentence's kind lets it answer, by kind code * 2 + (it carries the fact asked for).
+
+    fact_wanted: the question wants a date or a number; photo, document: it asks about the photo, the document.
+    """
+    caption = 1.0 if photo else CAPTION_FACTOR
+    # A citation sentence answers only what it alone carries: a document's date or number.
+    citation = CITATION_FACTOR_FACT if document else CITATION_FACTOR
+    citation_with_fact = CITATION_FACTOR_FACT if fact_wanted or document else CITATION_FACTOR
+    table = {KIND_CLAIM: (1.0, 1.0), KIND_CITATION: (citation, citation_with_fact), KIND_CAPTION: (caption, caption)}
+    return np.array([table[code][carries] for code in range(len(KIND_CODES)) for carries in (0, 1)], np.float32)
+
+
+KIND_FACTORS = {flags: kind_factors(*flags) for flags in itertools.product((False, True), repeat=3)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +165,10 @@ def facts_of(text: str, kind: str, cites_articles: bool) -> frozenset[str]:
     return frozenset(found)
 
 
-@dataclass(frozen=True, slots=True)
-class Choice:
-    unit_row: int
-    score: float
-    coverage: float
+# A candidate answer sentence: (unit row, score, coverage). Plain tuples: a question ranks dozens of them.
+Choice = tuple[int, float, float]
+ROW, SCORE, COVERAGE = 0, 1, 2
+Nearest = list[tuple[int, float]] | None  # (passage row, score) best first, or not looked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +185,10 @@ class Retriever:
     oov_idf: float
     max_idf: float
     entities: frozenset[str]  # stems of proper names in the sources ("china", "syria"), glossary terms aside
+    article_rows: dict[str, tuple[int, ...]]  # article number -> the claims citing it (of any instrument)
+    sentences: Sentences  # the units' rows with their passages, kinds and facts, for scoring candidates
+    related: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)  # entity -> terms
+    fixes: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)  # word -> its mend
 
     @classmethod
     def build(
@@ -179,8 +217,14 @@ class Retriever:
             passage_index = TfidfIndex.from_terms(passage_terms)
         vocabulary = [w for text in unit_texts for w in words(text)]
         vocabulary += [w for w in glossary.glossary.vocabulary if len(w) >= 5]
-        return cls(
+        article_rows: dict[str, list[int]] = {}
+        for row, unit in enumerate(units):
+            if unit.kind == "claim":
+                for number in dict.fromkeys(n for _, n in unit.sentence.articles):
+                    article_rows.setdefault(number, []).append(row)
+        retriever = cls(
             passages=tuple(passages),
+            article_rows={number: tuple(rows) for number, rows in article_rows.items()},
             units=units,
             unit_terms=tuple(map(frozenset, unit_terms)),
             passage_terms=tuple(map(frozenset, passage_terms)),
@@ -193,7 +237,24 @@ class Retriever:
             max_idf=float(unit_index.idf.max()) if unit_index.idf.size else 1.0,
             # Titles in citation sentences are capitalised throughout: only claims tell names apart.
             entities=proper_names([u.sentence.text for u in units if u.kind == "claim"], glossary.glossary.vocabulary),
+            sentences=Sentences(
+                index=unit_index,
+                passage_index=passage_index,
+                passage=np.array([u.passage_row for u in units], np.int32),
+                kind=np.array([KIND_CODES[u.kind] for u in units], np.int8),
+                facts=np.array([sum(FACT_BITS[f] for f in u.facts) for u in units], np.int32),
+            ),
         )
+        retriever.warm_up()
+        return retriever
+
+    def warm_up(self) -> None:
+        """Score one query now, where the knowledge base is built (off the event loop): the compiled scorer's
+        machine code is loaded (or compiled, the first time ever) here, not on the first question."""
+        probe = next((terms for terms in self.unit_terms if terms), None)
+        if probe is not None:
+            terms = sorted(probe)[:3]
+            self._candidates(terms, terms, "")
 
     def indexes(self) -> dict[str, TfidfIndex]:
         """The indexes to save: what build(..., indexes=) takes back."""
@@ -203,19 +264,43 @@ class Retriever:
 
     def correct(self, text: str) -> str:
         """The text with words unknown to the sources (after stemming) replaced by their nearest known word."""
-        vocabulary = self.unit_index.vocabulary
+        return self._corrected(normalize(strip_mentions(text)))[0]
 
-        def fix(match: re.Match[str]) -> str:
-            word = match.group(0)
-            if word in self.analyzer.stopwords or stem(word) in vocabulary:
-                return word
-            return self.speller.correct(word) or word
+    def _corrected(self, normalized: str) -> tuple[str, list[str] | None]:
+        """(corrected text, its tokens): the tokens of the text as it came when nothing needed mending."""
+        tokens = TOKEN_PATTERN.findall(normalized)
+        fixes = {}
+        for token in tokens:
+            # The speller's words are runs of letters: a token is one, two joined by an apostrophe, or digits.
+            for word in token.split("'") if "'" in token else (token,):
+                fix = self._fix(word)
+                if fix:
+                    fixes[word] = fix
+        if not fixes:  # the usual case: nothing to rewrite
+            return normalized, tokens
+        return LETTERS.sub(lambda match: fixes.get(match.group(0), match.group(0)), normalized), None
 
-        return re.sub(r"[^\W\d_]+", fix, normalize(strip_mentions(text)))
+    def _fix(self, word: str) -> str | None:
+        """The known word an unknown word stands for, or None (known, a stopword, a number, or no close word)."""
+        memo = self.fixes
+        if word in memo:
+            return memo[word]
+        fix = None
+        if (
+            not word[0].isdigit()
+            and word not in self.analyzer.stopwords
+            and stem(word) not in self.unit_index.vocabulary
+        ):
+            fix = self.speller.correct(word)
+        if len(memo) >= FIX_MEMO_SIZE:
+            memo.clear()  # people reuse words; a bounded memo keeps the common ones one lookup away
+        memo[word] = fix
+        return fix
 
     def read(self, text: str) -> tuple[list[str], list[str]]:
         """(query terms, units of meaning) of text: spelling corrected, analysed once, frame words left out."""
-        terms, units = self.analyzer.analyze(self.correct(text))
+        corrected, tokens = self._corrected(normalize(strip_mentions(text)))
+        terms, units = self.analyzer.analyze(corrected, tokens)
         return [t for t in terms if t not in FRAME_TERMS], [u for u in units if u not in FRAME_TERMS]
 
     def terms(self, text: str) -> list[str]:
@@ -237,146 +322,157 @@ class Retriever:
         q = read_question(question, self.glossary.resolve_instrument)
         whole = self.read(q.text)
         terms = whole[0]
-        hits = tuple(Hit(self.passages[row], s) for row, s in self.passage_index.search(terms, 5))
-        if not terms:
-            return Answer(question, (), True, 0.0, hits, reason="the question has no words the sources use")
+        if not terms:  # nothing to search with: no passage is near either
+            return Answer(question, (), True, 0.0, (), reason="the question has no words the sources use")
         if q.articles:
-            return self._answer_article(question, q, hits, citations_for, max_words)
+            return self._answer_article(question, q, self._hits(terms), citations_for, max_words)
         chosen: list[Choice] = []
         reason = None
+        nearest = None
         for part, want in zip(q.parts, q.wants, strict=True):
-            # A one-part question is the whole question: its reading is already done.
-            ranked, why = self._rank(part, want, whole if len(q.parts) == 1 else self.read(part))
+            if len(q.parts) == 1:
+                # A one-part question is the whole question: its reading is done, its nearest passages come
+                # with its candidates.
+                ranked, why, nearest = self._rank(part, want, whole)
+            else:
+                ranked, why, _ = self._rank(part, want, self.read(part))
             if not ranked:
                 reason = reason or why
                 continue
             # Each part of a two-part question gets its own sentence when a close second exists.
-            used = {c.unit_row for c in chosen}
-            fresh = [c for c in ranked if c.unit_row not in used and c.score >= ranked[0].score * DISTINCT_RATIO]
+            used = {c[ROW] for c in chosen}
+            fresh = [c for c in ranked if c[ROW] not in used and c[SCORE] >= ranked[0][SCORE] * DISTINCT_RATIO]
             choice = fresh[0] if fresh else ranked[0]
-            if choice.unit_row not in used:
+            if choice[ROW] not in used:
                 chosen.append(choice)
+        hits = self._hits(terms) if nearest is None else tuple(Hit(self.passages[row], s) for row, s in nearest)
         if not chosen:
             return Answer(question, (), True, 0.0, hits, reason=reason)
         parts = []
         for choice in chosen:
-            unit = self.units[choice.unit_row]
+            unit = self.units[choice[ROW]]
             passage = self.passages[unit.passage_row]
             text = _clip(unit.sentence.text, max_words)
             parts.append(AnswerPart(text, passage, citations_for(passage, unit.sentence)))
-        return Answer(question, tuple(parts), False, max(c.score for c in chosen), self._quoted_first(parts, hits))
+        return Answer(question, tuple(parts), False, max(c[SCORE] for c in chosen), self._quoted_first(parts, hits))
+
+    def _hits(self, terms: list[str]) -> tuple[Hit, ...]:
+        """The passages nearest to the question's terms, best first."""
+        return tuple(Hit(self.passages[row], s) for row, s in self.passage_index.search(terms, HITS))
 
     def _quoted_first(self, parts: Sequence[AnswerPart], hits: tuple[Hit, ...]) -> tuple[Hit, ...]:
         """The passages the answer quotes, then the other nearest passages: what a reader checks first."""
-        quoted = list(dict.fromkeys(part.passage for part in parts))
-        scores = {hit.passage: hit.score for hit in hits}
-        missing = [p for p in quoted if p not in scores]
+        # Passages are keyed by ordinal: hashing a passage would hash all of its sentences.
+        quoted = list({part.passage.ordinal: part.passage for part in parts}.values())
+        scores = {hit.passage.ordinal: hit.score for hit in hits}
+        missing = [p.ordinal for p in quoted if p.ordinal not in scores]
         if missing:
-            all_scores = self.passage_index.scores(self.terms(" ".join(part.text for part in parts)))
-            scores.update({p: float(all_scores[p.ordinal]) for p in missing})
-        rest = [hit for hit in hits if hit.passage not in quoted]
-        return tuple([Hit(p, scores[p]) for p in quoted] + rest)[: max(len(hits), len(quoted))]
+            terms = self.terms(" ".join(part.text for part in parts))
+            scores.update(zip(missing, self.passage_index.scores_of(terms, missing).tolist(), strict=True))
+        quoted_rows = {p.ordinal for p in quoted}
+        rest = [hit for hit in hits if hit.passage.ordinal not in quoted_rows]
+        return tuple([Hit(p, scores[p.ordinal]) for p in quoted] + rest)[: max(len(hits), len(quoted))]
 
-    def _rank(self, part: str, want: str, reading: tuple[list[str], list[str]]) -> tuple[list[Choice], str]:
-        """Candidate sentences for one part (read as (terms, units)), best first, passing every evidence check."""
+    def _rank(self, part: str, want: str, reading: tuple[list[str], list[str]]) -> tuple[list[Choice], str, Nearest]:
+        """Candidate sentences for one part (read as (terms, units)), best first, passing every evidence check;
+        why there are none; and the part's nearest passages (None when it did not get as far as looking)."""
         terms, units = reading
         if not terms:
-            return [], "the question has no words the sources use"
+            return [], "the question has no words the sources use", None
         unknown = [u for u in units if is_concept_term(u) and u not in self.unit_index.vocabulary]
         if unknown:
             # The question is about a domain notion ("headquarters") that no source mentions at all.
-            return [], f"my sources say nothing about {unknown[0].lstrip('≡').replace('_', ' ')}"
-        unit_scores = self.unit_index.scores(terms)
-        passage_scores = self.passage_index.scores(terms)
-        photo = PHOTO_CONCEPT in terms
-        document = DOCUMENT_CONCEPT in terms
-        candidates: list[Choice] = []
-        weighed = self.weigh(units)
-        passage_cover: dict[int, float] = {}
-        for row in np.argsort(-unit_scores, kind="stable")[:CANDIDATES]:
-            row = int(row)
-            unit = self.units[row]
-            if unit_scores[row] <= 0:
-                break
-            own = covered(weighed, self.unit_terms[row])
-            context = passage_cover.get(unit.passage_row)
-            if context is None:
-                context = passage_cover[unit.passage_row] = covered(weighed, self.passage_terms[unit.passage_row])
-            # Ranking wants the sentence itself to carry the question; abstaining lets its passage vouch.
-            coverage = max(own, PASSAGE_COVERAGE_FACTOR * context)
-            score = (
-                SENTENCE_WEIGHT * unit_scores[row]
-                + PASSAGE_WEIGHT * passage_scores[unit.passage_row]
-                + COVERAGE_WEIGHT * (OWN_COVERAGE_SHARE * own + (1 - OWN_COVERAGE_SHARE) * context)
-            )
-            factor = self._kind_factor(unit, want, photo, document)
-            if factor == 0:
-                continue
-            score = score * factor + WANT_BONUS * self._carries(unit, want)
-            candidates.append(Choice(row, float(score), coverage))
-        candidates.sort(key=lambda c: (-c.score, c.unit_row))
-        if not candidates or candidates[0].score < MIN_SCORE:
+            return [], f"my sources say nothing about {unknown[0].lstrip('≡').replace('_', ' ')}", None
+        ranked, nearest = self._candidates(terms, units, want)
+        return (*self._check(part, want, terms, units, ranked), nearest)
+
+    def _check(
+        self, part: str, want: str, terms: list[str], units: list[str], candidates: list[Choice]
+    ) -> tuple[list[Choice], str]:
+        """The candidates that pass every evidence check, best first, or none and why."""
+        if not candidates or candidates[0][SCORE] < MIN_SCORE:
             return [], "no sentence of the sources matches the question well"
         # Evidence checks: each keeps the candidates that carry what the question insists on.
         if want in FACT_WANTS:
             # "How many", "when" and "who is" want a number, a date or a name: a sentence without one is
             # no answer, however close its words; a close one that carries it is.
-            floor = candidates[0].score * FACT_RATIO
-            candidates = [c for c in candidates if c.score >= floor and self._carries(self.units[c.unit_row], want)]
+            floor = candidates[0][SCORE] * FACT_RATIO
+            candidates = [c for c in candidates if c[SCORE] >= floor and self._carries(self.units[c[ROW]], want)]
             if want == WANTS_NUMBER:
-                candidates = [c for c in candidates if self._number_fits(c.unit_row, terms)]
+                candidates = [c for c in candidates if self._number_fits(c[ROW], terms)]
             if not candidates:
                 return [], FACT_WANTS[want]
         entities = [t for t in terms if t in self.entities]
         if entities:
             # A name the question gives ("China", "Syria") must be in the sentence, not only nearby.
             # ("syria vs south sudan" compares: one of several names suffices, more rank first.)
-            named = [(sum(self._mentions(c.unit_row, e) for e in entities), c) for c in candidates]
+            named = [(sum(self._mentions(c[ROW], e) for e in entities), c) for c in candidates]
             needed = 1 if len(entities) > 1 else len(entities)
             candidates = [c for n, c in sorted(named, key=lambda nc: -nc[0]) if n >= needed]
             if not candidates:
                 return [], f"the sources say nothing about {entities[0]} on this"
         modifiers = [KEY_MODIFIERS[u] for u in units if u in KEY_MODIFIERS]
         if modifiers:
-            candidates = [c for c in candidates if all(group & self.unit_terms[c.unit_row] for group in modifiers)]
+            candidates = [c for c in candidates if all(group & self.unit_terms[c[ROW]] for group in modifiers)]
             if not candidates:
                 return [], "the sources do not say which one that is"
         best = candidates[0]
-        sentence = self.units[best.unit_row].sentence
+        sentence = self.units[best[ROW]].sentence
         for year in YEAR.findall(part):
             if year not in sentence.text and not self.glossary.resolve_instrument(year):
                 return [], f"the sources say nothing about {year} on this"
-        if best.coverage < MIN_COVERAGE:
+        if best[COVERAGE] < MIN_COVERAGE:
             return [], "the sources mention this topic but do not answer the question"
-        return [c for c in candidates if c.coverage >= MIN_COVERAGE], ""
+        return [c for c in candidates if c[COVERAGE] >= MIN_COVERAGE], ""
+
+    def _candidates(
+        self, terms: list[str], units: list[str], want: str
+    ) -> tuple[list[Choice], list[tuple[int, float]]]:
+        """The CANDIDATES best sentences by their own score, scored as answers to the part, best first; and the
+        HITS nearest passages."""
+        cover: dict[str, float] = {}
+        total = 0.0
+        for unit, weight in self.weigh(units):
+            cover[unit] = cover.get(unit, 0.0) + weight
+            total += weight
+        found = score_candidates(
+            self.sentences,
+            terms,
+            cover,
+            total,
+            CANDIDATES,
+            KIND_FACTORS[want in (WANTS_DATE, WANTS_NUMBER), PHOTO_CONCEPT in terms, DOCUMENT_CONCEPT in terms],
+            FACT_BITS.get(want, 0),
+            WEIGHTS,
+            HITS,
+        )
+        return list(zip(found.rows, found.scores, found.coverage, strict=True)), found.hits
 
     def _number_fits(self, row: int, terms: Sequence[str]) -> bool:
         """A number of the sentence stands near what the question counts (by word or by glossary concept)."""
         return number_near(self.units[row].sentence.text, terms, self.analyzer.glossary)
-
-    def _kind_factor(self, unit: Unit, want: str, photo: bool, document: bool = False) -> float:
-        if unit.kind == "caption":
-            return 1.0 if photo else CAPTION_FACTOR
-        if unit.kind == "citation":
-            # A citation sentence answers only what it alone carries: a document's date or number.
-            fact = want in (WANTS_DATE, WANTS_NUMBER) and self._carries(unit, want)
-            return CITATION_FACTOR_FACT if fact or document else CITATION_FACTOR
-        return 1.0
 
     @staticmethod
     def _carries(unit: Unit, want: str) -> bool:
         return want in unit.facts
 
     def _mentions(self, row: int, entity: str) -> bool:
-        return any(_related(term, entity) for term in self.unit_terms[row])
+        return not self._related_terms(entity).isdisjoint(self.unit_terms[row])
 
-    def coverage(self, units: Sequence[str], row: int) -> float:
-        """Idf-weighted share of the question's units of meaning that occur in the sentence."""
-        return covered(self.weigh(units), self.unit_terms[row])
-
-    def passage_coverage(self, units: Sequence[str], passage_row: int) -> float:
-        """Idf-weighted share of the question's units of meaning that occur in the passage."""
-        return covered(self.weigh(units), self.passage_terms[passage_row])
+    def _related_terms(self, entity: str) -> frozenset[str]:
+        """The terms of the sources related to an entity's stem (equal, or one a prefix of the other)."""
+        related = self.related.get(entity)
+        if related is None:
+            names = self.unit_index.sorted_terms
+            related = {entity} & self.unit_index.vocabulary.keys()
+            if len(entity) >= 4:
+                # Longer terms starting with it: a range of the sorted terms. Shorter ones: its prefixes.
+                start = bisect.bisect_left(names, entity)
+                stop = bisect.bisect_left(names, entity[:-1] + chr(ord(entity[-1]) + 1))
+                related.update(names[start:stop])
+            related.update(p for n in range(4, len(entity)) if (p := entity[:n]) in self.unit_index.vocabulary)
+            related = self.related[entity] = frozenset(related)  # entities are the sources' names: bounded
+        return related
 
     def weigh(self, units: Sequence[str]) -> list[tuple[str, float]]:
         """Each unit of meaning with its weight: its idf in the sources, or what its absence says."""
@@ -400,11 +496,7 @@ class Retriever:
         self, question: str, q: Question, hits: tuple[Hit, ...], citations_for: CitationsFor, max_words: int
     ) -> Answer:
         wanted = set(q.articles)
-        citing = [
-            row
-            for row, unit in enumerate(self.units)
-            if unit.kind == "claim" and any(n in wanted for _, n in unit.sentence.articles)
-        ]
+        citing = sorted({row for number in wanted for row in self.article_rows.get(number, ())})
         instrument = q.instrument or self._instrument_named_by_year(q, citing)
         if instrument is None:
             # No instrument named: "the Agreement" is the default one, if the sources cite it for N.
@@ -419,8 +511,10 @@ class Retriever:
             where = self._instrument_name(instrument)
             return Answer(question, (), True, 0.0, hits, reason=f"my sources never cite {names} of {where}")
         terms = [t for t in self.terms(q.text) if not is_article_term(t)]
-        unit_scores = self.unit_index.scores(terms) if terms else np.zeros(len(self.units), np.float32)
-        passage_scores = self.passage_index.scores(terms) if terms else np.zeros(len(self.passages), np.float32)
+        # Only the citing sentences and their passages are scored: no pass over the whole knowledge base.
+        passage_rows = sorted({self.units[row].passage_row for row in rows})
+        unit_scores = dict(zip(rows, self.unit_index.scores_of(terms, rows), strict=True))
+        passage_scores = dict(zip(passage_rows, self.passage_index.scores_of(terms, passage_rows), strict=True))
 
         def score(row: int) -> float:
             unit = self.units[row]
@@ -479,30 +573,34 @@ def number_near(sentence: str, terms: Sequence[str], glossary: Glossary | None =
     stems = [t for t in terms if len(t) >= 3 and t[0].isalpha() and not is_concept_term(t)]
     asked = {t for t in terms if t[0].isdigit()}  # numbers the question gives are not its answer
     concepts = {t for t in terms if is_concept_term(t)} if glossary is not None else set()
-    tokens = [stem(w) for w in words(sentence)]
-    for index, token in enumerate(tokens):
-        if not NUMBER_TOKEN.match(token) or token in SCALE_WORDS or token in asked:
+    # A word is related to a stem when they are equal, or one starts with the other and is 4 letters or more.
+    exact = set(stems)
+    prefixes = {t[:n] for t in stems for n in range(4, len(t) + 1)}  # words a stem starts with
+    heads = tuple(t for t in stems if len(t) >= 4)  # stems a word may start with
+    for token, window in number_sites(sentence):
+        if token in asked:
             continue
-        neighbours = tokens[max(0, index - 1) : index] + tokens[index + 1 : index + 2]
-        if YEAR.fullmatch(token) or any(n in MONTH_STEMS for n in neighbours):
-            continue  # a year or a day of a month is a date, not a count
-        window = tokens[max(0, index - 6) : index] + tokens[index + 1 : index + 6]
-        if any(_related(w, t) for w in window for t in stems):
+        if any(w in exact or w in prefixes or w.startswith(heads) for w in window):
             return True
         if concepts and concepts & set(glossary.concepts(window)):  # "countries" counts "Member States"
             return True
     return False
 
 
-def _related(word: str, term: str) -> bool:
-    shorter, longer = sorted((word, term), key=len)
-    return (len(shorter) >= 4 and longer.startswith(shorter)) or word == term
-
-
-def covered(weighed: Sequence[tuple[str, float]], terms: frozenset[str]) -> float:
-    """The weighted share of the units found in terms."""
-    total = sum(weight for _, weight in weighed)
-    return sum(weight for unit, weight in weighed if unit in terms) / total if total else 0.0
+@lru_cache(maxsize=1 << 14)
+def number_sites(sentence: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each number of the sentence that may count something (not a year, a day or a scale word), with the
+    stems of up to six words on either side of it. Made once per sentence: a question asks of dozens."""
+    tokens = [stem(w) for w in words(sentence)]
+    sites = []
+    for index, token in enumerate(tokens):
+        if not NUMBER_TOKEN.match(token) or token in SCALE_WORDS:
+            continue
+        neighbours = tokens[max(0, index - 1) : index] + tokens[index + 1 : index + 2]
+        if YEAR.fullmatch(token) or any(n in MONTH_STEMS for n in neighbours):
+            continue  # a year or a day of a month is a date, not a count
+        sites.append((token, tuple(tokens[max(0, index - 6) : index] + tokens[index + 1 : index + 6])))
+    return tuple(sites)
 
 
 def row_terms(index: TfidfIndex) -> list[list[str]]:

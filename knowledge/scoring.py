@@ -26,7 +26,7 @@ import logging
 import math
 import os
 import threading
-from collections.abc import Callable
+from types import ModuleType
 
 import numpy as np
 
@@ -58,6 +58,7 @@ class _Scratch(threading.local):
     def __init__(self) -> None:
         self.acc = np.zeros(0, np.float32)
         self.touched = np.zeros(0, np.int32)
+        self.covered = np.zeros(0)
         self.k = 0
         self.out_rows = np.zeros(0, np.int64)
         self.out_scores = np.zeros(0)
@@ -66,6 +67,7 @@ class _Scratch(threading.local):
         if self.acc.shape[0] != n_rows:
             self.acc = np.zeros(n_rows, np.float32)
             self.touched = np.zeros(n_rows, np.int32)
+            self.covered = np.zeros(n_rows)
         return self.acc, self.touched
 
     def best(self, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +105,9 @@ class Scorer:
         self.data = np.ascontiguousarray(data, np.float32)
         self.col_max = np.ascontiguousarray(col_max, np.float32)
         self.engine = resolve_engine(engine)
-        self._kernel = _numba_kernel() if self.engine == "numba" else None
+        kernels = _numba_kernels() if self.engine == "numba" else None
+        self.kernels = kernels  # the compiled kernels' module, or None: the numpy paths
+        self._kernel = kernels.top_k if kernels is not None else None
         self._scratch = _Scratch()
         if self._kernel is not None and n_rows and self.indices.size:
             # Compile (first run ever, seconds) or load numba's cached machine code now, where the index
@@ -120,15 +124,40 @@ class Scorer:
             if self.n_rows <= DENSE_MAX_ROWS:
                 return self._dense(columns, weights, k)
             return self._maxscore(columns, weights, k, self._scratch.rows(self.n_rows)[0])
-        scratch = self._scratch
-        acc, touched = scratch.rows(self.n_rows)
-        out_rows, out_scores = scratch.best(k)
+        out_rows, out_scores = self._top_k_compiled(columns, weights, k)
+        return list(zip(out_rows.tolist(), out_scores.tolist()))  # noqa: B905 - equal lengths
+
+    def top_k_arrays(self, columns: list[int], weights: list[float], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """top_k as (rows int32, scores float32) arrays, for callers that go on computing with them."""
+        if self._kernel is not None and columns and k > 0 and self.n_rows:
+            rows, scores = self._top_k_compiled(columns, weights, min(k, self.n_rows))
+            return rows.astype(np.int32), scores.astype(np.float32)
+        found = self.top_k(columns, weights, k)
+        return (
+            np.fromiter((row for row, _ in found), np.int32, len(found)),
+            np.fromiter((score for _, score in found), np.float32, len(found)),
+        )
+
+    def scratch(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """This thread's buffers for a compiled top-k of k rows: (accumulator, touched, covered, rows, scores).
+
+        The accumulator and covered are zero between queries: whoever adds to them zeroes what it touched."""
+        acc, touched = self._scratch.rows(self.n_rows)
+        return (acc, touched, self._scratch.covered, *self._scratch.best(k))
+
+    def accumulators(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """This thread's (accumulator, touched, covered): zero between queries, as scratch() says."""
+        acc, touched = self._scratch.rows(self.n_rows)
+        return acc, touched, self._scratch.covered
+
+    def _top_k_compiled(self, columns: list[int], weights: list[float], k: int) -> tuple[np.ndarray, np.ndarray]:
+        acc, touched, _, out_rows, out_scores = self.scratch(k)
         cols = np.array(columns, np.int64)
         q = np.array(weights, np.float64)
         n = self._kernel(
             self.indptr, self.indices, self.data, self.col_max, cols, q, k, acc, touched, out_rows, out_scores
         )
-        return list(zip(out_rows.tolist()[:n], out_scores.tolist()[:n]))  # noqa: B905 - equal lengths
+        return out_rows[:n], out_scores[:n]  # views of the per-thread buffers: copy before the next query
 
     def scores(self, columns: list[int], weights: list[float]) -> np.ndarray:
         """Every row's score (float32), summed in the same order and with the same roundings as top_k."""
@@ -141,24 +170,40 @@ class Scorer:
 
     def scores_of(self, columns: list[int], weights: list[float], rows: np.ndarray) -> np.ndarray:
         """The scores of the given rows only (float32), by binary search in each term's postings."""
-        rows = np.asarray(rows, np.int32)
-        out = np.zeros(rows.shape[0], np.float32)
-        if rows.size == 0:
-            return out
-        for lo, hi, w in self._ordered(columns, weights):
+        return self.gather(columns, weights, [0.0] * len(columns), rows)[0]
+
+    def gather(
+        self, columns: list[int], weights: list[float], cover: list[float], rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, covered) of the given rows: each score as scores() sums it (float32), and the sum of
+        cover[t] over the query terms t the row holds (float64): what share of the query a row carries."""
+        rows = np.ascontiguousarray(rows, np.int32)
+        out_scores = np.zeros(rows.shape[0], np.float32)
+        out_cover = np.zeros(rows.shape[0])
+        if rows.size == 0 or not columns:
+            return out_scores, out_cover
+        for lo, hi, w, _, weight in self._ordered_columns(columns, weights, cover):
             postings = self.indices[lo:hi]
             at = np.minimum(postings.searchsorted(rows), hi - lo - 1)
             hit = postings[at] == rows
-            out[hit] = out[hit] + self.data[lo:hi][at[hit]] * w
-        return out
+            out_scores[hit] = out_scores[hit] + self.data[lo:hi][at[hit]] * w
+            out_cover[hit] += weight
+        return out_scores, out_cover
 
     def _ordered(self, columns: list[int], weights: list[float]) -> list[tuple[int, int, np.float64]]:
         """(start, end, weight) of each term's postings, rarest first (ties: lower column): the summing order."""
-        return [(lo, hi, w) for lo, hi, w, _ in self._ordered_columns(columns, weights)]
+        return [(lo, hi, w) for lo, hi, w, _, _ in self._ordered_columns(columns, weights)]
 
-    def _ordered_columns(self, columns: list[int], weights: list[float]) -> list[tuple[int, int, np.float64, int]]:
+    def _ordered_columns(
+        self, columns: list[int], weights: list[float], cover: list[float] | None = None
+    ) -> list[tuple[int, int, np.float64, int, float]]:
+        """(start, end, weight, column, cover) of each term, rarest first (ties: lower column)."""
         indptr = self.indptr
-        terms = [(int(indptr[c]), int(indptr[c + 1]), np.float64(w), c) for c, w in zip(columns, weights, strict=True)]
+        extra = cover if cover is not None else [0.0] * len(columns)
+        terms = [
+            (int(indptr[c]), int(indptr[c + 1]), np.float64(w), c, v)
+            for c, w, v in zip(columns, weights, extra, strict=True)
+        ]
         terms.sort(key=lambda t: (t[1] - t[0], t[3]))
         return terms
 
@@ -180,9 +225,9 @@ class Scorer:
     def _maxscore(self, columns: list[int], weights: list[float], k: int, acc: np.ndarray) -> list[tuple[int, float]]:
         """The kernel's algorithm, vectorised per term: the same additions in the same order."""
         ordered = self._ordered_columns(columns, weights)
-        terms = [(lo, hi, w) for lo, hi, w, _ in ordered]
+        terms = [(lo, hi, w) for lo, hi, w, _, _ in ordered]
         indices, data = self.indices, self.data
-        maxc = [w * np.float64(self.col_max[c]) for _, _, w, c in ordered]
+        maxc = [w * np.float64(self.col_max[c]) for _, _, w, c, _ in ordered]
         rest = [float(sum(maxc[j:])) for j in range(len(terms))] + [0.0]
         parts: list[np.ndarray] = []
         n = 0
@@ -260,7 +305,7 @@ def resolve_engine(engine: str | None) -> str:
         raise ValueError(f"unknown scorer engine {engine!r}: use auto, numba or numpy")
     if engine == "numpy":
         return "numpy"
-    if _numba_kernel() is None:
+    if _numba_kernels() is None:
         if engine == "numba":
             raise ImportError("the numba scorer engine was asked for but numba is not installed")
         return "numpy"
@@ -268,11 +313,11 @@ def resolve_engine(engine: str | None) -> str:
 
 
 _kernel_lock = threading.Lock()
-_kernel_cache: list[Callable[..., int] | None] = []
+_kernel_cache: list[ModuleType | None] = []
 
 
-def _numba_kernel() -> Callable[..., int] | None:
-    """The compiled kernel (compiled, or read from numba's cache, on first use), or None without numba."""
+def _numba_kernels() -> ModuleType | None:
+    """The compiled kernels' module (compiled, or read from numba's cache, on first use), or None without numba."""
     if _kernel_cache:
         return _kernel_cache[0]
     with _kernel_lock:
@@ -285,5 +330,5 @@ def _numba_kernel() -> Callable[..., int] | None:
                 log.warning("numba cannot be used (%s); scoring with numpy", error)
                 _kernel_cache.append(None)
             else:
-                _kernel_cache.append(_kernel.top_k)
+                _kernel_cache.append(_kernel)
     return _kernel_cache[0]

@@ -21,6 +21,7 @@ ARTICLE_PATTERN = re.compile(
     r"\b(?:art|arts|article|articles)\b\.?\s*(?P<list>\d{1,3}[a-z]?\b(?:\s*(?:,|and|&|or|to|-)\s*\d{1,3}[a-z]?\b)*)"
 )
 TOKEN_PATTERN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['][^\W\d_]+)?", re.UNICODE)
+MAX_TERM_LENGTH = 40  # a longer run of letters is no word (and would only bloat the vocabulary)
 ARTICLE_PREFIX = "art§"  # article terms cannot collide with words: § never survives tokenising
 
 # Function words that carry no topic. Question words, numbers and negations are kept on purpose:
@@ -62,6 +63,8 @@ def normalize(text: str) -> str:
 
     The marks go first: one between a letter and its accent would keep NFKC from composing them.
     """
+    if text.isascii():  # most questions: NFKC and both tables leave ASCII alone, and casefold is lower
+        return text.lower()
     text = unicodedata.normalize("NFKC", text.translate(INVISIBLE)).translate(PUNCTUATION_MAP)
     return text.casefold()
 
@@ -73,18 +76,27 @@ def words(text: str) -> list[str]:
 
 def article_numbers(normalized: str) -> list[str]:
     numbers: list[str] = []
+    if "art" not in normalized:  # every form ARTICLE_PATTERN reads starts so
+        return numbers
     for match in ARTICLE_PATTERN.finditer(normalized):
         numbers.extend(re.findall(r"\d{1,3}[a-z]?", match.group("list")))
     return numbers
+
+
+Phrase = tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Glossary:
     """Groups of equivalent terms; any member found in a text adds the group's concept term."""
 
-    groups: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = ()  # (concept, stemmed phrases)
+    groups: tuple[tuple[str, tuple[Phrase, ...]], ...] = ()  # (concept, stemmed phrases)
     max_phrase: int = field(default=1)
     vocabulary: frozenset[str] = frozenset()  # the words of its phrases, unstemmed (for spelling correction)
+    # First term -> (phrase, its concept terms), longest phrase first: derived from groups.
+    starts: dict[str, tuple[tuple[Phrase, tuple[str, ...]], ...]] = field(
+        default_factory=dict, repr=False, compare=False, hash=False
+    )
 
     @classmethod
     def from_groups(cls, groups: Iterable[tuple[str, Sequence[str]]]) -> Glossary:
@@ -101,7 +113,7 @@ class Glossary:
                     stemmed.append(terms)
                     longest = max(longest, len(terms))
             built.append((concept, tuple(dict.fromkeys(stemmed))))
-        return cls(tuple(built), longest, frozenset(vocabulary))
+        return cls(tuple(built), longest, frozenset(vocabulary), _phrase_starts(built))
 
     def concepts(self, terms: Sequence[str]) -> list[str]:
         """Concept terms ("≡iom") for every group with a member occurring in terms (in order, with repeats)."""
@@ -109,26 +121,34 @@ class Glossary:
 
     def matches(self, terms: Sequence[str]) -> list[tuple[int, int, tuple[str, ...]]]:
         """(start, end, concept terms) for each glossary phrase in terms, longest phrase first at each start."""
-        if not self.groups:
-            return []
-        table = _phrase_table(self)
+        starts = self.starts
         found: list[tuple[int, int, tuple[str, ...]]] = []
-        for start in range(len(terms)):
-            for length in range(min(self.max_phrase, len(terms) - start), 0, -1):
-                concepts = table.get(tuple(terms[start : start + length]))
-                if concepts is not None:
-                    found.append((start, start + length, concepts))
+        if not starts:
+            return found
+        for start, term in enumerate(terms):
+            options = starts.get(term)
+            if options is None:
+                continue
+            for phrase, concepts in options:
+                end = start + len(phrase)
+                if len(phrase) == 1 or tuple(terms[start:end]) == phrase:
+                    found.append((start, end, concepts))
                     break
         return found
 
 
-@lru_cache(maxsize=8)
-def _phrase_table(glossary: Glossary) -> dict[tuple[str, ...], tuple[str, ...]]:
-    table: dict[tuple[str, ...], list[str]] = {}
-    for concept, phrases in glossary.groups:
+def _phrase_starts(
+    groups: Iterable[tuple[str, Sequence[Phrase]]],
+) -> dict[str, tuple[tuple[Phrase, tuple[str, ...]], ...]]:
+    """First term -> (phrase, concept terms), longest first: a text position is tried only against its term."""
+    table: dict[Phrase, list[str]] = {}
+    for concept, phrases in groups:
         for phrase in phrases:
             table.setdefault(phrase, []).append("≡" + concept)
-    return {phrase: tuple(dict.fromkeys(concepts)) for phrase, concepts in table.items()}
+    starts: dict[str, list[tuple[Phrase, tuple[str, ...]]]] = {}
+    for phrase, concepts in table.items():
+        starts.setdefault(phrase[0], []).append((phrase, tuple(dict.fromkeys(concepts))))
+    return {first: tuple(sorted(options, key=lambda o: -len(o[0]))) for first, options in starts.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,10 +168,13 @@ class Analyzer:
         """The question's units of meaning: content stems, with glossary phrases replaced by their concept."""
         return self.analyze(text)[1]
 
-    def analyze(self, text: str) -> tuple[list[str], list[str]]:
-        """(index terms, units of meaning) of text from one pass: what a question needs of both."""
+    def analyze(self, text: str, words: list[str] | None = None) -> tuple[list[str], list[str]]:
+        """(index terms, units of meaning) of text from one pass: what a question needs of both.
+
+        words: TOKEN_PATTERN's tokens of the normalised text, when the caller has them already.
+        """
         normalized = normalize(text)
-        tokens = self.tokens(normalized)
+        tokens = self.tokens(normalized, words)
         stems = [term for term, _ in tokens]
         matches = self.glossary.matches(stems)
         articles = [ARTICLE_PREFIX + number for number in article_numbers(normalized)]
@@ -174,14 +197,21 @@ class Analyzer:
         """Stemmed content words of already-normalised text (no article or concept terms)."""
         return [term for term, stop in self.tokens(normalized) if not stop]
 
-    def tokens(self, normalized: str) -> list[tuple[str, bool]]:
+    def tokens(self, normalized: str, words: list[str] | None = None) -> list[tuple[str, bool]]:
         """(stem, is stopword) for every word of normalised text, chat spellings folded."""
-        out = []
-        for word in TOKEN_PATTERN.findall(normalized):
-            word = _fold(word)
-            if word and len(word) <= 40:
-                out.append((stem(word), word in self.stopwords))
-        return out
+        stopwords = self.stopwords
+        if words is None:
+            words = TOKEN_PATTERN.findall(normalized)
+        return [(stemmed, folded in stopwords) for folded, stemmed in map(_fold_and_stem, words) if stemmed]
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold_and_stem(word: str) -> tuple[str, str]:
+    """(folded word, its stem) of a token; ("", "") for one that is no term (empty once folded, or too long)."""
+    folded = _fold(word)
+    if not folded or len(folded) > MAX_TERM_LENGTH:
+        return "", ""
+    return folded, stem(folded)
 
 
 def _fold(word: str) -> str:

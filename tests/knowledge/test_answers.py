@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from knowledge.base import KnowledgeBase
 
@@ -124,3 +125,21 @@ def test_caption_answers_only_about_the_photo(kb: KnowledgeBase) -> None:
     photo = kb.answer("What does the photo show?")
     assert photo.parts and photo.parts[0].passage.kind == "caption"
     assert all(p.passage.kind != "caption" for p in kb.answer("Who receives aid from IOM?").parts)
+
+
+def test_answers_are_the_same_with_the_compiled_scorer_and_with_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("numba")
+    eval_dir = Path(__file__).resolve().parents[2] / "eval"
+    questions = [
+        item["question"]
+        for name in ("dev", "chat")
+        for item in yaml.safe_load((eval_dir / f"{name}.yaml").read_text())["items"]
+    ]
+    monkeypatch.setenv("IOM_BOT_SCORER", "numba")
+    fast = KnowledgeBase.load()
+    monkeypatch.setenv("IOM_BOT_SCORER", "numpy")
+    slow = KnowledgeBase.load()
+    assert fast.retriever.unit_index.scorer.kernels is not None
+    assert slow.retriever.unit_index.scorer.kernels is None
+    for question in questions + [q.upper() + " and when?" for q in questions]:
+        assert fast.answer(question) == slow.answer(question)
