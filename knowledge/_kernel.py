@@ -195,6 +195,25 @@ def _rarest_first(indptr, cols):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
+def gather(indptr, indices, data, cols, q, cover, rows, out_scores, out_cover):  # pragma: no cover - compiled
+    """For each of rows: its score (terms rarest first, float32 after each, as top_k) and its covered weight
+    (the sum of cover[t] over the terms t the row holds, float64): scoring.Scorer.gather's numpy loop."""
+    order = _rarest_first(indptr, cols)
+    for i in range(rows.shape[0]):
+        d = rows[i]
+        s = np.float32(0.0)
+        covered = 0.0
+        for t in order:
+            c = cols[t]
+            x = _lookup(indices, data, indptr[c], indptr[c + 1], d)
+            if x > 0.0:
+                s = np.float32(s + x * q[t])
+                covered += cover[t]
+        out_scores[i] = s
+        out_cover[i] = covered
+
+
+@njit(cache=True, nogil=True)
 def _accumulate(indptr, indices, data, cols, q, cover, order, acc, touched, covered):  # pragma: no cover
     """Every posting of the query into acc (float32 after each term, as top_k) and covered; the rows touched."""
     n = 0

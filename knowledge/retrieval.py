@@ -82,6 +82,7 @@ PERSON_NAME = re.compile(
     rf"(?:[ ](?!(?:{INSTITUTION_WORDS})\b)[A-Z][a-z]+(?:-[a-z]+)?)+"
 )
 FIX_MEMO_SIZE = 1 << 14
+UNKNOWN: str = "\0not looked up"  # not a word: the speller's memo has not seen it
 LETTERS = re.compile(r"[^\W\d_]+")  # a word as the speller sees it
 PHOTO_CONCEPT = "≡photo"
 DOCUMENT_CONCEPT = "≡document"
@@ -270,10 +271,13 @@ class Retriever:
         """(corrected text, its tokens): the tokens of the text as it came when nothing needed mending."""
         tokens = TOKEN_PATTERN.findall(normalized)
         fixes = {}
+        memo = self.fixes
         for token in tokens:
             # The speller's words are runs of letters: a token is one, two joined by an apostrophe, or digits.
             for word in token.split("'") if "'" in token else (token,):
-                fix = self._fix(word)
+                fix = memo.get(word, UNKNOWN)
+                if fix is UNKNOWN:
+                    fix = self._fix(word)
                 if fix:
                     fixes[word] = fix
         if not fixes:  # the usual case: nothing to rewrite
@@ -281,10 +285,8 @@ class Retriever:
         return LETTERS.sub(lambda match: fixes.get(match.group(0), match.group(0)), normalized), None
 
     def _fix(self, word: str) -> str | None:
-        """The known word an unknown word stands for, or None (known, a stopword, a number, or no close word)."""
-        memo = self.fixes
-        if word in memo:
-            return memo[word]
+        """The known word an unknown word stands for, or None (known, a stopword, a number, or no close word);
+        remembered in the memo that _corrected reads first."""
         fix = None
         if (
             not word[0].isdigit()
@@ -292,6 +294,7 @@ class Retriever:
             and stem(word) not in self.unit_index.vocabulary
         ):
             fix = self.speller.correct(word)
+        memo = self.fixes
         if len(memo) >= FIX_MEMO_SIZE:
             memo.clear()  # people reuse words; a bounded memo keeps the common ones one lookup away
         memo[word] = fix
@@ -325,7 +328,7 @@ class Retriever:
         if not terms:  # nothing to search with: no passage is near either
             return Answer(question, (), True, 0.0, (), reason="the question has no words the sources use")
         if q.articles:
-            return self._answer_article(question, q, self._hits(terms), citations_for, max_words)
+            return self._answer_article(question, q, terms, citations_for, max_words)
         chosen: list[Choice] = []
         reason = None
         nearest = None
@@ -362,6 +365,8 @@ class Retriever:
 
     def _quoted_first(self, parts: Sequence[AnswerPart], hits: tuple[Hit, ...]) -> tuple[Hit, ...]:
         """The passages the answer quotes, then the other nearest passages: what a reader checks first."""
+        if len(parts) == 1 and hits and hits[0].passage.ordinal == parts[0].passage.ordinal:
+            return hits  # the usual case: the answer quotes the nearest passage
         # Passages are keyed by ordinal: hashing a passage would hash all of its sentences.
         quoted = list({part.passage.ordinal: part.passage for part in parts}.values())
         scores = {hit.passage.ordinal: hit.score for hit in hits}
@@ -493,8 +498,10 @@ class Retriever:
         return weighed
 
     def _answer_article(
-        self, question: str, q: Question, hits: tuple[Hit, ...], citations_for: CitationsFor, max_words: int
+        self, question: str, q: Question, terms: list[str], citations_for: CitationsFor, max_words: int
     ) -> Answer:
+        """The claims citing the articles asked for (of the instrument meant), best first by the other terms."""
+        hits = self._hits(terms)
         wanted = set(q.articles)
         citing = sorted({row for number in wanted for row in self.article_rows.get(number, ())})
         instrument = q.instrument or self._instrument_named_by_year(q, citing)
@@ -510,7 +517,7 @@ class Retriever:
             names = ", ".join(f"art. {n}" for n in q.articles)
             where = self._instrument_name(instrument)
             return Answer(question, (), True, 0.0, hits, reason=f"my sources never cite {names} of {where}")
-        terms = [t for t in self.terms(q.text) if not is_article_term(t)]
+        terms = [t for t in terms if not is_article_term(t)]
         # Only the citing sentences and their passages are scored: no pass over the whole knowledge base.
         passage_rows = sorted({self.units[row].passage_row for row in rows})
         unit_scores = dict(zip(rows, self.unit_index.scores_of(terms, rows), strict=True))

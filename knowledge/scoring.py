@@ -112,7 +112,9 @@ class Scorer:
         if self._kernel is not None and n_rows and self.indices.size:
             # Compile (first run ever, seconds) or load numba's cached machine code now, where the index
             # is built or loaded (off the event loop), not on the first question.
-            self.top_k([int(np.argmax(np.diff(self.indptr) > 0))], [1.0], 1)
+            column = int(np.argmax(np.diff(self.indptr) > 0))
+            self.top_k([column], [1.0], 1)
+            self.gather([column], [1.0], [1.0], np.zeros(1, np.int32))
 
     def top_k(self, columns: list[int], weights: list[float], k: int) -> list[tuple[int, float]]:
         """The k best (row, score), best first, ties to the lower row, zero scores left out."""
@@ -181,6 +183,10 @@ class Scorer:
         out_scores = np.zeros(rows.shape[0], np.float32)
         out_cover = np.zeros(rows.shape[0])
         if rows.size == 0 or not columns:
+            return out_scores, out_cover
+        if self.kernels is not None:
+            cols, q, covers = np.array(columns, np.int64), np.array(weights, np.float64), np.array(cover, np.float64)
+            self.kernels.gather(self.indptr, self.indices, self.data, cols, q, covers, rows, out_scores, out_cover)
             return out_scores, out_cover
         for lo, hi, w, _, weight in self._ordered_columns(columns, weights, cover):
             postings = self.indices[lo:hi]

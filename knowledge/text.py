@@ -180,6 +180,8 @@ class Analyzer:
         articles = [ARTICLE_PREFIX + number for number in article_numbers(normalized)]
         terms = [term for term, stop in tokens if not stop]
         terms.extend(articles)
+        if not matches:  # no glossary phrase: the units of meaning are the terms
+            return terms, terms.copy()
         terms.extend(concept for _, _, concepts in matches for concept in concepts)
         units: list[str] = []
         covered = 0

@@ -171,6 +171,24 @@ def test_engines_return_bit_identical_results() -> None:
             assert fast.search(query, k) == slow.search(query, k)
 
 
+def test_engines_score_given_rows_bit_identically() -> None:
+    pytest.importorskip("numba")
+    rng = random.Random(6)
+    for _ in range(10):
+        corpus = random_corpus(rng, rng.randint(20, 300))
+        fast = TfidfIndex.from_terms(corpus, engine="numba")
+        slow = TfidfIndex.from_terms(corpus, engine="numpy")
+        for _ in range(30):
+            query = random_query(rng)
+            rows = [rng.randrange(len(corpus)) for _ in range(rng.randint(0, 40))]  # repeats too
+            cover = {term: rng.uniform(0.1, 5.0) for term in query if rng.random() < 0.7}
+            fast_scores, fast_cover = fast.gather(query, cover, rows)
+            slow_scores, slow_cover = slow.gather(query, cover, rows)
+            np.testing.assert_array_equal(fast_scores, slow_scores)
+            np.testing.assert_array_equal(fast_cover, slow_cover)
+            np.testing.assert_array_equal(fast.scores_of(query, rows), slow.scores(query)[rows])
+
+
 def test_dense_scores_and_scores_of_rows_agree_with_search() -> None:
     rng = random.Random(5)
     corpus = random_corpus(rng, 120)

@@ -142,3 +142,16 @@ def test_near_misses_abstain(kb: KnowledgeBase, question: str) -> None:
 def test_chat_style_questions_get_the_fact(kb: KnowledgeBase, question: str, expected: str) -> None:
     answer = kb.answer(question)
     assert expected in (answer.text or ""), answer
+
+
+def test_questions_are_mended_word_by_word_and_the_same_every_time(kb: KnowledgeBase) -> None:
+    retriever = kb.retriever
+    retriever.fixes.clear()
+    text = "Wen did the agrement with IOM's migraton body start, in 2016?"
+    mended = "wen did the agreement with iom's migration body start, in 2016?"
+    assert retriever.correct(text) == mended
+    assert retriever.fixes["agrement"] == "agreement"  # remembered ...
+    assert retriever.fixes["iom"] is None  # ... known words too, and each half of "iom's"
+    assert "2016" in retriever.fixes and retriever.fixes["2016"] is None
+    assert retriever.correct(text) == mended  # ... and the second reading is the same
+    assert retriever.read(text) == retriever.read(mended)
