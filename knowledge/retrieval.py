@@ -166,6 +166,48 @@ def facts_of(text: str, kind: str, cites_articles: bool) -> frozenset[str]:
     return frozenset(found)
 
 
+@dataclass(frozen=True, slots=True)
+class ArticleIndex:
+    """Which claims cite which article: (instrument, number) -> rows and how often each row cites it."""
+
+    pairs: dict[tuple[str | None, str], tuple[np.ndarray, np.ndarray]]  # rows ascending, int32; counts
+    cited_directly: np.ndarray  # per unit: the claim right before its citation
+    count: np.ndarray  # per unit: how many (instrument, article) pairs it rests on
+
+    @classmethod
+    def build(cls, units: Sequence[Unit]) -> ArticleIndex:
+        pairs: dict[tuple[str | None, str], dict[int, int]] = {}
+        for row, unit in enumerate(units):
+            if unit.kind == "claim":
+                for pair in unit.sentence.articles:
+                    counts = pairs.setdefault(pair, {})
+                    counts[row] = counts.get(row, 0) + 1
+        return cls(
+            {
+                pair: (np.array(list(counts), np.int32), np.array(list(counts.values()), np.int32))
+                for pair, counts in pairs.items()
+            },
+            np.array([u.sentence.cited_directly for u in units], bool),
+            np.array([len(u.sentence.articles) for u in units], np.int32),
+        )
+
+    def cited(self, numbers: Iterable[str]) -> list[tuple[str | None, str]]:
+        """The (instrument, number) pairs cited for these numbers, by the first claim citing each."""
+        wanted = set(numbers)
+        found = [pair for pair in self.pairs if pair[1] in wanted]
+        return sorted(found, key=lambda pair: int(self.pairs[pair][0][0]))
+
+    def rows(self, instrument: str | None, numbers: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The claims citing any of these numbers of instrument (ascending), and how many of them each cites."""
+        found = [self.pairs[(instrument, n)] for n in set(numbers) if (instrument, n) in self.pairs]
+        if not found:
+            return np.zeros(0, np.int32), np.zeros(0, np.int32)
+        if len(found) == 1:
+            return found[0]
+        rows, inverse = np.unique(np.concatenate([r for r, _ in found]), return_inverse=True)
+        return rows, np.bincount(inverse, weights=np.concatenate([c for _, c in found])).astype(np.int32)
+
+
 # A candidate answer sentence: (unit row, score, coverage). Plain tuples: a question ranks dozens of them.
 Choice = tuple[int, float, float]
 ROW, SCORE, COVERAGE = 0, 1, 2
@@ -186,7 +228,7 @@ class Retriever:
     oov_idf: float
     max_idf: float
     entities: frozenset[str]  # stems of proper names in the sources ("china", "syria"), glossary terms aside
-    article_rows: dict[str, tuple[int, ...]]  # article number -> the claims citing it (of any instrument)
+    citations: ArticleIndex  # which claims cite which article of which instrument
     sentences: Sentences  # the units' rows with their passages, kinds and facts, for scoring candidates
     related: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)  # entity -> terms
     fixes: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)  # word -> its mend
@@ -218,14 +260,9 @@ class Retriever:
             passage_index = TfidfIndex.from_terms(passage_terms)
         vocabulary = [w for text in unit_texts for w in words(text)]
         vocabulary += [w for w in glossary.glossary.vocabulary if len(w) >= 5]
-        article_rows: dict[str, list[int]] = {}
-        for row, unit in enumerate(units):
-            if unit.kind == "claim":
-                for number in dict.fromkeys(n for _, n in unit.sentence.articles):
-                    article_rows.setdefault(number, []).append(row)
         retriever = cls(
             passages=tuple(passages),
-            article_rows={number: tuple(rows) for number, rows in article_rows.items()},
+            citations=ArticleIndex.build(units),
             units=units,
             unit_terms=tuple(map(frozenset, unit_terms)),
             passage_terms=tuple(map(frozenset, passage_terms)),
@@ -503,42 +540,40 @@ class Retriever:
         """The claims citing the articles asked for (of the instrument meant), best first by the other terms."""
         hits = self._hits(terms)
         wanted = set(q.articles)
-        citing = sorted({row for number in wanted for row in self.article_rows.get(number, ())})
-        instrument = q.instrument or self._instrument_named_by_year(q, citing)
+        # The (instrument, article) pairs the claims cite for the articles asked, in the order they first appear.
+        cited = self.citations.cited(wanted)
+        instrument = q.instrument or self._instrument_named_by_year(q, cited)
         if instrument is None:
             # No instrument named: "the Agreement" is the default one, if the sources cite it for N.
             default = self.glossary.default_instrument
-            cited = {i for row in citing for i, n in self.units[row].sentence.articles if n in wanted}
-            instrument = default if default in cited or len(cited) != 1 else cited.pop()
-        rows = [
-            row for row in citing if any(n in wanted and i == instrument for i, n in self.units[row].sentence.articles)
-        ]
-        if not rows:
+            instruments = {i for i, _ in cited}
+            instrument = default if default in instruments or len(instruments) != 1 else instruments.pop()
+        rows, exact = self.citations.rows(instrument, wanted)
+        if not rows.size:
             names = ", ".join(f"art. {n}" for n in q.articles)
             where = self._instrument_name(instrument)
             return Answer(question, (), True, 0.0, hits, reason=f"my sources never cite {names} of {where}")
         terms = [t for t in terms if not is_article_term(t)]
         # Only the citing sentences and their passages are scored: no pass over the whole knowledge base.
-        passage_rows = sorted({self.units[row].passage_row for row in rows})
-        unit_scores = dict(zip(rows, self.unit_index.scores_of(terms, rows), strict=True))
-        passage_scores = dict(zip(passage_rows, self.passage_index.scores_of(terms, passage_rows), strict=True))
-
-        def score(row: int) -> float:
-            unit = self.units[row]
-            exact = sum(1 for i, n in unit.sentence.articles if n in wanted and i == instrument)
-            base = SENTENCE_WEIGHT * unit_scores[row] + PASSAGE_WEIGHT * passage_scores[unit.passage_row]
-            # The claim right before its citation is what the article is cited for; earlier claims of the
-            # run lean on it less, and a sentence citing several articles is less about any one of them.
-            direct = 0.1 if unit.sentence.cited_directly else 0.0
-            return float(base) + direct + 0.05 * exact / max(1, len(unit.sentence.articles))
-
-        ranked = sorted(rows, key=lambda row: (-score(row), row))
+        passage_rows = self.sentences.passage[rows]
+        base = SENTENCE_WEIGHT * self.unit_index.scores_of(terms, rows) + PASSAGE_WEIGHT * (
+            self.passage_index.scores_of(terms, passage_rows)
+        )
+        # The claim right before its citation is what the article is cited for; earlier claims of the run
+        # lean on it less, and a sentence citing several articles is less about any one of them.
+        direct = np.where(self.citations.cited_directly[rows], 0.1, 0.0)
+        scores = base.astype(np.float64) + direct + 0.05 * exact / np.maximum(1, self.citations.count[rows])
+        order = np.lexsort((rows, -scores))
+        ranked = rows[order].tolist()
         chosen = [ranked[0]]
         missing = wanted - {n for i, n in self.units[ranked[0]].sentence.articles if i == instrument}
         for row in ranked[1:]:
-            if missing & {n for i, n in self.units[row].sentence.articles if i == instrument}:
+            if not missing:
+                break
+            articles = self.units[row].sentence.articles
+            if missing & {n for i, n in articles if i == instrument}:
                 chosen.append(row)
-                missing -= {n for _, n in self.units[row].sentence.articles}
+                missing -= {n for _, n in articles}
         parts = []
         for row in chosen:
             unit = self.units[row]
@@ -546,15 +581,16 @@ class Retriever:
             parts.append(
                 AnswerPart(_clip(unit.sentence.text, max_words), passage, citations_for(passage, unit.sentence))
             )
-        return Answer(question, tuple(parts), False, max(score(ranked[0]), 1e-6), self._quoted_first(parts, hits))
+        best = float(scores[order[0]])
+        return Answer(question, tuple(parts), False, max(best, 1e-6), self._quoted_first(parts, hits))
 
-    def _instrument_named_by_year(self, q: Question, rows: Sequence[int]) -> str | None:
+    @staticmethod
+    def _instrument_named_by_year(q: Question, cited: Sequence[tuple[str | None, str]]) -> str | None:
         """An instrument the glossary does not know, named by the year in its symbol ("B/1950/7" for 1950)."""
         for year in q.years:
-            for row in rows:
-                for instrument, _ in self.units[row].sentence.articles:
-                    if instrument and year in instrument.split("/"):
-                        return instrument
+            for instrument, _ in cited:
+                if instrument and year in instrument.split("/"):
+                    return instrument
         return None
 
     def _instrument_name(self, symbol: str | None) -> str:
