@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import functools
 import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
 
 from .index import TfidfIndex
+from .scoring import Scorer
 
 # The compiled path reads a query whole, in one pass, when its posting lists hold at most this many postings;
 # past that, MaxScore's skipping pays for its bookkeeping. Either way the results are the same.
@@ -119,9 +121,8 @@ def _compiled(
         return Candidates([], [], [], passages.search(terms, hits))
     p_cols, p_q, p_cover = passages.query(terms, cover)
     k = min(k, units.n_rows)
-    acc, touched, covered, best_rows, best_scores = u.scratch(k)
-    p_acc, p_touched, p_covered = p.accumulators()
-    out_rows, out_scores, out_coverage, hit_rows, hit_scores = _buffers.get(k, min(hits, passages.n_rows))
+    (acc, touched, covered, best_rows, best_scores, p_acc, p_touched, p_covered, out_rows, out_scores, out_coverage,
+     hit_rows, hit_scores) = _workspace.get(u, p, k, min(hits, passages.n_rows))  # fmt: skip
     n, n_hits = u.kernels.candidates(
         u.indptr, u.indices, u.data, u.col_max, p.indptr, p.indices, p.data, p.col_max,
         sentences.passage, sentences.kind, sentences.facts, cols, q, unit_cover, p_cols, p_q, p_cover,
@@ -132,27 +133,24 @@ def _compiled(
     return Candidates(out_rows[:n].tolist(), out_scores[:n].tolist(), out_coverage[:n].tolist(), nearest)
 
 
-class _Buffers(threading.local):
-    """Per-thread output arrays of the compiled path, made again only when k or the number of hits changes."""
+class _Workspace(threading.local):
+    """This thread's arrays for the compiled path: the scorers' accumulators and the outputs, looked up once
+    per (scorers, k, hits) rather than per question. The scorers are held weakly: a reload frees them."""
 
     def __init__(self) -> None:
-        self.sizes = (-1, -1)
+        self.key: tuple[weakref.ref[Scorer], weakref.ref[Scorer], int, int] | None = None
         self.arrays: tuple[np.ndarray, ...] = ()
 
-    def get(self, k: int, hits: int) -> tuple[np.ndarray, ...]:
-        if self.sizes != (k, hits):
-            self.sizes = (k, hits)
-            self.arrays = (
-                np.empty(k, np.int64),
-                np.empty(k, np.float32),
-                np.empty(k),
-                np.empty(hits, np.int64),
-                np.empty(hits),
-            )
+    def get(self, u: Scorer, p: Scorer, k: int, hits: int) -> tuple[np.ndarray, ...]:
+        key = self.key
+        if key is None or key[0]() is not u or key[1]() is not p or key[2] != k or key[3] != hits:
+            outputs = (np.empty(k, np.int64), np.empty(k, np.float32), np.empty(k))
+            self.arrays = (*u.scratch(k), *p.accumulators(), *outputs, np.empty(hits, np.int64), np.empty(hits))
+            self.key = (weakref.ref(u), weakref.ref(p), k, hits)
         return self.arrays
 
 
-_buffers = _Buffers()
+_workspace = _Workspace()
 
 
 @functools.lru_cache(maxsize=8)

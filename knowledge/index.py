@@ -199,6 +199,11 @@ class TfidfIndex:
         )
 
     @property
+    def idf_values(self) -> list[float]:
+        """idf as a list of Python floats (each exactly the float32 value): cheaper to index one at a time."""
+        return self._idf
+
+    @property
     def scorer(self) -> Scorer:
         return self._scorer
 

@@ -43,35 +43,40 @@ CONTRACTIONS = ("'s", "whos", "whats", "wheres", "whens", "hows")  # one is in e
 CONTRACTED_WH = re.compile(r"\b(who|what|where|when|how)(?:'s|s)\b")
 CHAT_WORD = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, CHAT_WORDS), key=len, reverse=True)) + r")\b")
 # What a part asks for: the first of these patterns that matches it (a WANTS_NAME match can be vetoed).
-# Each comes with words one of which any match contains: a part with none of them is not searched.
+# Each comes with clauses of words that any match contains all of, for one clause at least: a part that
+# satisfies no clause is not searched (most parts are searched by two or three patterns, not nine).
 WANTS_PATTERNS = tuple(
-    (want, guards, re.compile(pattern))
-    for want, guards, pattern in (
-        (WANTS_ARTICLE, ("art", "provision"), r"\b(which|what)\s+(article|art|arts|articles|provision|provisions)\b"),
+    (want, tuple(tuple(clause.split()) for clause in clauses.split(",")), re.compile(pattern))
+    for want, clauses, pattern in (
+        (
+            WANTS_ARTICLE,
+            "which art, what art, which provision, what provision",
+            r"\b(which|what)\s+(article|art|arts|articles|provision|provisions)\b",
+        ),
         (
             WANTS_DATE,
-            ("when", "what"),
+            "when, what date, what day, what year, what month, what time",
             r"\b(when|what\s+(date|day|year|month|time)|on\s+what\s+date|since\s+when|what\s+year)\b",
         ),
-        (WANTS_DATE, ("date",), r"\bdate\b"),
+        (WANTS_DATE, "date", r"\bdate\b"),
         (
             WANTS_NUMBER,
-            ("how", "what", "number"),
+            "how many, how much, how big, how large, what percentage, what share, what amount, number",
             r"\b(how\s+(many|much|big|large)|what\s+(percentage|share|amount)|number)\b",
         ),
-        (WANTS_NAME, ("who",), r"^\W*(?:and\s+)?who\s+(?:is|was|are|were)\s+(?:the\s+|an?\s+)?\w+"),
+        (WANTS_NAME, "who", r"^\W*(?:and\s+)?who\s+(?:is|was|are|were)\s+(?:the\s+|an?\s+)?\w+"),
         (
             WANTS_NAME,
-            ("name",),
+            "name",
             r"\b(what|whats)\s+(is|are|was|were)\s+(his|her|their|its|the)\s+names?\b|\bname\s+(of\s+)?the\b",
         ),
-        (WANTS_PERSON, ("who",), r"\b(who|whom|whose)\b"),
+        (WANTS_PERSON, "who", r"\b(who|whom|whose)\b"),
         (
             WANTS_DEFINITION,
-            ("what", "define", "meaning"),
+            "what, define, meaning",
             r"^\W*(what\s+(is|are|does)\s+(an?\s+|the\s+)?\S+(\s+\S+){0,3}?(\s+mean)?\W*$|define\b|meaning\s+of\b)",
         ),
-        (WANTS_PLACE, ("where",), r"\bwhere\b"),
+        (WANTS_PLACE, "where", r"\bwhere\b"),
     )
 )
 # "Who is responsible for ...": a role in a process, not a name.
@@ -100,12 +105,17 @@ def wants(part: str) -> str:
 
 
 def _wants(folded: str) -> str:
-    for want, guards, pattern in WANTS_PATTERNS:
-        if (
-            any(guard in folded for guard in guards)
-            and pattern.search(folded)
-            and not (want == WANTS_NAME and NOT_A_NAME.search(folded))
-        ):
+    for want, clauses, pattern in WANTS_PATTERNS:
+        # Plain loops, not any()/all() over generators: this runs for every question.
+        for clause in clauses:
+            for word in clause:
+                if word not in folded:
+                    break
+            else:
+                break  # every word of this clause is there: the pattern may match
+        else:
+            continue
+        if pattern.search(folded) and not (want == WANTS_NAME and NOT_A_NAME.search(folded)):
             return want
     return ""
 

@@ -83,6 +83,7 @@ PERSON_NAME = re.compile(
 )
 FIX_MEMO_SIZE = 1 << 14
 UNKNOWN: str = "\0not looked up"  # not a word: the speller's memo has not seen it
+MENDED = ("\0mended", False)  # in the token memo: a token the speller mends
 LETTERS = re.compile(r"[^\W\d_]+")  # a word as the speller sees it
 PHOTO_CONCEPT = "≡photo"
 DOCUMENT_CONCEPT = "≡document"
@@ -232,6 +233,7 @@ class Retriever:
     sentences: Sentences  # the units' rows with their passages, kinds and facts, for scoring candidates
     related: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)  # entity -> terms
     fixes: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)  # word -> its mend
+    token_memo: dict[str, tuple[str, bool] | None] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -339,9 +341,39 @@ class Retriever:
 
     def read(self, text: str) -> tuple[list[str], list[str]]:
         """(query terms, units of meaning) of text: spelling corrected, analysed once, frame words left out."""
-        corrected, tokens = self._corrected(normalize(strip_mentions(text)))
-        terms, units = self.analyzer.analyze(corrected, tokens)
+        normalized = normalize(strip_mentions(text))
+        memo = self.token_memo
+        tokens = []
+        for word in TOKEN_PATTERN.findall(normalized):
+            entry = memo.get(word, UNKNOWN)
+            if entry is UNKNOWN:
+                entry = self._token(word)
+            if entry is MENDED:  # a word to mend: correct the text, then analyse what it has become
+                terms, units = self.analyzer.analyze(*self._corrected(normalized))
+                break
+            if entry is not None:
+                tokens.append(entry)
+        else:
+            terms, units = self.analyzer.analyze_tokens(normalized, tokens)
         return [t for t in terms if t not in FRAME_TERMS], [u for u in units if u not in FRAME_TERMS]
+
+    def _token(self, word: str) -> tuple[str, bool] | None:
+        """The analyser's (stem, is stopword) of a token (None: no term), or MENDED when the speller mends it;
+        remembered in the memo that read() looks in first."""
+        memo = self.fixes
+        for piece in word.split("'") if "'" in word else (word,):
+            fix = memo.get(piece, UNKNOWN)
+            if fix is UNKNOWN:
+                fix = self._fix(piece)
+            if fix:
+                entry: tuple[str, bool] | None = MENDED
+                break
+        else:
+            entry = self.analyzer.token(word)
+        if len(self.token_memo) >= FIX_MEMO_SIZE:
+            self.token_memo.clear()
+        self.token_memo[word] = entry
+        return entry
 
     def terms(self, text: str) -> list[str]:
         """Query terms of text: spelling corrected, analysed, question-frame words left out."""
@@ -472,11 +504,7 @@ class Retriever:
     ) -> tuple[list[Choice], list[tuple[int, float]]]:
         """The CANDIDATES best sentences by their own score, scored as answers to the part, best first; and the
         HITS nearest passages."""
-        cover: dict[str, float] = {}
-        total = 0.0
-        for unit, weight in self.weigh(units):
-            cover[unit] = cover.get(unit, 0.0) + weight
-            total += weight
+        cover, total = self.weigh(units)
         found = score_candidates(
             self.sentences,
             terms,
@@ -516,23 +544,26 @@ class Retriever:
             related = self.related[entity] = frozenset(related)  # entities are the sources' names: bounded
         return related
 
-    def weigh(self, units: Sequence[str]) -> list[tuple[str, float]]:
-        """Each unit of meaning with its weight: its idf in the sources, or what its absence says."""
+    def weigh(self, units: Sequence[str]) -> tuple[dict[str, float], float]:
+        """Each distinct unit of meaning with its weight (its idf in the sources, or what its absence says;
+        summed over its repeats), and the weight of all of them."""
         vocabulary = self.unit_index.vocabulary
-        idf = self.unit_index.idf
-        weighed = []
+        idf = self.unit_index.idf_values
+        weights: dict[str, float] = {}
+        total = 0.0
         for unit in units:
             column = vocabulary.get(unit)
             if column is not None:
-                weight = float(idf[column])
-            elif is_concept_term(unit):
+                weight = idf[column]
+            elif unit[0] == "≡":  # is_concept_term, inline: this runs for every unit of every question
                 # A domain concept the sources never mention ("headquarters"): the question is about
                 # something they do not cover, so its absence weighs as much as any term can.
                 weight = self.max_idf
             else:
                 weight = self.oov_idf
-            weighed.append((unit, weight))
-        return weighed
+            weights[unit] = weights.get(unit, 0.0) + weight
+            total += weight
+        return weights, total
 
     def _answer_article(
         self, question: str, q: Question, terms: list[str], citations_for: CitationsFor, max_words: int

@@ -174,7 +174,10 @@ class Analyzer:
         words: TOKEN_PATTERN's tokens of the normalised text, when the caller has them already.
         """
         normalized = normalize(text)
-        tokens = self.tokens(normalized, words)
+        return self.analyze_tokens(normalized, self.tokens(normalized, words))
+
+    def analyze_tokens(self, normalized: str, tokens: list[tuple[str, bool]]) -> tuple[list[str], list[str]]:
+        """analyze() of normalised text whose tokens() the caller has already."""
         stems = [term for term, _ in tokens]
         matches = self.glossary.matches(stems)
         articles = [ARTICLE_PREFIX + number for number in article_numbers(normalized)]
@@ -205,6 +208,11 @@ class Analyzer:
         if words is None:
             words = TOKEN_PATTERN.findall(normalized)
         return [(stemmed, folded in stopwords) for folded, stemmed in map(_fold_and_stem, words) if stemmed]
+
+    def token(self, word: str) -> tuple[str, bool] | None:
+        """tokens()' (stem, is stopword) of one TOKEN_PATTERN token, or None when it makes no term."""
+        folded, stemmed = _fold_and_stem(word)
+        return (stemmed, folded in self.stopwords) if stemmed else None
 
 
 @lru_cache(maxsize=1 << 16)
