@@ -10,6 +10,7 @@ corpus is the same passage: a smaller corpus is a prefix of a larger one.
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -117,3 +118,81 @@ def cached_passages(n: int, cache_dir: Path, seed: int = SEED) -> list[str]:
     tmp.write_text("".join(text + "\n" for text in texts), "utf-8")
     tmp.replace(path)
     return texts
+
+
+PASSAGES_PER_FILE = 1000
+PASSAGES_PER_SECTION = 100
+SENTENCE_WORDS = (8, 30)  # inclusive range
+PARAGRAPH_MAX_WORDS = 100  # under chunking's 110 with a citation sentence added: one paragraph, one passage
+CITATION_EVERY = 7  # one paragraph in this many ends with a citation sentence ("See id. at art. 5.")
+FIRST_CITATION = (
+    "See UN General Assembly, Agreement concerning the Relationship between the United Nations and the "
+    "International Organization for Migration, UN Doc. A/70/976, 8 July 2016."
+)
+
+
+def paragraph(text: str, rng: np.random.Generator) -> str:
+    """A synthetic passage cut to PARAGRAPH_MAX_WORDS words and into sentences of SENTENCE_WORDS words."""
+    words = text.rstrip(".").split()[:PARAGRAPH_MAX_WORDS]
+    sentences = []
+    while words:
+        length = int(rng.integers(SENTENCE_WORDS[0], SENTENCE_WORDS[1] + 1))
+        head, words = words[:length], words[length:]
+        sentences.append(" ".join(head).capitalize() + ".")
+    return " ".join(sentences)
+
+
+def write_sources(directory: Path, texts: list[str], seed: int = SEED) -> int:
+    """Write texts as a sources directory: PASSAGES_PER_FILE paragraphs per front-matter Markdown file.
+
+    Each file is one document with `## ` sections of PASSAGES_PER_SECTION paragraphs; some paragraphs end
+    with a law-review citation, so chunking resolves references as it does for real sources. Returns the
+    number of files written.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    files = 0
+    for first in range(0, len(texts), PASSAGES_PER_FILE):
+        number = first // PASSAGES_PER_FILE + 1
+        rng = np.random.default_rng([seed, 555_555, number])
+        lines = [
+            "---",
+            f"id: synthetic-{number:04d}",
+            f"title: Synthetic document {number}",
+            "publisher: Benchmark generator",
+            "url: null",
+            "---",
+            f"# Synthetic document {number}",
+            "",
+        ]
+        for offset, text in enumerate(texts[first : first + PASSAGES_PER_FILE]):
+            if offset % PASSAGES_PER_SECTION == 0:
+                lines += [f"## Section {offset // PASSAGES_PER_SECTION + 1}", ""]
+            body = paragraph(text, rng)
+            if offset == 0:
+                body += " " + FIRST_CITATION
+            elif offset % CITATION_EVERY == 0:
+                body += f" See id. at art. {int(rng.integers(1, 20))}."
+            lines += [body, ""]
+        path = directory / f"synthetic-{number:04d}.md"
+        path.write_text("\n".join(lines), "utf-8")
+        files += 1
+    return files
+
+
+def cached_sources(n: int, cache_dir: Path, glossary: Path | None = None, seed: int = SEED) -> Path:
+    """A sources directory of the first n passages (see write_sources), made once in cache_dir."""
+    layout = (seed, n, PASSAGES_PER_FILE, PASSAGES_PER_SECTION, SENTENCE_WORDS, PARAGRAPH_MAX_WORDS, CITATION_EVERY)
+    extra = hashlib.sha256(glossary.read_bytes()).hexdigest() if glossary is not None else ""
+    key = hashlib.sha256(f"{layout}:{extra}".encode()).hexdigest()[:12]
+    directory = Path(cache_dir) / f"sources-{n}-{key}"
+    done = directory / ".complete"
+    if not done.exists():
+        staging = directory.with_name(directory.name + ".tmp")
+        if staging.exists():
+            shutil.rmtree(staging)
+        write_sources(staging, cached_passages(n, cache_dir, seed), seed)
+        if glossary is not None:
+            (staging / glossary.name).write_bytes(glossary.read_bytes())
+        (staging / ".complete").write_text("", "utf-8")
+        staging.replace(directory)
+    return directory

@@ -210,11 +210,12 @@ def chat(args: argparse.Namespace) -> int:
 
 def check(args: argparse.Namespace) -> int:
     """Validate the sources (and, with --config, the bot config) and print a summary."""
-    sources = args.sources
+    sources, index = args.sources, args.index
     if args.config is not None:
         config = _load_config(args.config, require_token=False)
         sources = sources if sources is not None else config.knowledge.sources
-    kb = load_kb(sources)
+        index = index if index is not None else config.knowledge.index
+    kb = load_kb(sources, index)
     print(
         f"ok: {len(kb.documents)} document(s), {len(kb.passages)} passages, "
         f"{kb.cited_sentence_count} of {kb.sentence_count} sentences with citations, "
@@ -227,10 +228,23 @@ def check(args: argparse.Namespace) -> int:
     for line in _cited_article_lines(kb):
         print(f"articles   {line}")
     print(f"glossary   {len(kb.glossary.instruments)} instruments")
+    if index is not None:
+        print(f"index      {index}: {_index_state(kb, index)}")
     if args.config is not None:
         print(f"config     {args.config}: ok")
     print(f"built in   {kb.build_seconds:.2f} s")
     return EXIT_OK
+
+
+def _index_state(kb: KnowledgeBase, index: Path) -> str:
+    matches = kb.saved_index_matches(index)
+    if matches:
+        return "matches the sources"
+    if matches is None and not index.exists():
+        return "not built yet (the bot builds and saves it when it starts)"
+    if matches is None:
+        return "no readable saved index (the bot rebuilds it when it starts)"
+    return "built from other sources (the bot rebuilds it when it starts)"
 
 
 def _cited_article_lines(kb: KnowledgeBase) -> list[str]:
@@ -243,8 +257,8 @@ def _cited_article_lines(kb: KnowledgeBase) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     """Run the Discord bot (the only command that imports discord)."""
     config = _load_config(args.config, require_token=True)
-    if args.sources is not None:
-        config = _with_sources(config, args.sources)
+    if args.sources is not None or args.index is not None:
+        config = _with_knowledge(config, sources=args.sources, index=args.index)
     from bot import client  # lazily: the offline commands must not import discord
 
     return client.run_bot(config, sync_global=args.sync)
@@ -310,8 +324,15 @@ def _load_config(path: Path, *, require_token: bool) -> Config:
         raise CliError(str(error)) from None
 
 
-def _with_sources(config: Config, sources: Path) -> Config:
-    return dataclasses.replace(config, knowledge=dataclasses.replace(config.knowledge, sources=sources))
+def _with_knowledge(config: Config, *, sources: Path | None, index: Path | None) -> Config:
+    """The config with --sources and --index, when given, in place of knowledge.sources and knowledge.index."""
+    from bot.config import ConfigError
+
+    changes = {key: path.absolute() for key, path in (("sources", sources), ("index", index)) if path is not None}
+    try:
+        return dataclasses.replace(config, knowledge=dataclasses.replace(config.knowledge, **changes))
+    except ConfigError as error:
+        raise CliError(str(error)) from None
 
 
 def _print_json(value: Any) -> None:
@@ -342,7 +363,10 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--sources", type=Path, metavar="DIR", help="directory of sources (default: the bundled ones)")
     common.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
     common.add_argument(
-        "--index", type=Path, metavar="DIR", help="a saved index (build-index), used when it matches the sources"
+        "--index",
+        type=Path,
+        metavar="DIR",
+        help="a saved index (build-index), used when it matches the sources; run rebuilds and rewrites it when not",
     )
 
     parser = argparse.ArgumentParser(

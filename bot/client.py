@@ -48,7 +48,9 @@ class QABot(commands.Bot):
         )
         self.config = config
         self.sync_global = sync_global
-        self.store = store if store is not None else KnowledgeStore(config.knowledge.sources)
+        if store is None:
+            store = KnowledgeStore(config.knowledge.sources, index=config.knowledge.index)
+        self.store = store
         self._background: set[asyncio.Task[Any]] = set()
 
     @property

@@ -111,14 +111,17 @@ def _level(value: Any, path: str) -> str:
     return value.upper()
 
 
-def _directory(value: Any, path: str) -> Path | None:
-    if value is None:
-        return None
-    if isinstance(value, Path):
-        return value
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{path}: expected a directory path or null (the bundled sources), got {value!r}")
-    return Path(value.strip()).expanduser()
+def _directory(null_means: str) -> Callable[[Any, str], Path | None]:
+    def check(value: Any, path: str) -> Path | None:
+        if value is None:
+            return None
+        if isinstance(value, Path):
+            return value
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{path}: expected a directory path or null ({null_means}), got {value!r}")
+        return Path(value.strip()).expanduser()
+
+    return check
 
 
 def _check(check: Callable[[Any, str], Any]) -> dict[str, Any]:
@@ -207,7 +210,16 @@ class AskingConfig(Section):
 class KnowledgeConfig(Section):
     KEY: ClassVar[str] = "knowledge"
 
-    sources: Path | None = field(default=None, metadata=_check(_directory))  # None: the bundled sources
+    sources: Path | None = field(default=None, metadata=_check(_directory("the bundled sources")))
+    # A saved index: loaded when it was built from exactly these sources, else rebuilt and rewritten there.
+    # It need not exist yet. None: the sources are indexed at every start and reload.
+    index: Path | None = field(default=None, metadata=_check(_directory("no saved index")))
+
+    def __post_init__(self) -> None:
+        Section.__post_init__(self)
+        if self.index is not None and self.sources is not None and self.sources.is_relative_to(self.index):
+            # Writing the index replaces its directory: that must never take the sources with it.
+            raise ConfigError(f"{self.KEY}.index: must not be the sources directory or one that holds it")
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,8 +275,7 @@ def load_config(path: Path | str, environ: Mapping[str, str] = os.environ, *, re
             raise ConfigError(_unknown_key("", key, list(SECTIONS)))
     base = path.absolute().parent
     knowledge = KnowledgeConfig.from_mapping(data.get("knowledge"))
-    if knowledge.sources is not None and not knowledge.sources.is_absolute():
-        knowledge = KnowledgeConfig(sources=(base / knowledge.sources).resolve())
+    knowledge = KnowledgeConfig(sources=_resolve(base, knowledge.sources), index=_resolve(base, knowledge.index))
     discord = DiscordConfig.from_mapping(discord_data)
     return Config(
         discord=discord,
@@ -273,6 +284,11 @@ def load_config(path: Path | str, environ: Mapping[str, str] = os.environ, *, re
         logging=LoggingConfig.from_mapping(data.get("logging")),
         token=read_token(discord.token_env, environ, required=require_token),
     )
+
+
+def _resolve(base: Path, path: Path | None) -> Path | None:
+    """A path from the YAML: relative ones are relative to the YAML file's folder."""
+    return path if path is None or path.is_absolute() else (base / path).resolve()
 
 
 def read_token(name: str, environ: Mapping[str, str], *, required: bool = True) -> Secret | None:

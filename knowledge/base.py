@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,8 @@ from .text import Analyzer
 BUNDLED_SOURCES = Path(__file__).parent / "sources"
 DEFAULT_ANSWER_WORDS = 60
 RETRIEVER_FORMAT = "units+passages/1"  # bump when what Retriever indexes per row changes
+# A question with a word no source uses: answering it builds the speller's table (see KnowledgeBase.warm).
+WARM_QUESTION = "What does the qzxjvkwb agreement provide?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,28 +67,34 @@ class KnowledgeBase:
         sources with this analyser, else ignored. indexes: ones a child process just built (same check).
         """
         started = time.perf_counter()
-        directory = Path(sources_dir) if sources_dir is not None else BUNDLED_SOURCES
-        documents = load_documents(directory)
-        glossary = load_glossary(directory)
-        passages = chunk(documents)
-        if not passages:
-            raise SourceError(directory, "the sources hold no passages to answer from")
-        metadata = index_metadata(passages, glossary)
+        sources = read_sources(sources_dir)
         saved = None
-        if indexes is not None and indexes.metadata == metadata:
+        if indexes is not None and indexes.metadata == sources.metadata:
             saved = indexes.indexes
         elif index_dir is not None:
-            saved = persist.load_indexes(index_dir, metadata)
-        retriever = Retriever.build(passages, glossary, saved)
+            saved = persist.load_indexes(index_dir, sources.metadata)
+        return cls.assemble(sources, saved, started=started)
+
+    @classmethod
+    def assemble(
+        cls, sources: Sources, indexes: Mapping[str, TfidfIndex] | None = None, *, started: float | None = None
+    ) -> KnowledgeBase:
+        """The knowledge base of sources already read: indexed here, or with indexes saved for exactly them.
+
+        indexes must have been built for sources.metadata (the caller checks it); started is when the
+        caller began (perf_counter), for build_seconds.
+        """
+        started = time.perf_counter() if started is None else started
+        retriever = Retriever.build(sources.passages, sources.glossary, indexes)
         digest = hashlib.sha256()
-        for document in documents:
+        for document in sources.documents:
             digest.update(f"{document.id}\0{document.sha256}\0".encode())
-        digest.update(glossary.sha256.encode())
+        digest.update(sources.glossary.sha256.encode())
         return cls(
-            sources_dir=directory,
-            documents=documents,
-            passages=passages,
-            glossary=glossary,
+            sources_dir=sources.directory,
+            documents=sources.documents,
+            passages=sources.passages,
+            glossary=sources.glossary,
             retriever=retriever,
             version=digest.hexdigest()[:12],
             loaded_at=datetime.now(UTC),
@@ -95,6 +104,11 @@ class KnowledgeBase:
     def save_index(self, directory: Path | str) -> None:
         """Write this knowledge base's indexes as a set that load(index_dir=directory) will take."""
         persist.save_indexes(directory, self.retriever.indexes(), index_metadata(self.passages, self.glossary))
+
+    def saved_index_matches(self, directory: Path | str) -> bool | None:
+        """Whether the set saved in directory was built from these sources (None: no readable set there)."""
+        metadata = persist.read_metadata(directory)
+        return None if metadata is None else metadata == index_metadata(self.passages, self.glossary)
 
     def document(self, doc_id: str) -> Document:
         return next(document for document in self.documents if document.id == doc_id)
@@ -106,6 +120,14 @@ class KnowledgeBase:
     def search(self, query: str, k: int = 5) -> list[Hit]:
         """The k best passages for query, best first."""
         return self.retriever.search(query, k)
+
+    def warm(self) -> None:
+        """Do now, in the caller's thread, the one-off work the first questions would do (the speller's table).
+
+        A bot calls this before it starts serving a new knowledge base, so that no user's question (run on
+        the event loop) pays for it.
+        """
+        self.answer(WARM_QUESTION)
 
     def citations_for(self, passage: Passage, sentence: Sentence | None = None) -> tuple[Citation, ...]:
         """One citation per instrument that the sentence (or the whole passage) rests on."""
@@ -173,6 +195,28 @@ class KnowledgeBase:
     @property
     def sentence_count(self) -> int:
         return sum(len(p.claims) for p in self.passages)
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """A sources directory read and cut into passages: what a KnowledgeBase is assembled from."""
+
+    directory: Path
+    documents: tuple[Document, ...]
+    glossary: GlossaryFile
+    passages: tuple[Passage, ...]
+    metadata: dict[str, str]  # index_metadata(passages, glossary): what saved indexes must have been built from
+
+
+def read_sources(sources_dir: Path | str | None = None) -> Sources:
+    """Read, parse and chunk a directory of sources (default: the bundled ones); raise SourceError if bad."""
+    directory = Path(sources_dir) if sources_dir is not None else BUNDLED_SOURCES
+    documents = load_documents(directory)
+    glossary = load_glossary(directory)
+    passages = chunk(documents)
+    if not passages:
+        raise SourceError(directory, "the sources hold no passages to answer from")
+    return Sources(directory, documents, glossary, passages, index_metadata(passages, glossary))
 
 
 def index_metadata(passages: tuple[Passage, ...], glossary: GlossaryFile) -> dict[str, str]:

@@ -8,6 +8,8 @@ replaced atomically: a reader sees the old set or the new one, never half of eac
 
 from __future__ import annotations
 
+import errno
+import gc
 import hashlib
 import json
 import logging
@@ -30,6 +32,7 @@ STORE_FORMAT = "iom-bot/index-set"
 STORE_VERSION = 1
 MANIFEST = "indexes.json"
 ERROR_FILE = "error.txt"
+SAVE_ERROR_FILE = "save-error.txt"
 CHILD_CONTEXT = "spawn"  # a fresh interpreter: no inherited threads, locks or event loop
 # Texts whose analysis changes when tokenising, stemming, chat words or article terms change.
 PROBE_TEXTS = (
@@ -48,6 +51,7 @@ class Built(NamedTuple):
 
     indexes: dict[str, TfidfIndex]
     metadata: dict[str, Any]
+    save_error: str | None = None  # why the set could not also be saved where save_to asked, if it could not
 
 
 class ChildBuildError(RuntimeError):
@@ -75,8 +79,14 @@ def analyzer_fingerprint(analyzer: Analyzer) -> str:
 
 
 def save_indexes(directory: Path | str, indexes: Mapping[str, TfidfIndex], metadata: dict[str, Any]) -> None:
-    """Write the indexes and metadata as one set, replacing any set already in directory atomically."""
+    """Write the indexes and metadata as one set, replacing any set already in directory atomically.
+
+    The set is written to a new directory beside it and renamed into place: a reader (or a crash) never sees
+    half a set. A directory that holds something other than a saved set is never replaced (FileExistsError):
+    a mistyped path must not delete someone's files.
+    """
     directory = Path(directory)
+    _check_replaceable(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-new-", dir=directory.parent))
     try:
@@ -171,7 +181,13 @@ def load_or_build(
     return built
 
 
-def build_in_child(builder: Builder, *args: Any, timeout: float | None = None, context: str = CHILD_CONTEXT) -> Built:
+def build_in_child(
+    builder: Builder,
+    *args: Any,
+    timeout: float | None = None,
+    context: str = CHILD_CONTEXT,
+    save_to: Path | str | None = None,
+) -> Built:
     """Run builder(*args) in a child process and load the indexes it built here.
 
     builder must be a module-level function (it is pickled by reference) and args small and picklable
@@ -180,11 +196,15 @@ def build_in_child(builder: Builder, *args: Any, timeout: float | None = None, c
     ``await asyncio.to_thread(build_in_child, ...)``: waiting and loading hold the GIL only for moments, so
     the event loop keeps running. Raises ChildBuildError if the child fails, TimeoutError (after killing
     it) if it takes longer than timeout seconds.
+
+    save_to: the child also saves the set there (save_indexes: atomic, never over other files), so that this
+    process spends no time writing it; a failure to do so is Built.save_error, not an exception.
     """
     with tempfile.TemporaryDirectory(prefix="iom-bot-build-") as tmp:
         out = Path(tmp)
+        keep = None if save_to is None else str(Path(save_to).absolute())
         process = multiprocessing.get_context(context).Process(
-            target=_child_main, args=(builder, args, str(out)), name="iom-bot-index-build", daemon=True
+            target=_child_main, args=(builder, args, str(out), keep), name="iom-bot-index-build", daemon=True
         )
         process.start()
         process.join(timeout)
@@ -199,7 +219,9 @@ def build_in_child(builder: Builder, *args: Any, timeout: float | None = None, c
             raise ChildBuildError(last)
         saved = out / "set"
         manifest = json.loads((saved / MANIFEST).read_text("utf-8"))
-        return Built({name: TfidfIndex.load(saved / name) for name in manifest["indexes"]}, manifest["metadata"])
+        save_error = (out / SAVE_ERROR_FILE).read_text("utf-8") if (out / SAVE_ERROR_FILE).exists() else None
+        indexes = {name: TfidfIndex.load(saved / name) for name in manifest["indexes"]}
+        return Built(indexes, manifest["metadata"], save_error)
 
 
 def index_text_file(path: str) -> tuple[dict[str, TfidfIndex], dict[str, Any]]:
@@ -212,8 +234,10 @@ def index_text_file(path: str) -> tuple[dict[str, TfidfIndex], dict[str, Any]]:
     return {"texts": TfidfIndex.build(texts, Analyzer())}, {"texts": fingerprint(texts)}
 
 
-def _child_main(builder: Builder, args: tuple[Any, ...], out: str) -> None:
+def _child_main(builder: Builder, args: tuple[Any, ...], out: str, save_to: str | None = None) -> None:
     os.environ.setdefault(ENGINE_ENV, "numpy")
+    # A throwaway process that builds long-lived, acyclic structures: collecting cycles would only cost time.
+    gc.disable()
     try:
         built = builder(*args)
         indexes, metadata = built if isinstance(built, tuple) else (built, {})
@@ -221,6 +245,25 @@ def _child_main(builder: Builder, args: tuple[Any, ...], out: str) -> None:
     except BaseException:
         Path(out, ERROR_FILE).write_text(traceback.format_exc(), "utf-8")
         raise SystemExit(1) from None
+    if save_to is not None:
+        try:
+            save_indexes(save_to, indexes, metadata)
+        except (OSError, ValueError) as error:
+            Path(out, SAVE_ERROR_FILE).write_text(str(error), "utf-8")
+
+
+def _check_replaceable(directory: Path) -> None:
+    """Raise FileExistsError unless directory is absent, empty, or a saved set (even a damaged one)."""
+    try:
+        entries = [entry.name for entry in os.scandir(directory)]
+    except FileNotFoundError:
+        return
+    except NotADirectoryError:
+        raise FileExistsError(errno.EEXIST, "exists and is not a directory", str(directory)) from None
+    if entries and MANIFEST not in entries:
+        raise FileExistsError(
+            errno.EEXIST, f"holds files but no {MANIFEST}: not a saved index, so it is not replaced", str(directory)
+        )
 
 
 def _check_name(name: str) -> str:

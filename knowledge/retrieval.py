@@ -260,14 +260,18 @@ class Retriever:
             passage_terms = [analyzer(text) for text in passage_texts]
             unit_index = TfidfIndex.from_terms(unit_terms)
             passage_index = TfidfIndex.from_terms(passage_terms)
-        vocabulary = [w for text in unit_texts for w in words(text)]
-        vocabulary += [w for w in glossary.glossary.vocabulary if len(w) >= 5]
+        # A generator, not a list of every word of the sources: freeing ten million strings at once when build
+        # returns would be one long C call holding the GIL (the event loop would stall).
+        vocabulary = itertools.chain(
+            (w for text in unit_texts for w in words(text)), (w for w in glossary.glossary.vocabulary if len(w) >= 5)
+        )
         retriever = cls(
             passages=tuple(passages),
             citations=ArticleIndex.build(units),
             units=units,
-            unit_terms=tuple(map(frozenset, unit_terms)),
-            passage_terms=tuple(map(frozenset, passage_terms)),
+            # Comprehensions, not map(): a loop of bytecode lets the GIL change hands; map() over 500k rows holds it.
+            unit_terms=tuple([frozenset(terms) for terms in unit_terms]),
+            passage_terms=tuple([frozenset(terms) for terms in passage_terms]),
             analyzer=analyzer,
             speller=Speller.build(vocabulary),
             passage_index=passage_index,
@@ -677,11 +681,14 @@ def number_sites(sentence: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(sites)
 
 
-def row_terms(index: TfidfIndex) -> list[list[str]]:
+def row_terms(index: TfidfIndex) -> list[frozenset[str]]:
     """The terms of each row of a built index, read back from its matrix (no text is analysed again)."""
     names = sorted(index.vocabulary, key=index.vocabulary.__getitem__)
     rows = index.matrix.tocsr()
-    return [[names[j] for j in rows.indices[rows.indptr[i] : rows.indptr[i + 1]]] for i in range(rows.shape[0])]
+    # Sets at once: a list of 500k lists would be freed in one long C call when build returns.
+    return [
+        frozenset([names[j] for j in rows.indices[rows.indptr[i] : rows.indptr[i + 1]]]) for i in range(rows.shape[0])
+    ]
 
 
 def proper_names(texts: Sequence[str], glossary_words: frozenset[str]) -> frozenset[str]:

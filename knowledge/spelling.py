@@ -46,25 +46,29 @@ class Speller:
     """Symmetric-delete lookup over the vocabulary of the sources (SymSpell's idea, in plain Python)."""
 
     counts: dict[str, int]
-    deletes: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)  # built on first use
+    deletes: dict[tuple[int, str], dict[str, list[str]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )  # built on first use
     memo: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(cls, words: Iterable[str]) -> Speller:
         return cls(dict(Counter(w for w in words if w.isalpha() and MIN_LENGTH - 1 <= len(w) <= MAX_LENGTH)))
 
-    def _table(self) -> dict[str, list[str]]:
+    def _table(self) -> dict[tuple[int, str], dict[str, list[str]]]:
         """word-with-one-letter-deleted -> words; made when the first unknown word arrives, not at load.
 
         One delete on this side and up to two on the typo's side find every word one edit away and the
         long words a typo has two extra letters for, at a fraction of the memory of two deletes each.
         """
         if not self.deletes and self.counts:
-            table: dict[str, list[str]] = {}
+            # Sharded by (length, first letter): no one dict grows to millions of keys, whose every resize (and a
+            # final copy) would be one long C call holding the GIL.
+            table: dict[tuple[int, str], dict[str, list[str]]] = {}
             for word in self.counts:
                 for key in _deletes(word, 1):
-                    table.setdefault(key, []).append(word)
-            self.deletes.update(table)  # one C-level update: a concurrent reader sees none or all of it
+                    table.setdefault((len(key), key[:1]), {}).setdefault(key, []).append(word)
+            self.deletes.update(table)  # one C-level update of a few hundred shards: none or all of it is seen
         return self.deletes
 
     def correct(self, word: str) -> str | None:
@@ -81,7 +85,7 @@ class Speller:
     def _closest(self, word: str) -> str | None:
         limit = 2 if len(word) >= LONG_WORD else 1
         table = self._table()
-        candidates = {c for key in _deletes(word, limit) for c in table.get(key, ())}
+        candidates = {c for key in _deletes(word, limit) for c in table.get((len(key), key[:1]), {}).get(key, ())}
         best: tuple[int, int, str] | None = None
         for candidate in candidates:
             distance = edit_distance(word, candidate, limit)

@@ -263,6 +263,20 @@ def test_check_sources_overrides_the_config(capsys, monkeypatch, tmp_path, bad_s
     assert f"config     {config}: ok" in out.splitlines()
 
 
+def test_check_config_says_whether_its_saved_index_matches(capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    config = write_config(tmp_path, "knowledge:\n  index: index\n")
+    index = tmp_path / "index"
+
+    _, before, _ = run_main(capsys, "check", "--config", str(config))
+    assert main(["build-index", "--index", str(index)]) == 0
+    capsys.readouterr()
+    code, after, _ = run_main(capsys, "check", "--config", str(config))
+
+    assert f"index      {index}: not built yet (the bot builds and saves it when it starts)" in before.splitlines()
+    assert code == 0 and f"index      {index}: matches the sources" in after.splitlines()
+
+
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [("knowledge:\n  source: x\n", "knowledge.source: unknown key 'source'"), (None, "config.yaml: no such file")],
@@ -300,6 +314,26 @@ def test_run_hands_the_config_to_the_bot(monkeypatch, tmp_path):
     assert sync_global is True
     assert loaded.token.reveal() == "abc.def"
     assert loaded.knowledge.sources == tmp_path
+
+
+def test_run_index_overrides_the_config(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setenv("IOM_TEST_TOKEN", "abc.def")
+    monkeypatch.setattr("bot.client.run_bot", lambda config, **kwargs: calls.append(config) or 0)
+    config = write_config(tmp_path, "discord:\n  token_env: IOM_TEST_TOKEN\nknowledge:\n  index: from-yaml\n")
+
+    assert main(["run", "--config", str(config)]) == 0
+    assert main(["run", "--config", str(config), "--index", str(tmp_path / "from-cli")]) == 0
+    assert [loaded.knowledge.index for loaded in calls] == [tmp_path / "from-yaml", tmp_path / "from-cli"]
+
+
+def test_run_index_must_not_hold_the_sources(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("IOM_TEST_TOKEN", "abc.def")
+    yaml_text = f"discord:\n  token_env: IOM_TEST_TOKEN\nknowledge:\n  sources: {tmp_path / 'kb'}\n"
+    config = write_config(tmp_path, yaml_text)
+    code, _, err = run_main(capsys, "run", "--config", str(config), "--index", str(tmp_path))
+    assert code == 2
+    assert_one_line_error(err, "knowledge.index: must not be the sources directory or one that holds it")
 
 
 # ---------------------------------------------------------------- eval

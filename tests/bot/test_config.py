@@ -130,6 +130,22 @@ CONFIG_ERRORS = [
         "knowledge.sources: expected a directory path or null (the bundled sources), got 12",
     ),
     (
+        "knowledge:\n  index: [a, b]\n",
+        "knowledge.index: expected a directory path or null (no saved index), got ['a', 'b']",
+    ),
+    (
+        "knowledge:\n  index: ''\n",
+        "knowledge.index: expected a directory path or null (no saved index), got ''",
+    ),
+    (
+        "knowledge:\n  sources: kb/sources\n  index: kb\n",
+        "knowledge.index: must not be the sources directory or one that holds it",
+    ),
+    (
+        "knowledge:\n  sources: kb\n  index: ./kb/\n",
+        "knowledge.index: must not be the sources directory or one that holds it",
+    ),
+    (
         "logging:\n  level: LOUD\n",
         "logging.level: expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got 'LOUD'",
     ),
@@ -218,3 +234,24 @@ def test_cooldown_defaults_and_off() -> None:
     assert CooldownConfig() == CooldownConfig(count=5, seconds=60)
     assert CooldownConfig(count=0).count == 0
     assert KnowledgeConfig(sources="x").sources == Path("x")  # type: ignore[arg-type]
+
+
+def test_the_index_is_optional_and_relative_to_the_yaml_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "deploy"
+    folder.mkdir()
+    path = write(folder, "knowledge:\n  sources: my-sources\n  index: state/index\n")  # neither exists: fine
+    monkeypatch.chdir(tmp_path)
+
+    knowledge = load_config(path, ENV).knowledge
+
+    assert knowledge.index == folder.resolve() / "state" / "index"
+    assert knowledge.sources == folder.resolve() / "my-sources"
+    assert Config().knowledge.index is None
+    assert load_config(write(tmp_path, f"knowledge:\n  index: {tmp_path / 'abs'}\n"), ENV).knowledge.index == (
+        tmp_path / "abs"
+    )
+
+
+def test_an_index_beside_or_inside_the_sources_is_fine() -> None:
+    assert KnowledgeConfig(sources=Path("kb/sources"), index=Path("kb/index")).index == Path("kb/index")
+    assert KnowledgeConfig(sources=Path("kb"), index=Path("kb/.index")).index == Path("kb/.index")

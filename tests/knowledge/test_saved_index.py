@@ -62,3 +62,23 @@ def test_build_index_then_ask_with_it(tmp_path: Path) -> None:
     )
     assert asked.returncode == 0 and "art. 11" in asked.stdout
     assert "rebuilding" not in asked.stderr
+
+
+def test_saving_never_replaces_a_directory_that_is_not_an_index(kb: KnowledgeBase, tmp_path: Path) -> None:
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "keep-me.txt").write_text("precious", encoding="utf-8")
+
+    with pytest.raises(FileExistsError, match="not a saved index"):
+        kb.save_index(notes)
+    assert [path.name for path in notes.iterdir()] == ["keep-me.txt"]
+    assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")]  # no staging left behind
+
+
+def test_saving_replaces_an_empty_directory_or_a_saved_index(kb: KnowledgeBase, tmp_path: Path) -> None:
+    index = tmp_path / "index"
+    index.mkdir()
+    kb.save_index(index)
+    (index / persist.MANIFEST).write_text("damaged", encoding="utf-8")  # still recognisably a saved index
+    kb.save_index(index)
+    assert kb.saved_index_matches(index) is True
