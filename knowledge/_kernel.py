@@ -200,17 +200,21 @@ def gather(indptr, indices, data, cols, q, cover, rows, out_scores, out_cover): 
     (the sum of cover[t] over the terms t the row holds, float64): scoring.Scorer.gather's numpy loop."""
     order = _rarest_first(indptr, cols)
     for i in range(rows.shape[0]):
-        d = rows[i]
-        s = np.float32(0.0)
-        covered = 0.0
-        for t in order:
-            c = cols[t]
-            x = _lookup(indices, data, indptr[c], indptr[c + 1], d)
-            if x > 0.0:
-                s = np.float32(s + x * q[t])
-                covered += cover[t]
-        out_scores[i] = s
-        out_cover[i] = covered
+        out_scores[i], out_cover[i] = _row(indptr, indices, data, cols, q, cover, order, rows[i])
+
+
+@njit(cache=True, nogil=True)
+def _row(indptr, indices, data, cols, q, cover, order, d):  # pragma: no cover - compiled
+    """Row d's (score, covered weight) for the query, each term looked up in its postings, rarest first."""
+    s = np.float32(0.0)
+    covered = 0.0
+    for t in order:
+        c = cols[t]
+        x = _lookup(indices, data, indptr[c], indptr[c + 1], d)
+        if x > 0.0:
+            s = np.float32(s + x * q[t])
+            covered += cover[t]
+    return s, covered
 
 
 @njit(cache=True, nogil=True)
@@ -284,27 +288,13 @@ def candidates(  # pragma: no cover - compiled
     count = 0
     for i in range(n):
         d = best_rows[i]
-        if dense:
-            own = covered[d]
-        else:
-            own = 0.0
-            for t in order:
-                c = cols[t]
-                if _lookup(u_indices, u_data, u_indptr[c], u_indptr[c + 1], d) > 0.0:
-                    own += cover[t]
+        own = covered[d] if dense else _row(u_indptr, u_indices, u_data, cols, q, cover, order, d)[1]
         p = unit_passage[d]
         if p_dense:
             passage_score = p_acc[p]
             context = p_covered[p]
         else:
-            passage_score = np.float32(0.0)
-            context = 0.0
-            for t in p_order:
-                c = p_cols[t]
-                x = _lookup(p_indices, p_data, p_indptr[c], p_indptr[c + 1], p)
-                if x > 0.0:
-                    passage_score = np.float32(passage_score + x * p_q[t])
-                    context += p_cover[t]
+            passage_score, context = _row(p_indptr, p_indices, p_data, p_cols, p_q, p_cover, p_order, p)
         if total != 0.0:
             own /= total
             context /= total
