@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -47,7 +48,9 @@ CHAT_WORDS = {
     "n": "and", "w": "with", "b4": "before", "intl": "international",
 }  # fmt: skip
 
-_stemmer = snowballstemmer.stemmer("english")
+# One stemmer per thread: a snowball stemmer keeps the word it is working on in itself, so two threads
+# (a reload's worker and the event loop) sharing one corrupt each other's stems, and lru_cache keeps them.
+_stemmers = threading.local()
 
 
 @lru_cache(maxsize=1 << 18)
@@ -55,7 +58,10 @@ def stem(word: str) -> str:
     """Snowball (Porter 2) stem of a lowercase word; numbers are left alone."""
     if word[0].isdigit():
         return word
-    return _stemmer.stemWord(word)
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        stemmer = _stemmers.english = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(word)
 
 
 def normalize(text: str) -> str:

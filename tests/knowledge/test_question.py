@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import random
+import sys
+import threading
 
+import pytest
+import snowballstemmer
+
+from knowledge import text
 from knowledge.base import KnowledgeBase
 from knowledge.question import (
     WANTS_ARTICLE,
@@ -155,3 +161,36 @@ def test_questions_are_mended_word_by_word_and_the_same_every_time(kb: Knowledge
     assert "2016" in retriever.fixes and retriever.fixes["2016"] is None
     assert retriever.correct(text) == mended  # ... and the second reading is the same
     assert retriever.read(text) == retriever.read(mended)
+
+
+def test_stemming_from_two_threads_at_once_gives_each_word_its_own_stem() -> None:
+    rng = random.Random(9)
+    letters = "abcdefghilmnoprstu"
+    words = [
+        ["".join(rng.choice(letters) for _ in range(rng.randint(5, 14))) + "ing" for _ in range(3000)] for _ in range(2)
+    ]
+    reference = snowballstemmer.stemmer("english")
+    got: list[dict[str, str]] = [{}, {}]
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        try:
+            got[i].update((w, text.stem(w)) for w in words[i])
+        except BaseException as error:  # a shared stemmer raises IndexError mid-word
+            errors.append(error)
+
+    interval = sys.getswitchinterval()
+    text.stem.cache_clear()
+    sys.setswitchinterval(1e-6)  # hand the GIL over as often as possible
+    try:
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+        text.stem.cache_clear()
+    assert not errors
+    wrong = [w for i in range(2) for w, s in got[i].items() if s != reference.stemWord(w)]
+    assert wrong == []
