@@ -559,7 +559,7 @@ class Retriever:
             column = vocabulary.get(unit)
             if column is not None:
                 weight = idf[column]
-            elif unit[0] == "≡":  # is_concept_term, inline: this runs for every unit of every question
+            elif is_concept_term(unit):
                 # A domain concept the sources never mention ("headquarters"): the question is about
                 # something they do not cover, so its absence weighs as much as any term can.
                 weight = self.max_idf
