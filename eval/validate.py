@@ -34,9 +34,12 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = ROOT / "knowledge" / "sources" / "iom-joins-un-system.md"
-CATEGORIES = frozenset({"lexical", "paraphrase", "article", "compare", "numbers", "typo", "multi", "out_of_scope"})
+CATEGORIES = frozenset(
+    {"lexical", "paraphrase", "article", "compare", "numbers", "typo", "multi", "out_of_scope", "smalltalk"}
+)
+ABSTAINING = frozenset({"out_of_scope", "smalltalk"})  # categories whose items must abstain
 REQUIRED_KEYS = ("id", "question", "category", "gold_spans", "gold_articles", "abstain")
-ITEM_KEYS = frozenset({*REQUIRED_KEYS, "gold_groups", "article_source", "allowed_articles", "note"})
+ITEM_KEYS = frozenset({*REQUIRED_KEYS, "gold_groups", "article_source", "allowed_articles", "note", "style"})
 META_KEYS = ("name", "version", "source")
 INSTRUMENTS = {"2016": "A/70/976", "1996": "E/1996/90"}
 DEFAULT_ARTICLE_SOURCE = "2016"
@@ -45,6 +48,7 @@ INSTRUMENT_MARKERS = {
     "2016": ("A/70/976", "Agreement concerning the Relationship between the United Nations"),
     "1996": ("E/1996/90", "Cooperation between the United Nations and the International Organization"),
 }
+# Another knowledge base names its instruments in its glossary.yaml (--glossary): symbol -> year, title.
 ARTICLE_LABEL = re.compile(r"^art\. (?P<number>\d+)$")
 PINPOINT = re.compile(r"\barts?\.\s*(?P<list>\d+(?:\s*(?:,|and|&)\s*\d+)*)")
 ID_REFERENCE = re.compile(r"^id\b")  # "id." or "id. at art. 3"
@@ -75,6 +79,8 @@ class Source:
     sentences: list[Sentence] = field(default_factory=list)
     # sentence index -> {(instrument year or None, article number)}
     cited: dict[int, set[tuple[str | None, str]]] = field(default_factory=dict)
+    instruments: dict[str, str] = field(default_factory=lambda: dict(INSTRUMENTS))  # year -> symbol
+    default_year: str = DEFAULT_ARTICLE_SOURCE
 
     def sentences_with(self, span: str) -> list[int]:
         """Indices of the sentences that overlap any occurrence of span (empty: not in the body)."""
@@ -129,11 +135,39 @@ def read_body(path: Path) -> str:
     return text[closing + len("\n---\n") :]
 
 
-def load_source(path: Path | str = DEFAULT_SOURCE) -> Source:
-    return parse_source(read_body(Path(path)))
+def load_source(path: Path | str = DEFAULT_SOURCE, glossary: Path | str | None = None) -> Source:
+    if glossary is None:
+        return parse_source(read_body(Path(path)))
+    instruments, markers, default_year = read_instruments(Path(glossary))
+    source = parse_source(read_body(Path(path)), markers)
+    source.instruments, source.default_year = instruments, default_year
+    return source
 
 
-def parse_source(raw_body: str) -> Source:
+def read_instruments(path: Path) -> tuple[dict[str, str], dict[str, tuple[str, ...]], str]:
+    """year -> symbol, year -> the strings that name it in a citation, and the default year, from a glossary."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise ValidationError(f"cannot load the glossary: {error}") from None
+    raw = data.get("instruments") if isinstance(data, dict) else None
+    if not isinstance(raw, dict) or not raw:
+        raise ValidationError(f"{path}: no 'instruments' mapping")
+    instruments: dict[str, str] = {}
+    markers: dict[str, tuple[str, ...]] = {}
+    for symbol, entry in raw.items():
+        if not isinstance(entry, dict) or "year" not in entry:
+            raise ValidationError(f"{path}: instrument {symbol!r} needs a year")
+        year = str(entry["year"])
+        instruments[year] = str(symbol)
+        titles = entry.get("titles") or []
+        markers[year] = (str(symbol), *(str(title) for title in titles))
+    default_symbol = data.get("default_instrument")
+    default_year = next((y for y, s in instruments.items() if s == default_symbol), next(iter(instruments)))
+    return instruments, markers, default_year
+
+
+def parse_source(raw_body: str, markers: dict[str, tuple[str, ...]] | None = None) -> Source:
     sha = hashlib.sha256(raw_body.encode("utf-8")).hexdigest()
     sentences: list[Sentence] = []
     offset = 0
@@ -155,7 +189,7 @@ def parse_source(raw_body: str) -> Source:
             if not is_citation:
                 pending.append(index)
                 continue
-            references, previous = resolve_citation(text, previous)
+            references, previous = resolve_citation(text, previous, markers or INSTRUMENT_MARKERS)
             if pending:
                 supported, pending = pending, []
             for claim in supported:
@@ -180,7 +214,9 @@ def split_sentences(line: str) -> list[str]:
 
 
 def resolve_citation(
-    text: str, previous: tuple[str, str | None, frozenset[str]] | None
+    text: str,
+    previous: tuple[str, str | None, frozenset[str]] | None,
+    markers: dict[str, tuple[str, ...]] = INSTRUMENT_MARKERS,
 ) -> tuple[set[tuple[str | None, str]], tuple[str, str | None, frozenset[str]] | None]:
     """The (year, article) pairs a citation sentence gives, and the new "id." antecedent."""
     found: set[tuple[str | None, str]] = set()
@@ -191,7 +227,7 @@ def resolve_citation(
             authority, year, earlier = previous
             previous = (authority, year, articles or earlier)
         else:
-            year = next((y for y, marks in INSTRUMENT_MARKERS.items() if any(m in part for m in marks)), None)
+            year = next((y for y, marks in markers.items() if any(m in part for m in marks)), None)
             previous = (part.split(",")[0], year, articles)
         found.update((previous[1], number) for number in previous[2])
     return found, previous
@@ -267,26 +303,26 @@ def check_item(item: Any, source: Source, where: str) -> Report:
     spans = _strings(item, "gold_spans", where, errors)
     gold = _articles(item, "gold_articles", where, errors)
     allowed = _articles(item, "allowed_articles", where, errors)
-    year = str(item.get("article_source", DEFAULT_ARTICLE_SOURCE))
-    if year not in INSTRUMENTS:
-        errors.append(f"{where}: article_source {year!r} is not one of {', '.join(INSTRUMENTS)}")
+    year = str(item.get("article_source", source.default_year))
+    if year not in source.instruments:
+        errors.append(f"{where}: article_source {year!r} is not one of {', '.join(source.instruments)}")
     groups = item.get("gold_groups")
-    if category == "out_of_scope":
+    if category in ABSTAINING:
         if abstain is not True:
-            errors.append(f"{where}: an out_of_scope item must have abstain: true")
+            errors.append(f"{where}: an {category} item must have abstain: true")
         for key in ("gold_spans", "gold_groups", "gold_articles", "allowed_articles"):
             if item.get(key):
-                errors.append(f"{where}: an out_of_scope item must have no {key}")
+                errors.append(f"{where}: an {category} item must have no {key}")
         return report
     if abstain is True:
-        errors.append(f"{where}: only out_of_scope items abstain")
+        errors.append(f"{where}: only out_of_scope and smalltalk items abstain")
     if not spans:
         errors.append(f"{where}: an in-scope item needs at least one gold span")
     for span in spans:
         if not source.sentences_with(span):
             errors.append(f"{where}: gold span not in the source: {span!r}")
     _check_groups(groups, category, spans, where, errors)
-    if year in INSTRUMENTS and spans:
+    if year in source.instruments and spans:
         _check_articles(spans, gold, allowed, year, category, source, where, report)
     return report
 
@@ -320,7 +356,7 @@ def _check_articles(
 ) -> None:
     per_span = {span: source.articles_for(span, year) for span in spans}
     cited = set().union(*per_span.values())
-    instrument = INSTRUMENTS[year]
+    instrument = source.instruments[year]
     for number in gold:
         if number not in cited:
             report.errors.append(f"{where}: art. {number} ({instrument}) is not cited by any gold span's sentence")
@@ -382,9 +418,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sets", nargs="+", type=Path, help="question sets (YAML)")
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="source text (.md with front matter)")
+    parser.add_argument("--glossary", type=Path, help="glossary.yaml naming another source's instruments")
     args = parser.parse_args(argv)
     try:
-        source = load_source(args.source)
+        source = load_source(args.source, args.glossary)
     except (OSError, UnicodeDecodeError, ValidationError) as error:
         print(f"error: {args.source}: {error}", file=sys.stderr)
         return 2
