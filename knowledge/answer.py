@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .chunking import Passage
@@ -58,6 +58,10 @@ class AnswerPart:
     text: str
     passage: Passage
     citations: tuple[Citation, ...]
+    confidence: float = 0.0  # the selector's probability that this sentence answers its part
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "citations": [c.to_dict() for c in self.citations], "passage_id": self.passage.id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +69,18 @@ class Answer:
     question: str
     parts: tuple[AnswerPart, ...]
     abstained: bool
-    score: float
+    score: float  # the retriever's score of the best answer sentence (0 when abstaining)
     hits: tuple[Hit, ...] = ()  # nearest passages, best first; present also when abstaining
-    reason: str | None = None  # why it abstained, for logs and the "not in my sources" reply
-    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+    reason: str | None = None  # why it abstained (or what it could not answer), for the "not in my sources" reply
+    reason_code: str | None = None  # the same as a key of decide.REASONS ("low_confidence", "smalltalk", ...)
+    confidence: float = 0.0  # the selector's probability that the answer is right (the lowest of its parts')
+    alternatives: tuple[AnswerPart, ...] = ()  # "also relevant": runner-up sentences of a middling answer
+    unanswered: tuple[str, ...] = ()  # parts of a several-part question that the sources do not answer
+
+    @property
+    def smalltalk(self) -> bool:
+        """Not a question for the sources (a greeting, thanks, or off the topic): answer with a how-to line."""
+        return self.reason_code in ("smalltalk", "off_topic")
 
     @property
     def text(self) -> str | None:
@@ -94,4 +106,9 @@ class Answer:
             "score": round(float(self.score), 4),
             "citations": [] if self.abstained else [c.to_dict() for c in self.citations],
             "passages": [hit.to_dict() for hit in self.hits[:5]],
+            "confidence": round(float(self.confidence), 4),
+            "reason": self.reason_code,
+            "reason_text": self.reason,
+            "alternatives": [part.to_dict() for part in self.alternatives],
+            "unanswered": list(self.unanswered),
         }

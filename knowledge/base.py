@@ -16,12 +16,14 @@ from .documents import Document, SourceError, load_documents
 from .glossary import GlossaryFile, load_glossary
 from .index import TfidfIndex
 from .persist import Built
+from .pipeline import answer as answer_question
 from .retrieval import Retriever
+from .selector import Selector, load_selector
 from .text import Analyzer
 
 BUNDLED_SOURCES = Path(__file__).parent / "sources"
 DEFAULT_ANSWER_WORDS = 60
-RETRIEVER_FORMAT = "units+passages/1"  # bump when what Retriever indexes per row changes
+RETRIEVER_FORMAT = "units+passages+chars/2"  # bump when what Retriever indexes per row changes
 # A question with a word no source uses: answering it builds the speller's table (see KnowledgeBase.warm).
 WARM_QUESTION = "What does the qzxjvkwb agreement provide?"
 
@@ -49,6 +51,7 @@ class KnowledgeBase:
     passages: tuple[Passage, ...]
     glossary: GlossaryFile
     retriever: Retriever = field(repr=False)
+    selector: Selector = field(repr=False)
     version: str  # 12 hex digits of the sources' and glossary's hashes: same sources, same version
     loaded_at: datetime
     build_seconds: float
@@ -96,6 +99,7 @@ class KnowledgeBase:
             passages=sources.passages,
             glossary=sources.glossary,
             retriever=retriever,
+            selector=load_selector(),
             version=digest.hexdigest()[:12],
             loaded_at=datetime.now(UTC),
             build_seconds=time.perf_counter() - started,
@@ -115,7 +119,7 @@ class KnowledgeBase:
 
     def answer(self, question: str, *, max_words: int = DEFAULT_ANSWER_WORDS) -> Answer:
         """An extractive, cited answer, or an abstention that still lists the nearest passages."""
-        return self.retriever.answer(question, self.citations_for, max_words=max_words)
+        return answer_question(self.retriever, self.selector, question, self.citations_for, max_words)
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
         """The k best passages for query, best first."""

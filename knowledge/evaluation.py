@@ -34,7 +34,7 @@ DEFAULT_ARTICLE_SOURCE = "2016"
 FALLBACK_INSTRUMENTS = {"2016": "A/70/976", "1996": "E/1996/90"}  # when the glossary does not know the year
 ITEM_KEYS = frozenset(
     {"id", "question", "category", "gold_spans", "gold_groups", "gold_articles", "article_source",
-     "allowed_articles", "abstain", "note"}
+     "allowed_articles", "abstain", "note", "style"}
 )  # fmt: skip
 OVERALL = "overall"
 ARTICLE_NUMBER = re.compile(r"^(?:(?:art|arts|article)\.?\s*)?(?P<number>\d+[a-z]?)$", re.IGNORECASE)
@@ -56,6 +56,7 @@ class EvalItem:
     article_source: str = DEFAULT_ARTICLE_SOURCE
     abstain: bool = False
     note: str | None = None
+    style: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +146,7 @@ class Metrics:
     complete: Ratio
     article: Ratio
     e2e: Ratio
+    wrong: Ratio  # answered, and the answer is not correct (or the item was not answerable): the worst failure
     abstain_tp: int  # abstained on an out-of-scope item
     abstain_fp: int  # abstained on an in-scope item
     abstain_fn: int  # answered an out-of-scope item
@@ -179,6 +181,7 @@ class Metrics:
                 "fn": self.abstain_fn,
             },
             "e2e": self.e2e.to_dict(),
+            "wrong": self.wrong.to_dict(),
             "mean_latency_ms": round(self.mean_latency_s * 1000, 2),
         }
 
@@ -287,6 +290,7 @@ def _parse_item(raw: Any, where: str) -> EvalItem:
         article_source=str(source),
         abstain=abstain,
         note=str(raw["note"]) if raw.get("note") is not None else None,
+        style=str(raw["style"]) if raw.get("style") is not None else None,
     )
 
 
@@ -395,6 +399,7 @@ def compute_metrics(results: Sequence[ItemResult]) -> Metrics:
         complete=_ratio(r.complete for r in grouped),
         article=_ratio(r.article_correct for r in in_scope),
         e2e=_ratio(r.correct for r in results),
+        wrong=_ratio(not r.answer.abstained and not r.correct for r in results),
         abstain_tp=sum(1 for r in results if r.item.abstain and r.answer.abstained),
         abstain_fp=sum(1 for r in in_scope if r.answer.abstained),
         abstain_fn=sum(1 for r in results if r.item.abstain and not r.answer.abstained),
@@ -421,7 +426,9 @@ def _round(value: float | None) -> float | None:
 
 # ---------------------------------------------------------------- formatting
 
-TABLE_COLUMNS = ("n", "hit@1", "hit@3", "ans-hit", "complete", "article", "abst-P", "abst-R", "abst-F1", "e2e", "ms/q")
+TABLE_COLUMNS = (
+    "n", "hit@1", "hit@3", "ans-hit", "complete", "article", "abst-P", "abst-R", "abst-F1", "e2e", "wrong", "ms/q"
+)  # fmt: skip
 
 
 def format_table(report: EvalReport) -> str:
@@ -441,6 +448,7 @@ def format_table(report: EvalReport) -> str:
             _cell(metrics.abstain_recall),
             _cell(metrics.abstain_f1),
             _cell(metrics.e2e.value),
+            _cell(metrics.wrong.value),
             f"{metrics.mean_latency_s * 1000:.1f}",
         )
         lines.append(f"{name:<{width}}  " + "  ".join(f"{c:>8}" for c in cells))

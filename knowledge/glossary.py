@@ -12,7 +12,7 @@ from .documents import SourceError
 from .text import Glossary, normalize
 
 GLOSSARY_FILE = "glossary.yaml"
-GLOSSARY_KEYS = frozenset({"default_instrument", "instruments", "terms"})
+GLOSSARY_KEYS = frozenset({"default_instrument", "instruments", "terms", "not_people"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,8 @@ class Instrument:
     name: str  # "2016 Agreement"
     year: int | None
     aliases: tuple[str, ...]  # normalised phrases that name it in a question
+    titles: tuple[str, ...] = ()  # how a full citation names it, when it does not give the symbol
+    url: str | None = None  # where to read it
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,7 @@ class GlossaryFile:
     instruments: tuple[Instrument, ...]
     default_instrument: str | None
     sha256: str
+    not_people: frozenset[str] = frozenset()  # capitalised words that name places or events, never a person
 
     def instrument(self, symbol: str | None) -> Instrument | None:
         return next((i for i in self.instruments if i.symbol == symbol), None)
@@ -81,7 +84,16 @@ def load_glossary(directory: Path) -> GlossaryFile:
     default = data.get("default_instrument")
     if default is not None and default not in {i.symbol for i in instruments}:
         raise SourceError(path, f"default_instrument {default!r} is not one of the instruments")
-    return GlossaryFile(Glossary.from_groups(groups), instruments, default, hashlib.sha256(raw).hexdigest())
+    not_people = data.get("not_people") or []
+    if not isinstance(not_people, list) or not all(isinstance(w, str) for w in not_people):
+        raise SourceError(path, "'not_people' must be a list of words")
+    return GlossaryFile(
+        Glossary.from_groups(groups),
+        instruments,
+        default,
+        hashlib.sha256(raw).hexdigest(),
+        frozenset(w for phrase in not_people for w in phrase.split()),
+    )
 
 
 def _terms(path: Path, terms: Any) -> list[tuple[str, list[str]]]:
@@ -102,7 +114,7 @@ def _instruments(path: Path, instruments: Any) -> tuple[Instrument, ...]:
     for symbol, spec in instruments.items():
         if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
             raise SourceError(path, f"instruments.{symbol}: needs a 'name'")
-        extra = set(spec) - {"name", "year", "aliases"}
+        extra = set(spec) - {"name", "year", "aliases", "titles", "url"}
         if extra:
             raise SourceError(path, f"instruments.{symbol}: unknown key {sorted(extra)[0]!r}")
         aliases = spec.get("aliases") or []
@@ -112,5 +124,11 @@ def _instruments(path: Path, instruments: Any) -> tuple[Instrument, ...]:
         if year is not None and not isinstance(year, int):
             raise SourceError(path, f"instruments.{symbol}.year: must be a whole number")
         names = tuple(" ".join(normalize(str(a)).split()) for a in aliases)
-        out.append(Instrument(str(symbol), spec["name"], year, names))
+        titles = spec.get("titles") or []
+        url = spec.get("url")
+        if not isinstance(titles, list) or not all(isinstance(t, str) for t in titles):
+            raise SourceError(path, f"instruments.{symbol}.titles: must be a list of strings")
+        if url is not None and not (isinstance(url, str) and url.startswith(("https://", "http://"))):
+            raise SourceError(path, f"instruments.{symbol}.url: must be an http(s) address")
+        out.append(Instrument(str(symbol), spec["name"], year, names, tuple(titles), url))
     return tuple(out)

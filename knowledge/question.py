@@ -16,7 +16,10 @@ WANTS_NAME = "name"  # "who is the Director General?": a role is not an answer, 
 WANTS_PLACE = "place"
 WANTS_DEFINITION = "definition"
 
-WH_WORDS = r"(?:what|which|who|whom|whose|when|where|why|how|does|do|did|is|are|was|were|can|could|will|would|has|have)"
+WH_WORDS = (
+    r"(?:what|which|who|whom|whose|when|where|why|how|does|do|did|is|are|was|were|can|could|will|would|has|have"
+    r"|may|might|must|should|shall|in what|in which|under what|for what)"
+)
 # "..., and which covers X" / "... and when" / "...? What about ..." open a second part.
 PART_SPLIT = re.compile(rf"(?:\?+\s+|[,;]\s*(?:and|but|also)?\s*|\s+(?:and|also|plus)\s+)(?={WH_WORDS}\b)")
 PART_MARKS = ("?", ",", ";", "and", "also", "plus")  # one of these is in every split point
@@ -125,7 +128,14 @@ def split_parts(text: str) -> tuple[str, ...]:
     return _split_folded(chat_fold(text))
 
 
+# "what can the SG and the DG each attend?": one question about each of two things.
+EACH = re.compile(r"\b((?:the\s+)?[\w'-]+)\s+and\s+((?:the\s+)?[\w'-]+)\s+each\b")
+
+
 def _split_folded(folded: str) -> tuple[str, ...]:
+    if " each" in folded and (each := EACH.search(folded)):
+        head, tail = folded[: each.start()], folded[each.end() :]
+        return (f"{head}{each.group(1)}{tail}".strip(), f"{head}{each.group(2)}{tail}".strip())
     body = folded.rstrip(" ?\t\n")  # a question mark at the end has nothing after it to split off
     if not any(mark in body for mark in PART_MARKS):  # nothing PART_SPLIT could split at
         return (folded.strip(),)

@@ -1,0 +1,251 @@
+"""Train the answer selector: logistic regression over general (question, candidate sentence) features.
+
+Usage: python eval/train.py [--check] [--out knowledge/selector.json]
+
+1. Every question of the training sets is read and retrieved as the bot does it (knowledge.pipeline): each
+   part's candidate sentences with their features. A candidate is positive when it holds a gold span.
+2. The blind sets are split into train and validation BY SOURCE SENTENCE: the sentences of the bundled source
+   are split by a hash of their text, and an item goes to validation when any sentence holding one of its gold
+   spans is a validation sentence (so paraphrases of one fact never straddle the split); unanswerable items
+   are split by a hash of their id. dev.yaml and chat.yaml are training data whole.
+3. scikit-learn fits a StandardScaler and a LogisticRegression (lbfgs: deterministic) on the train rows.
+4. The thresholds of decide.py are chosen on validation: the lowest "answer with an alternative" threshold
+   whose wrong answers stay under WRONG_BUDGET of the questions, maximising correct answers; the "answer
+   plainly" threshold where the answers above it are right PLAIN_PRECISION of the time.
+5. The model and thresholds are written as JSON (rounded: same data, same file). --check compares instead
+   and exits 1 when the shipped file is not what training gives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from knowledge.base import KnowledgeBase, read_sources  # noqa: E402
+from knowledge.compose import CitationsFor  # noqa: E402
+from knowledge.decide import Reason  # noqa: E402
+from knowledge.evaluation import (  # noqa: E402
+    FALLBACK_INSTRUMENTS,
+    EvalItem,
+    compute_metrics,
+    load_eval_set,
+    normalize_space,
+    score_item,
+)
+from knowledge.features import FEATURES  # noqa: E402
+from knowledge.glossary import GlossaryFile  # noqa: E402
+from knowledge.pipeline import answer, prepare, retrieve  # noqa: E402
+from knowledge.retrieval import Retriever  # noqa: E402
+from knowledge.selector import SELECTOR_FILE, SELECTOR_FORMAT, SELECTOR_VERSION, Selector, Thresholds  # noqa: E402
+
+EVAL = ROOT / "eval"
+WHOLE_TRAINING_SETS = (EVAL / "dev.yaml", EVAL / "chat.yaml")
+SPLIT_SETS = tuple(sorted((EVAL / "blind").glob("*.yaml")))
+VALIDATION_SHARE = 30  # percent of source sentences (and of unanswerable items) held out
+C = 0.1  # inverse regularisation strength of the logistic regression
+WRONG_BUDGET = 0.04  # at most this share of validation questions answered wrongly
+PLAIN_PRECISION = 0.95
+DECIMALS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    train: tuple[EvalItem, ...]
+    validation: tuple[EvalItem, ...]
+
+
+def _bucket(key: str) -> int:
+    return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16) % 100
+
+
+def gold_rows(r: Retriever, item: EvalItem) -> set[int]:
+    """The units (sentences) of the sources that hold one of the item's gold spans."""
+    spans = [normalize_space(s) for s in (*item.gold_spans, *(s for g in item.gold_groups for s in g))]
+    return {row for row, unit in enumerate(r.units) if any(s in normalize_space(unit.sentence.text) for s in spans)}
+
+
+def split(r: Retriever, items: Iterable[EvalItem]) -> Split:
+    train, validation = [], []
+    for item in items:
+        rows = gold_rows(r, item)
+        if rows:
+            held_out = any(_bucket(r.units[row].sentence.text) < VALIDATION_SHARE for row in rows)
+        else:
+            held_out = _bucket(item.id) < VALIDATION_SHARE
+        (validation if held_out else train).append(item)
+    return Split(tuple(train), tuple(validation))
+
+
+def load_items(paths: Sequence[Path]) -> list[EvalItem]:
+    return [item for path in paths for item in load_eval_set(path).items]
+
+
+def training_rows(r: Retriever, items: Iterable[EvalItem]) -> tuple[np.ndarray, np.ndarray]:
+    """Features and labels of every candidate of every part that reaches the selector."""
+    features, labels = [], []
+    for item in items:
+        prepared = prepare(r, item.question)
+        if isinstance(prepared, Reason):
+            continue  # decided before the selector: small talk, off the topic, an article never cited
+        positive = gold_rows(r, item) if not item.abstain else set()
+        for reading in prepared.readings:
+            found, x = retrieve(r, reading, prepared.articles)
+            if not found.rows:
+                continue
+            features.append(x)
+            labels.append(np.array([row in positive for row in found.rows], np.int8))
+    return np.vstack(features), np.concatenate(labels)
+
+
+def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(x)
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    model = LogisticRegression(C=C, max_iter=5000).fit((x - scaler.mean_) / scale, y)
+    return scaler.mean_, scale, model.coef_[0], float(model.intercept_[0])
+
+
+def _instrument(glossary: GlossaryFile, article_source: str) -> str:
+    return glossary.resolve_instrument(article_source) or FALLBACK_INSTRUMENTS.get(article_source, article_source)
+
+
+def choose_thresholds(
+    r: Retriever, base: Selector, items: Sequence[EvalItem], citations_for: CitationsFor
+) -> Thresholds:
+    """The alternative threshold that answers most correctly within the wrong-answer budget; the plain one."""
+    glossary = r.glossary
+    best = None
+    grid = [round(t, 3) for t in np.arange(0.05, 0.96, 0.025)]
+    for low in grid:
+        selector = replace(base, thresholds=Thresholds(answer=1.0, alternative=low, runner_up=1.0))
+        results = [
+            score_item(item, answer(r, selector, item.question, citations_for, 60),
+                       _instrument(glossary, item.article_source))
+            for item in items
+        ]  # fmt: skip
+        metrics = compute_metrics(results)
+        wrong, correct = metrics.wrong.value or 0.0, metrics.e2e.value or 0.0
+        if wrong <= WRONG_BUDGET and (best is None or correct > best[1]):
+            best = (low, correct, results)
+    if best is None:
+        return Thresholds(answer=0.95, alternative=0.95, runner_up=0.95)
+    low, _, results = best
+    # The plain threshold: answers at or above it are right PLAIN_PRECISION of the time.
+    answered = sorted(
+        ((res.answer.confidence, bool(res.correct)) for res in results if not res.answer.abstained), reverse=True
+    )
+    plain = 1.0
+    right = 0
+    for count, (confidence, correct) in enumerate(answered, start=1):
+        right += correct
+        if right / count >= PLAIN_PRECISION:
+            plain = confidence
+    thresholds = Thresholds(answer=max(low, round(plain, 2)), alternative=low, runner_up=round(low / 2, 2))
+    # Later parts of a question whose first part is answered: the factor that answers most within the budget.
+    best_factor = (1.0, -1.0)
+    for factor in (1.0, 0.9, 0.8, 0.7, 0.6):
+        selector = replace(base, thresholds=replace(thresholds, later_parts=factor))
+        metrics = compute_metrics(
+            [
+                score_item(item, answer(r, selector, item.question, citations_for, 60),
+                           _instrument(glossary, item.article_source))
+                for item in items
+            ]
+        )  # fmt: skip
+        if (metrics.wrong.value or 0.0) <= WRONG_BUDGET and (metrics.e2e.value or 0.0) > best_factor[1]:
+            best_factor = (factor, metrics.e2e.value or 0.0)
+    return replace(thresholds, later_parts=best_factor[0])
+
+
+def train() -> dict[str, object]:
+    kb = KnowledgeBase.assemble(read_sources())
+    r = kb.retriever
+    whole = load_items(WHOLE_TRAINING_SETS)
+    parts = split(r, load_items(SPLIT_SETS))
+    train_items = [*whole, *parts.train]
+    x, y = training_rows(r, train_items)
+    mean, scale, coef, intercept = fit(x, y)
+    rounded = Selector(
+        np.round(mean, DECIMALS), np.round(scale, DECIMALS), np.round(coef, DECIMALS), round(intercept, DECIMALS),
+        Thresholds(1.0, 1.0, 1.0),
+    )  # fmt: skip
+    thresholds = choose_thresholds(r, rounded, parts.validation, kb.citations_for)
+    return {
+        "format": SELECTOR_FORMAT,
+        "version": SELECTOR_VERSION,
+        "features": list(FEATURES),
+        "mean": rounded.mean.tolist(),
+        "scale": rounded.scale.tolist(),
+        "coef": rounded.coef.tolist(),
+        "intercept": rounded.intercept,
+        "thresholds": {
+            "answer": thresholds.answer,
+            "alternative": thresholds.alternative,
+            "runner_up": thresholds.runner_up,
+            "later_parts": thresholds.later_parts,
+        },
+        "training": {
+            "sets": [str(p.relative_to(ROOT)) for p in (*WHOLE_TRAINING_SETS, *SPLIT_SETS)],
+            "items": len(train_items),
+            "validation_items": len(parts.validation),
+            "rows": int(y.shape[0]),
+            "positives": int(y.sum()),
+            "C": C,
+            "wrong_budget": WRONG_BUDGET,
+        },
+    }
+
+
+def report(split_name: str) -> str:
+    """Per-style metrics of the shipped selector on one side of the split ("validation" or "train")."""
+    kb = KnowledgeBase.assemble(read_sources())
+    r = kb.retriever
+    parts = split(r, load_items(SPLIT_SETS))
+    items = parts.validation if split_name == "validation" else parts.train
+    by_style: dict[str, list] = {}
+    for item in items:
+        got = kb.answer(item.question)
+        result = score_item(item, got, _instrument(r.glossary, item.article_source))
+        by_style.setdefault(item.style or "-", []).append(result)
+        by_style.setdefault("all", []).append(result)
+    lines = [f"{'style':<12} {'n':>4} {'e2e':>6} {'wrong':>6} {'abst-F1':>8} {'ans-hit':>8} {'hit@3':>6}"]
+    for style, results in sorted(by_style.items(), key=lambda kv: (kv[0] == "all", kv[0])):
+        m = compute_metrics(results)
+        cells = (m.e2e.value, m.wrong.value, m.abstain_f1, m.answer_hit.value, m.hit_at_3.value)
+        lines.append(f"{style:<12} {m.n:>4} " + " ".join(f"{'-' if v is None else f'{v:.2f}':>6}" for v in cells))
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=SELECTOR_FILE, help="where to write the selector (JSON)")
+    parser.add_argument("--check", action="store_true", help="compare with --out instead of writing it")
+    parser.add_argument("--report", choices=("validation", "train"), help="print the shipped selector's metrics")
+    args = parser.parse_args(argv)
+    if args.report:
+        print(report(args.report))
+        return 0
+    text = json.dumps(train(), indent=1) + "\n"
+    if args.check:
+        same = args.out.exists() and args.out.read_text(encoding="utf-8") == text
+        print(f"{args.out}: {'up to date' if same else 'differs from what training gives'}")
+        return 0 if same else 1
+    args.out.write_text(text, encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

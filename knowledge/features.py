@@ -1,0 +1,197 @@
+"""Select, part one: what is known of each candidate sentence as an answer to a question part, as numbers.
+
+Every feature is general: it says how a question and a sentence relate (word and character overlap, how much of
+the question's meaning the sentence and its passage hold, whether it carries the kind of fact asked for, where it
+ranks) and nothing about what any source is about. The selector (selector.py) weighs them with a model trained
+on question sets (eval/train.py); the names below are the columns of that model, in order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from .question import WANTS_DATE, WANTS_NAME, WANTS_NUMBER, WANTS_PERSON, YEAR
+from .text import is_article_term, is_concept_term
+
+if TYPE_CHECKING:
+    from .retrieval import Retriever
+
+FEATURES = (
+    "hand",  # the retriever's own blend of the scores below (see candidates.py)
+    "sentence",  # TF-IDF cosine, question terms vs the sentence
+    "passage",  # TF-IDF cosine, question terms vs the sentence's passage
+    "own",  # idf-weighted share of the question's units of meaning the sentence holds
+    "context",  # ... that its passage holds
+    "own_previous",  # ... that it and the sentence before it hold ("Unlike IOM, its focus ...": "its" is there)
+    "chars",  # TF-IDF cosine of character 4-grams (spelling variants, word forms)
+    "neighbour",  # the best cosine of the sentences just before and after it in its passage
+    "heading",  # share of the question's terms in its section heading
+    "matched_idf",  # the idf of the question terms it holds, summed (BM25 of a short text with tf = 1)
+    "log_length",  # log of its length in words
+    "rank0",  # first by the retriever's blend
+    "log_rank",
+    "margin",  # its blend minus the best blend
+    "sentence_margin",  # its cosine minus the best cosine among the candidates
+    "chars_margin",
+    "own_margin",
+    "claim",  # a claim (not a citation sentence or a caption)
+    "citation",
+    "caption",
+    "carries",  # it carries the kind of fact asked for (a date, a number, a name)
+    "lacks",  # the question wants such a fact and it carries none
+    "new_fact",  # ... and it states one the question does not already give (a date, number or name of its own)
+    "lacks_name",  # a who-question and the sentence names nobody the question does not name already
+    "lacks_date",
+    "lacks_number",
+    "number_fits",  # a number of it stands next to what the question counts
+    "names_share",  # share of the proper names of the question it mentions
+    "modifier_ok",  # every "first / last / current ..." of the question is matched
+    "year_ok",  # every year the question names is in it (or names an instrument)
+    "miss_own",  # the idf of the rarest question term the sentence lacks (0: it lacks none), over the largest idf
+    "miss_context",  # ... that neither the sentence nor its passage holds
+    "q_terms",  # log of the number of question terms
+    "q_unknown",  # idf-weighted share of the question's units that no source holds
+    "q_unknown_concept",  # a domain concept of the glossary that no source mentions
+    "q_best_sentence",  # the best cosine of any candidate: how close the sources come at all
+    "q_best_own",
+    "q_wants_fact",
+    "q_oov",  # log of the number of question words that no source uses (after spelling is mended)
+    "cites_asked",  # it cites an article the question names
+    "q_names_article",  # the question names an article that the sources cite
+)
+INDEX = {name: column for column, name in enumerate(FEATURES)}
+CHAR_GRAM = 4
+
+
+class Reading(NamedTuple):
+    """One question part as the answer path reads it."""
+
+    text: str  # the part, folded
+    terms: list[str]  # query terms (spelling mended, frame words left out)
+    units: list[str]  # units of meaning (glossary phrases as one concept)
+    want: str  # WANTS_* or ""
+    years: tuple[str, ...]
+    grams: list[str]  # character n-grams of the part's content words
+    asked: frozenset[int] = frozenset()  # the claims citing an article the question names (none named: empty)
+
+
+def char_grams(words: Sequence[str], stopwords: frozenset[str]) -> list[str]:
+    """Character 4-grams of each content word, padded with spaces (scikit-learn's "char_wb")."""
+    grams: list[str] = []
+    for word in words:
+        if word in stopwords or len(word) > 40:
+            continue
+        padded = f" {word} "
+        grams.extend(padded[i : i + CHAR_GRAM] for i in range(max(1, len(padded) - CHAR_GRAM + 1)))
+    return grams
+
+
+def candidate_features(
+    retriever: Retriever, reading: Reading, rows: Sequence[int], hand: Sequence[float]
+) -> np.ndarray:
+    """The FEATURES of each candidate row (float64, one row per candidate, in the order given)."""
+    r = retriever
+    n = len(rows)
+    out = np.zeros((n, len(FEATURES)))
+    if not n:
+        return out
+    rows_a = np.asarray(rows, np.int32)
+    terms = reading.terms
+    cover, total = r.weigh(reading.units)
+    total = total or 1.0
+    sentence, own = r.unit_index.gather(terms, cover, rows_a)
+    passage_rows = r.sentences.passage[rows_a]
+    passage, context = r.passage_index.gather(terms, cover, passage_rows)
+    chars = r.char_index.scores_of(reading.grams, rows_a) if reading.grams else np.zeros(n, np.float32)
+    out[:, INDEX["hand"]] = hand
+    out[:, INDEX["sentence"]] = sentence
+    out[:, INDEX["passage"]] = passage
+    out[:, INDEX["own"]] = own / total
+    out[:, INDEX["context"]] = context / total
+    out[:, INDEX["chars"]] = chars
+    out[:, INDEX["neighbour"]] = _neighbours(r, terms, rows_a)
+    ranks = np.arange(n)
+    out[:, INDEX["rank0"]] = ranks == 0
+    out[:, INDEX["log_rank"]] = np.log1p(ranks)
+    for name, source in (("margin", "hand"), ("sentence_margin", "sentence"), ("chars_margin", "chars"),
+                         ("own_margin", "own")):  # fmt: skip
+        column = out[:, INDEX[source]]
+        out[:, INDEX[name]] = column - column.max()
+    kinds = r.sentences.kind[rows_a]
+    out[:, INDEX["claim"]] = kinds == 0
+    out[:, INDEX["citation"]] = kinds == 1
+    out[:, INDEX["caption"]] = kinds == 2
+    idf = r.unit_index.idf_values
+    vocabulary = r.unit_index.vocabulary
+    term_idf = {t: idf[c] for t in set(terms) if (c := vocabulary.get(t)) is not None and not is_concept_term(t)}
+    content = {t for t in terms if not is_concept_term(t) and not is_article_term(t)}
+    # The weight of each content term: its idf, or (a word no source uses) the largest idf there is.
+    weight = {t: term_idf.get(t, r.max_idf) / r.max_idf for t in content}
+    names = [t for t in dict.fromkeys(terms) if t in r.entities]
+    modifiers = [r.language.modifier_groups[u] for u in reading.units if u in r.language.modifier_groups]
+    want = reading.want
+    fact = want in (WANTS_DATE, WANTS_NUMBER, WANTS_NAME, WANTS_PERSON)
+    asked = set(terms)
+    lacks_column = INDEX[{WANTS_DATE: "lacks_date", WANTS_NUMBER: "lacks_number"}.get(want, "lacks_name")]
+    for i, row in enumerate(rows):
+        unit = r.units[row]
+        held = r.unit_terms[row]
+        out[i, INDEX["matched_idf"]] = sum(w for t, w in term_idf.items() if t in held)
+        around = r.passage_terms[unit.passage_row]
+        previous = r.unit_terms[row - 1] if row and r.units[row - 1].passage_row == unit.passage_row else held
+        out[i, INDEX["own_previous"]] = sum(w for u, w in cover.items() if u in held or u in previous) / total
+        out[i, INDEX["miss_own"]] = max((w for t, w in weight.items() if t not in held), default=0.0)
+        out[i, INDEX["miss_context"]] = max(
+            (w for t, w in weight.items() if t not in held and t not in around), default=0.0
+        )
+        out[i, INDEX["log_length"]] = math.log1p(unit.sentence.text.count(" ") + 1)
+        heading = r.heading_terms[unit.passage_row]
+        if heading and terms:
+            out[i, INDEX["heading"]] = sum(1 for t in terms if t in heading) / len(terms)
+        if fact:
+            carries = want in unit.facts
+            new = bool(unit.fact_terms.get(want, frozenset()) - asked)
+            out[i, INDEX["carries"]] = carries
+            out[i, INDEX["lacks"]] = not carries
+            out[i, INDEX["new_fact"]] = new
+            out[i, lacks_column] = not new
+            if want == WANTS_NUMBER and carries:
+                out[i, INDEX["number_fits"]] = r.number_fits(row, terms)
+        out[i, INDEX["names_share"]] = sum(r.mentions(row, e) for e in names) / len(names) if names else 1.0
+        out[i, INDEX["modifier_ok"]] = all(group & held for group in modifiers)
+        out[i, INDEX["year_ok"]] = all(
+            y in unit.sentence.text or r.glossary.resolve_instrument(y) for y in reading.years
+        )
+    unknown = sum(w for u, w in cover.items() if u not in vocabulary and not is_article_term(u))
+    out[:, INDEX["q_terms"]] = math.log1p(len(terms))
+    out[:, INDEX["q_unknown"]] = unknown / total
+    out[:, INDEX["q_unknown_concept"]] = any(is_concept_term(u) and u not in vocabulary for u in reading.units)
+    out[:, INDEX["q_best_sentence"]] = sentence.max()
+    out[:, INDEX["q_best_own"]] = out[:, INDEX["own"]].max()
+    out[:, INDEX["q_wants_fact"]] = fact
+    out[:, INDEX["q_oov"]] = math.log1p(sum(1 for t in content if t not in vocabulary))
+    if reading.asked:
+        out[:, INDEX["q_names_article"]] = 1.0
+        out[:, INDEX["cites_asked"]] = [row in reading.asked for row in rows]
+    return out
+
+
+def _neighbours(r: Retriever, terms: list[str], rows: np.ndarray) -> np.ndarray:
+    """The best cosine of each row's neighbours in the same passage (0 where it has none)."""
+    passage = r.sentences.passage
+    n_units = passage.shape[0]
+    before = np.clip(rows - 1, 0, n_units - 1)
+    after = np.clip(rows + 1, 0, n_units - 1)
+    scores = r.unit_index.scores_of(terms, np.concatenate([before, after]))
+    k = rows.shape[0]
+    same_before = (before != rows) & (passage[before] == passage[rows])
+    same_after = (after != rows) & (passage[after] == passage[rows])
+    return np.maximum(np.where(same_before, scores[:k], 0), np.where(same_after, scores[k:], 0))
+
+
+def year_terms(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(YEAR.findall(text)))

@@ -1,0 +1,52 @@
+"""General English the answer path reads questions with, loaded from language.yaml (data, not code)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .text import normalize, stem, words
+
+LANGUAGE_FILE = Path(__file__).with_name("language.yaml")
+NOT_WORDS = re.compile(r"<[@#][!&]?\d+>|<a?:\w+:\d+>|@(?:everyone|here)\b|[^\w\s']+")
+
+
+@dataclass(frozen=True, slots=True)
+class Language:
+    frame_terms: frozenset[str]  # stems that frame a question rather than say what it is about
+    modifier_groups: dict[str, frozenset[str]]  # a modifier's stem -> the stems of its group
+    not_names: frozenset[str]  # lower-case words that are capitalised without naming anything
+    institution_words: frozenset[str]  # capitalised words of institutions' names, not of people's
+    smalltalk: tuple[tuple[str, ...], ...]  # phrases as word tuples, longest first
+
+    def is_smalltalk(self, text: str) -> bool:
+        """True when the message is made only of small-talk phrases (greetings, thanks, "are you a bot")."""
+        tokens = words(NOT_WORDS.sub(" ", normalize(text)).replace("'", ""))
+        position = 0
+        while position < len(tokens):
+            for phrase in self.smalltalk:
+                if tuple(tokens[position : position + len(phrase)]) == phrase:
+                    position += len(phrase)
+                    break
+            else:
+                return False
+        return True
+
+
+@functools.lru_cache(maxsize=1)
+def load_language(path: Path = LANGUAGE_FILE) -> Language:
+    """The shipped language data (read once per process)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    groups = [frozenset(stem(w) for w in group.split()) for group in data["modifier_groups"]]
+    phrases = {tuple(words(phrase.replace("'", ""))) for phrase in data["smalltalk"]}
+    return Language(
+        frame_terms=frozenset(stem(w) for w in data["frame_words"].split()),
+        modifier_groups={term: group for group in groups for term in group},
+        not_names=frozenset(data["not_names"].split()),
+        institution_words=frozenset(data["institution_words"].split()),
+        smalltalk=tuple(sorted(phrases, key=lambda p: (-len(p), p))),
+    )

@@ -1,0 +1,180 @@
+"""The answer path, in stages: read -> retrieve -> select -> decide -> compose -> cite.
+
+read      question.py, Retriever.read     the question's parts, what each wants, its terms (spelling mended)
+retrieve  Retriever.candidates, articles  the candidate sentences of each part, with their passages
+select    features.py, selector.py        each candidate's probability of answering its part
+decide    decide.py                       answer, answer with an alternative, or abstain, and why
+compose   compose.py                      the chosen sentences quoted whole, with the passages to check
+cite      KnowledgeBase.citations_for     the document, section and articles each sentence rests on
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+from .answer import Answer, AnswerPart, Hit
+from .articles import ArticleChoice, choose_article_claims
+from .compose import CitationsFor, nearest, quote, quoted_first
+from .decide import FACT_NAMES, Reason, decide_part, reason
+from .features import INDEX, Reading, candidate_features, char_grams, year_terms
+from .question import Question, read_question
+from .selector import Selector
+from .text import is_concept_term, words
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .candidates import Candidates
+    from .retrieval import Retriever
+
+
+class Prepared(NamedTuple):
+    """A question read and ready for retrieval: its parts, and the claims citing any article it names."""
+
+    q: Question
+    terms: list[str]
+    readings: list[Reading]
+    articles: ArticleChoice | None
+
+
+def prepare(r: Retriever, question: str) -> Prepared | Reason:
+    """Read a question into parts; or the reason it is not one for the sources (small talk, off the topic, an
+    article they never cite)."""
+    q = read_question(question, r.glossary.resolve_instrument)
+    if r.language.is_smalltalk(q.text):
+        return reason("smalltalk")
+    terms, units = r.read(q.text)
+    if not terms:
+        return reason("empty")
+    vocabulary = r.unit_index.vocabulary
+    if not any(u in vocabulary or is_concept_term(u) for u in units):
+        return reason("off_topic")
+    articles = None
+    if q.articles:
+        found = choose_article_claims(r, q, terms)
+        if not isinstance(found, ArticleChoice):
+            return found
+        articles = found
+    whole = (terms, units) if len(q.parts) == 1 else None
+    asked = frozenset(articles.ranked) if articles else frozenset()
+    readings = [_reading(r, part, want, whole, asked) for part, want in zip(q.parts, q.wants, strict=True)]
+    if len(readings) > 1:
+        # Later parts often point back ("... and why did he think it mattered?"): they keep the first part's
+        # subject, its glossary concepts and names.
+        first = readings[0]
+        subject = [t for t in dict.fromkeys(first.terms) if is_concept_term(t) or t in r.entities]
+        readings[1:] = [
+            reading._replace(
+                terms=reading.terms + [t for t in subject if t not in reading.terms],
+                units=reading.units + [t for t in subject if t not in reading.units],
+            )
+            for reading in readings[1:]
+        ]
+    return Prepared(q, terms, readings, articles)
+
+
+def retrieve(r: Retriever, reading: Reading, articles: ArticleChoice | None = None) -> tuple[Candidates, np.ndarray]:
+    """A part's candidate sentences (with the claims citing an article the question names) and their features."""
+    found = r.candidates(reading)
+    if articles is not None:
+        known = set(found.rows)
+        extra = [(row, s) for row, s in zip(articles.ranked, articles.scores, strict=True) if row not in known]
+        found = found._replace(
+            rows=found.rows + [row for row, _ in extra],
+            scores=found.scores + [s for _, s in extra],
+            coverage=found.coverage + [0.0] * len(extra),
+        )
+    return found, candidate_features(r, reading, found.rows, found.scores)
+
+
+def answer(r: Retriever, selector: Selector, question: str, citations_for: CitationsFor, max_words: int) -> Answer:
+    """An extractive, cited answer to question, or an abstention with its reason and the nearest passages."""
+    prepared = prepare(r, question)
+    if isinstance(prepared, Reason):
+        hits = () if prepared.code in ("smalltalk", "empty") else r.hits(r.terms(question))
+        return _abstain(question, prepared, hits)
+    readings = prepared.readings
+    taken: set[int] = set()
+    parts: list[AnswerPart] = []
+    alternatives: list[AnswerPart] = []
+    unanswered: list[str] = []
+    why: Reason | None = None
+    hits = None
+    score = 0.0
+    for position, reading in enumerate(readings):
+        found, features = retrieve(r, reading, prepared.articles)
+        if hits is None and len(readings) == 1:
+            hits = nearest(r, found.hits)
+        probabilities = selector.probabilities(features)
+        thresholds = selector.thresholds if position == 0 or not parts else selector.thresholds.later()
+        decision = decide_part(probabilities, found.rows, taken, thresholds)
+        if decision.covered:
+            continue
+        if decision.best is None:
+            unanswered.append(reading.text)
+            why = why or _why_not(r, reading, features)
+            continue
+        row = found.rows[decision.best]
+        taken.add(row)
+        score = max(score, found.scores[decision.best])
+        parts.append(quote(r, row, citations_for, max_words, decision.probability))
+        if decision.runner_up is not None:
+            p = float(probabilities[decision.runner_up])
+            alternatives.append(quote(r, found.rows[decision.runner_up], citations_for, max_words, p))
+    if parts and prepared.articles is not None:
+        # Several articles asked for ("arts. 4 and 5"): the claims citing those no quoted sentence cites.
+        for row in _uncovered(r, prepared.articles, taken):
+            taken.add(row)
+            parts.append(quote(r, row, citations_for, max_words, parts[0].confidence))
+    if hits is None:
+        hits = r.hits(prepared.terms)
+    if not parts:
+        return _abstain(question, why or reason("low_confidence"), hits)
+    partial = reason("part_unanswered") if unanswered else None
+    return Answer(
+        question,
+        tuple(parts),
+        False,
+        score,
+        quoted_first(r, parts, hits),
+        reason=partial.text if partial else None,
+        reason_code=partial.code if partial else None,
+        confidence=min(part.confidence for part in parts),
+        alternatives=tuple(alternatives),
+        unanswered=tuple(unanswered),
+    )
+
+
+def _reading(
+    r: Retriever, part: str, want: str, whole: tuple[list[str], list[str]] | None, asked: frozenset[int]
+) -> Reading:
+    terms, units = whole if whole is not None else r.read(part)
+    return Reading(part, terms, units, want, year_terms(part), char_grams(words(part), r.analyzer.stopwords), asked)
+
+
+def _uncovered(r: Retriever, articles: ArticleChoice, quoted: set[int]) -> list[int]:
+    """The covering claims needed for asked articles that no quoted sentence cites."""
+    cited = {n for row in quoted for i, n in r.units[row].sentence.articles if i == articles.instrument}
+    extra = []
+    for row in articles.covering:
+        numbers = {n for i, n in r.units[row].sentence.articles if i == articles.instrument}
+        if row not in quoted and numbers - cited and numbers & articles.asked:
+            extra.append(row)
+            cited |= numbers
+    return extra
+
+
+def _why_not(r: Retriever, reading: Reading, features: np.ndarray) -> Reason:
+    """The reason a part goes unanswered, from what the question asks and its candidates lack."""
+    vocabulary = r.unit_index.vocabulary
+    missing = [u for u in reading.units if is_concept_term(u) and u not in vocabulary]
+    if missing:
+        return reason("unknown_concept", topic=missing[0].lstrip("≡").replace("_", " "))
+    fact = FACT_NAMES.get(reading.want)
+    if fact and not features[:, INDEX["carries"]].any():
+        return reason("no_fact", fact=fact)
+    return reason("low_confidence")
+
+
+def _abstain(question: str, why: Reason, hits: tuple[Hit, ...] = ()) -> Answer:
+    return Answer(question, (), True, 0.0, hits, reason=why.text, reason_code=why.code)

@@ -1,0 +1,86 @@
+"""Select, part two: a logistic-regression model's probability that a candidate sentence answers its part.
+
+The model is plain data (selector.json beside this file: feature names, the scaler's mean and scale, the
+coefficients, the intercept, and the decision thresholds chosen on validation), written by eval/train.py with
+scikit-learn and read here with numpy alone: no pickle, no scikit-learn at answer time.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .features import FEATURES
+
+SELECTOR_FILE = Path(__file__).with_name("selector.json")
+SELECTOR_FORMAT = "iom-bot/selector"
+SELECTOR_VERSION = 1
+
+
+class SelectorError(ValueError):
+    """A selector file that cannot be used; the message is one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    answer: float  # a part whose best candidate reaches this is answered plainly
+    alternative: float  # ... below answer but at least this: answered, with the runner-up as "also relevant"
+    runner_up: float  # the runner-up is shown only when it reaches this
+    later_parts: float = 1.0  # for a later part of a question whose first part is answered, these times as much
+
+    def later(self) -> Thresholds:
+        """The thresholds of a later part, once an earlier one is answered (the question is on the topic)."""
+        f = self.later_parts
+        return Thresholds(self.answer * f, self.alternative * f, self.runner_up * f, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    thresholds: Thresholds
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """P(candidate answers the part) for each row of features (FEATURES columns)."""
+        z = ((features - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Selector:
+        if not isinstance(data, dict) or data.get("format") != SELECTOR_FORMAT:
+            raise SelectorError(f"not a {SELECTOR_FORMAT} file")
+        if data.get("version") != SELECTOR_VERSION:
+            raise SelectorError(f"version {data.get('version')!r}, expected {SELECTOR_VERSION}")
+        if tuple(data.get("features") or ()) != FEATURES:
+            raise SelectorError("its features are not this version's: retrain it (eval/train.py)")
+        try:
+            arrays = [np.asarray(data[key], np.float64) for key in ("mean", "scale", "coef")]
+            thresholds = Thresholds(**{k: float(v) for k, v in data["thresholds"].items()})
+            intercept = float(data["intercept"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise SelectorError(f"malformed: {error}") from None
+        if any(a.shape != (len(FEATURES),) or not np.isfinite(a).all() for a in arrays) or (arrays[1] <= 0).any():
+            raise SelectorError("mean, scale and coef must be finite, one per feature, scales positive")
+        if not np.isfinite(intercept):
+            raise SelectorError("the intercept must be finite")
+        return cls(*arrays, intercept, thresholds)
+
+
+@functools.lru_cache(maxsize=4)
+def load_selector(path: Path = SELECTOR_FILE) -> Selector:
+    """The selector in path (default: the one shipped with the package), read once per process."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SelectorError(f"{path}: cannot read: {error}") from None
+    try:
+        return Selector.from_dict(data)
+    except SelectorError as error:
+        raise SelectorError(f"{path}: {error}") from None
