@@ -80,12 +80,17 @@ class KnowledgeBase:
 
     @classmethod
     def assemble(
-        cls, sources: Sources, indexes: Mapping[str, TfidfIndex] | None = None, *, started: float | None = None
+        cls,
+        sources: Sources,
+        indexes: Mapping[str, TfidfIndex] | None = None,
+        *,
+        started: float | None = None,
+        selector: Selector | None = None,
     ) -> KnowledgeBase:
         """The knowledge base of sources already read: indexed here, or with indexes saved for exactly them.
 
         indexes must have been built for sources.metadata (the caller checks it); started is when the
-        caller began (perf_counter), for build_seconds.
+        caller began (perf_counter), for build_seconds; selector: the shipped one when None.
         """
         started = time.perf_counter() if started is None else started
         retriever = Retriever.build(sources.passages, sources.glossary, indexes)
@@ -99,7 +104,7 @@ class KnowledgeBase:
             passages=sources.passages,
             glossary=sources.glossary,
             retriever=retriever,
-            selector=load_selector(),
+            selector=selector or load_selector(),
             version=digest.hexdigest()[:12],
             loaded_at=datetime.now(UTC),
             build_seconds=time.perf_counter() - started,

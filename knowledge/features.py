@@ -64,6 +64,17 @@ FEATURES = (
     "q_names_article",  # the question names an article that the sources cite
 )
 INDEX = {name: column for column, name in enumerate(FEATURES)}
+# The features whose direction is known: more of one of these can only make a sentence more (or less) likely to
+# answer. Training drops a feature whose learned weight says otherwise (eval/train.py), so that no question set
+# can teach the model that, say, holding every word of the question makes a sentence a worse answer.
+RAISING = frozenset(
+    "sentence passage own context own_previous chars neighbour heading matched_idf carries new_fact number_fits "
+    "names_share modifier_ok year_ok cites_asked claim rank0 hand margin sentence_margin chars_margin own_margin "
+    "q_best_sentence q_best_own".split()
+)
+LOWERING = frozenset(
+    "miss_own miss_context lacks lacks_name lacks_date lacks_number q_unknown q_unknown_concept q_oov log_rank".split()
+)
 CHAR_GRAM = 4
 
 

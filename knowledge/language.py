@@ -22,6 +22,7 @@ class Language:
     not_names: frozenset[str]  # lower-case words that are capitalised without naming anything
     institution_words: frozenset[str]  # capitalised words of institutions' names, not of people's
     smalltalk: tuple[tuple[str, ...], ...]  # phrases as word tuples, longest first
+    instrument_terms: frozenset[str]  # stems of the words that name a kind of instrument ("treaty")
 
     def is_smalltalk(self, text: str) -> bool:
         """True when the message is made only of small-talk phrases (greetings, thanks, "are you a bot")."""
@@ -49,4 +50,5 @@ def load_language(path: Path = LANGUAGE_FILE) -> Language:
         not_names=frozenset(data["not_names"].split()),
         institution_words=frozenset(data["institution_words"].split()),
         smalltalk=tuple(sorted(phrases, key=lambda p: (-len(p), p))),
+        instrument_terms=frozenset(stem(w) for w in data["instrument_words"].split()),
     )

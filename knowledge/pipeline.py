@@ -19,7 +19,7 @@ from .decide import FACT_NAMES, Reason, decide_part, reason
 from .features import INDEX, Reading, candidate_features, char_grams, year_terms
 from .question import Question, read_question
 from .selector import Selector
-from .text import is_concept_term, words
+from .text import is_article_term, is_concept_term, words
 
 if TYPE_CHECKING:
     import numpy as np
@@ -93,6 +93,9 @@ def answer(r: Retriever, selector: Selector, question: str, citations_for: Citat
     if isinstance(prepared, Reason):
         hits = () if prepared.code in ("smalltalk", "empty") else r.hits(r.terms(question))
         return _abstain(question, prepared, hits)
+    if prepared.articles is not None and _only_names_articles(r, prepared.terms):
+        # "What does art. 4 say?" asks for nothing but the article: a lookup, like /article.
+        return _lookup(r, selector, prepared, question, citations_for, max_words)
     readings = prepared.readings
     taken: set[int] = set()
     parts: list[AnswerPart] = []
@@ -106,7 +109,11 @@ def answer(r: Retriever, selector: Selector, question: str, citations_for: Citat
         if hits is None and len(readings) == 1:
             hits = nearest(r, found.hits)
         probabilities = selector.probabilities(features)
-        thresholds = selector.thresholds if position == 0 or not parts else selector.thresholds.later()
+        thresholds = selector.thresholds
+        if position and parts:  # a later part of a question already answered in part: it is on the topic
+            thresholds = thresholds.scaled(thresholds.later_parts)
+        elif prepared.articles is not None:  # it names an article the sources cite
+            thresholds = thresholds.scaled(thresholds.named_article)
         decision = decide_part(probabilities, found.rows, taken, thresholds)
         if decision.covered:
             continue
@@ -174,6 +181,26 @@ def _why_not(r: Retriever, reading: Reading, features: np.ndarray) -> Reason:
     if fact and not features[:, INDEX["carries"]].any():
         return reason("no_fact", fact=fact)
     return reason("low_confidence")
+
+
+def _only_names_articles(r: Retriever, terms: list[str]) -> bool:
+    """True when a question's terms name articles and instruments and nothing else ("art. 6 of the 1950 treaty")."""
+    words_ = r.language.instrument_terms | r.glossary_instrument_terms
+    return all(is_article_term(t) or t[0].isdigit() or t in words_ for t in terms if not is_concept_term(t))
+
+
+def _lookup(
+    r: Retriever, selector: Selector, prepared: Prepared, question: str, citations_for: CitationsFor, max_words: int
+) -> Answer:
+    """The claims citing the articles a question names and nothing else, best first."""
+    assert prepared.articles is not None
+    rows = prepared.articles.covering
+    found, features = retrieve(r, prepared.readings[0], prepared.articles)
+    probabilities = selector.probabilities(features)
+    confidence = {row: float(p) for row, p in zip(found.rows, probabilities, strict=True)}
+    parts = [quote(r, row, citations_for, max_words, confidence[row]) for row in rows]
+    hits = quoted_first(r, parts, r.hits(prepared.terms))
+    return Answer(question, tuple(parts), False, prepared.articles.scores[0], hits, confidence=parts[0].confidence)
 
 
 def _abstain(question: str, why: Reason, hits: tuple[Hit, ...] = ()) -> Answer:

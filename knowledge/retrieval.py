@@ -165,6 +165,7 @@ class Retriever:
     char_index: TfidfIndex  # the units by character n-grams of their content words
     heading_terms: tuple[frozenset[str], ...]  # per passage: the terms of its section heading
     language: Language
+    glossary_instrument_terms: frozenset[str]  # stems of the words of the glossary's instrument names and aliases
     related: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)  # entity -> terms
     fixes: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)  # word -> its mend
     token_memo: dict[str, tuple[str, bool] | None] = field(default_factory=dict, repr=False, compare=False)
@@ -237,6 +238,12 @@ class Retriever:
             char_index=char_index,
             heading_terms=tuple(frozenset(analyzer(p.section)) if p.section else frozenset() for p in passages),
             language=language,
+            glossary_instrument_terms=frozenset(
+                stem(w)
+                for instrument in glossary.instruments
+                for name in (instrument.name, *instrument.aliases)
+                for w in words(name)
+            ),
         )
         retriever.warm_up()
         return retriever

@@ -32,11 +32,11 @@ class Thresholds:
     alternative: float  # ... below answer but at least this: answered, with the runner-up as "also relevant"
     runner_up: float  # the runner-up is shown only when it reaches this
     later_parts: float = 1.0  # for a later part of a question whose first part is answered, these times as much
+    named_article: float = 1.0  # for a question naming an article the sources cite, these times as much
 
-    def later(self) -> Thresholds:
-        """The thresholds of a later part, once an earlier one is answered (the question is on the topic)."""
-        f = self.later_parts
-        return Thresholds(self.answer * f, self.alternative * f, self.runner_up * f, 1.0)
+    def scaled(self, factor: float) -> Thresholds:
+        """These thresholds times factor (for a kind of question part that needs less evidence)."""
+        return Thresholds(self.answer * factor, self.alternative * factor, self.runner_up * factor, 1.0, 1.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,12 @@ class Selector:
         """P(candidate answers the part) for each row of features (FEATURES columns)."""
         z = ((features - self.mean) / self.scale) @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
+
+    @classmethod
+    def neutral(cls) -> Selector:
+        """A selector that weighs nothing (every probability 0.5): what training starts from."""
+        n = len(FEATURES)
+        return cls(np.zeros(n), np.ones(n), np.zeros(n), 0.0, Thresholds(1.0, 1.0, 1.0))
 
     @classmethod
     def from_dict(cls, data: Any) -> Selector:
