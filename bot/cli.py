@@ -38,6 +38,9 @@ QUIT_WORDS = frozenset({"quit", "exit", "q", ":q", "bye"})
 EMPTY_QUESTION = 'the question is empty; try: iom-bot ask "What does article 11 of the Agreement provide?"'
 
 
+SMALLTALK_LINE = "I answer questions about my sources, quoting and citing them: ask one, or see `iom-bot --help`."
+
+
 class CliError(Exception):
     """A user mistake (bad input, sources or config): printed as one line, exit code 2."""
 
@@ -47,10 +50,16 @@ class CliError(Exception):
 
 def render_answer(kb: KnowledgeBase, answer: Answer) -> str:
     """The answer and where it comes from, or an honest "not in my sources" with the nearest sections."""
+    if answer.smalltalk:
+        return SMALLTALK_LINE
     if answer.abstained or answer.text is None:
         return render_abstention(kb, answer)
     lines = [answer.text]
     lines.extend(f"— {line}" for line in _source_lines(kb, answer.citations))
+    lines.extend(f"Not in my sources: {part}" for part in answer.unanswered)
+    for alternative in answer.alternatives:
+        lines.append(f"Also relevant: {alternative.text}")
+        lines.extend(f"  — {line}" for line in _source_lines(kb, alternative.citations))
     return "\n".join(lines)
 
 

@@ -143,7 +143,15 @@ def answer_embed(answer: Answer, knowledge: KnowledgeBase) -> discord.Embed:
         colour=ANSWER_COLOUR,
     )
     _citation_fields(embed, answer.citations, knowledge.glossary)
-    embed.set_footer(text=_footer(knowledge))
+    if answer.unanswered:
+        embed.add_field(
+            name="Not in my sources", value="\n".join(f"• {safe(part)}" for part in answer.unanswered), inline=False
+        )
+    for alternative in answer.alternatives[:1]:
+        where = "; ".join(_unique(citation_source(c) for c in alternative.citations))
+        value = f"{quote(alternative.text)}\n— {safe(where)}" if where else quote(alternative.text)
+        embed.add_field(name="Also relevant", value=value, inline=False)
+    embed.set_footer(text=_footer(knowledge, f"Quoted from my sources · confidence {answer.confidence:.0%}"))
     return fit(embed)
 
 
@@ -389,6 +397,14 @@ def _when(moment: datetime) -> str:
 
 
 # -- short replies -------------------------------------------------------------------------------------------------
+
+
+def smalltalk_reply(bot_name: str) -> str:
+    """The one line for small talk and off-topic messages: what the bot answers, never a quote."""
+    return content(
+        f"I'm {safe(bot_name)}: I answer questions about my sources, quoting and citing them. "
+        "Ask me one, or see `/help`."
+    )
 
 
 def how_to_ask(bot_name: str) -> str:

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
+
 from .answer import Answer, AnswerPart, Hit
 from .articles import ArticleChoice, choose_article_claims
 from .compose import CitationsFor, nearest, quote, quoted_first
 from .decide import FACT_NAMES, Reason, decide_part, reason
 from .features import INDEX, Reading, candidate_features, char_grams, year_terms
-from .question import Question, read_question
+from .question import WANTS_DATE, WANTS_NAME, WANTS_NUMBER, Question, read_question
 from .selector import Selector
 from .text import is_article_term, is_concept_term, words
 
-if TYPE_CHECKING:
-    import numpy as np
+TYPED = frozenset({WANTS_DATE, WANTS_NUMBER, WANTS_NAME})  # wants whose answer must state a fact of that kind
 
+if TYPE_CHECKING:
     from .candidates import Candidates
     from .retrieval import Retriever
 
@@ -74,7 +76,8 @@ def prepare(r: Retriever, question: str) -> Prepared | Reason:
 
 
 def retrieve(r: Retriever, reading: Reading, articles: ArticleChoice | None = None) -> tuple[Candidates, np.ndarray]:
-    """A part's candidate sentences (with the claims citing an article the question names) and their features."""
+    """A part's candidate sentences (with the claims citing an article the question names) and their features;
+    for a part that asks for a date, a number or a name, only the sentences that state one of their own."""
     found = r.candidates(reading)
     if articles is not None:
         known = set(found.rows)
@@ -84,7 +87,17 @@ def retrieve(r: Retriever, reading: Reading, articles: ArticleChoice | None = No
             scores=found.scores + [s for _, s in extra],
             coverage=found.coverage + [0.0] * len(extra),
         )
-    return found, candidate_features(r, reading, found.rows, found.scores)
+    if reading.want in TYPED:
+        # Answer-type matching: "how many" needs a number next to what is counted, "when" a date, "who is the
+        # Director General" a person's name; one the question gives already does not answer it.
+        keep = [i for i, row in enumerate(found.rows) if _states_wanted_fact(r, reading, row)]
+        found = found._replace(
+            rows=[found.rows[i] for i in keep],
+            scores=[found.scores[i] for i in keep],
+            coverage=[found.coverage[i] for i in keep],
+        )
+    features = candidate_features(r, reading, found.rows, found.scores)
+    return found, features
 
 
 def answer(r: Retriever, selector: Selector, question: str, citations_for: CitationsFor, max_words: int) -> Answer:
@@ -171,6 +184,14 @@ def _uncovered(r: Retriever, articles: ArticleChoice, quoted: set[int]) -> list[
     return extra
 
 
+def _states_wanted_fact(r: Retriever, reading: Reading, row: int) -> bool:
+    """The sentence states a fact of the kind the part wants that the part does not give itself."""
+    stated = r.units[row].fact_terms.get(reading.want, frozenset())
+    if not stated - set(reading.terms):
+        return False
+    return reading.want != WANTS_NUMBER or r.number_fits(row, reading.terms)
+
+
 def _why_not(r: Retriever, reading: Reading, features: np.ndarray) -> Reason:
     """The reason a part goes unanswered, from what the question asks and its candidates lack."""
     vocabulary = r.unit_index.vocabulary
@@ -178,7 +199,7 @@ def _why_not(r: Retriever, reading: Reading, features: np.ndarray) -> Reason:
     if missing:
         return reason("unknown_concept", topic=missing[0].lstrip("≡").replace("_", " "))
     fact = FACT_NAMES.get(reading.want)
-    if fact and not features[:, INDEX["carries"]].any():
+    if fact and (features.shape[0] == 0 if reading.want in TYPED else not features[:, INDEX["carries"]].any()):
         return reason("no_fact", fact=fact)
     return reason("low_confidence")
 

@@ -236,12 +236,14 @@ class Ask(commands.Cog):
         """One line per answer; the question itself only at debug level."""
         top = answer.parts[0].passage.id if answer.parts else (answer.hits[0].passage.id if answer.hits else None)
         log.info(
-            "answer via=%s user=%s latency_ms=%.1f score=%.3f abstained=%s passage=%s",
+            "answer via=%s user=%s latency_ms=%.1f score=%.3f confidence=%.3f abstained=%s reason=%s passage=%s",
             via,
             user_id,
             (time.perf_counter() - started) * 1000,
             answer.score,
+            answer.confidence,
             answer.abstained,
+            answer.reason_code,
             top,
         )
         log.debug("question via=%s: %r", via, answer.question)
@@ -251,6 +253,12 @@ class Ask(commands.Cog):
     ) -> None:
         started = time.perf_counter()
         answer, knowledge = self.answer(question)
+        if answer.smalltalk:
+            await interaction.response.send_message(
+                render.smalltalk_reply(self.bot_name), ephemeral=True, allowed_mentions=NO_MENTIONS
+            )
+            self.log_answer(via, started, answer, interaction.user.id)
+            return
         view = AnswerView(answer, knowledge)
         response = await interaction.response.send_message(
             embed=render.answer_embed(answer, knowledge),
@@ -445,8 +453,14 @@ class Ask(commands.Cog):
                 log.debug("ignored message %s from user %s: still on cooldown", message.id, message.author.id)
             return
         started = time.perf_counter()
+        answer, knowledge = self.answer(question)
+        if answer.smalltalk:
+            # Small talk and off-topic chatter: nothing at all in an answer channel, one line when addressed.
+            if via != "channel":
+                await self._reply(message, render.smalltalk_reply(self.bot_name))
+            self.log_answer(via, started, answer, message.author.id)
+            return
         async with typing_shown(message.channel):
-            answer, knowledge = self.answer(question)
             view = AnswerView(answer, knowledge)
             sent = await message.reply(
                 embed=render.answer_embed(answer, knowledge),
