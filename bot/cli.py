@@ -50,7 +50,7 @@ class CliError(Exception):
 
 def render_answer(kb: KnowledgeBase, answer: Answer) -> str:
     """The answer and where it comes from, or an honest "not in my sources" with the nearest sections."""
-    if answer.smalltalk:
+    if answer.reason_code == "smalltalk":
         return SMALLTALK_LINE
     if answer.abstained or answer.text is None:
         return render_abstention(kb, answer)

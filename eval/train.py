@@ -36,9 +36,9 @@ from knowledge.base import KnowledgeBase, read_sources  # noqa: E402
 from knowledge.compose import CitationsFor  # noqa: E402
 from knowledge.decide import Reason  # noqa: E402
 from knowledge.evaluation import (  # noqa: E402
-    FALLBACK_INSTRUMENTS,
     EvalItem,
     compute_metrics,
+    instrument_symbol,
     load_eval_set,
     normalize_space,
     score_item,
@@ -131,8 +131,8 @@ def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
         keep[max(wrong, key=lambda column: abs(coef[column]))] = False
 
 
-def _instrument(glossary: GlossaryFile, article_source: str) -> str:
-    return glossary.resolve_instrument(article_source) or FALLBACK_INSTRUMENTS.get(article_source, article_source)
+def _instrument(glossary: GlossaryFile, article_source: str | None) -> str | None:
+    return instrument_symbol(glossary, article_source)
 
 
 def choose_thresholds(

@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-# Document symbols of UN instruments: A/70/976, E/1996/90, A/RES/70/130.
+# Document symbols: A/70/976, E/1996/90, A/RES/70/130, L/2031/17 ...
 SYMBOL = r"[A-Z]{1,5}(?:/[A-Z]{1,5})*/\d+(?:/\d+)*(?:/[A-Za-z0-9.]+)*"
-SYMBOL_PATTERN = re.compile(rf"\bUN\s+Doc\.\s+(?P<symbol>{SYMBOL})")
+# ... as a citation gives them: "UN Doc. A/70/976", "MSA Doc. L/2031/17", "Doc. X/1/2" (any issuer's "Doc.").
+SYMBOL_PATTERN = re.compile(rf"(?:\b[A-Z][\w.-]*\s+)?\bDoc\.\s+(?P<symbol>{SYMBOL})")
 PINPOINT_PATTERN = re.compile(
     r"\barts?\.\s*(?P<list>\d+[a-z]?(?:\s*(?:,|and|&|to|-|–)\s*(?:art\.\s*)?\d+[a-z]?)*)", re.IGNORECASE
 )
@@ -111,11 +112,12 @@ def _label(part: str) -> str:
 
 
 def _title_key(label: str) -> str:
-    """The instrument's title without the issuing body: "UN General Assembly, Agreement ..." -> "agreement ..."."""
+    """The instrument's title without the issuing body: "UN General Assembly, Agreement ..." -> "agreement ...";
+    a label of one piece is the title itself ("Accord on Relations between ...")."""
     pieces = [piece.strip() for piece in label.split(",") if piece.strip()]
-    if len(pieces) < 2:
+    if not pieces:
         return ""
-    return " ".join(" ".join(pieces[1:]).lower().split())
+    return " ".join(" ".join(pieces[1:] if len(pieces) > 1 else pieces).lower().split())
 
 
 def parse_articles(text: str) -> tuple[str, ...]:

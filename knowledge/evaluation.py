@@ -29,9 +29,8 @@ from .answer import Answer
 
 if TYPE_CHECKING:
     from .base import KnowledgeBase
+    from .glossary import GlossaryFile
 
-DEFAULT_ARTICLE_SOURCE = "2016"
-FALLBACK_INSTRUMENTS = {"2016": "A/70/976", "1996": "E/1996/90"}  # when the glossary does not know the year
 ITEM_KEYS = frozenset(
     {"id", "question", "category", "gold_spans", "gold_groups", "gold_articles", "article_source",
      "allowed_articles", "abstain", "note", "style"}
@@ -53,7 +52,7 @@ class EvalItem:
     gold_groups: tuple[tuple[str, ...], ...] = ()
     gold_articles: tuple[str, ...] = ()  # article numbers: ("11",)
     allowed_articles: tuple[str, ...] = ()
-    article_source: str = DEFAULT_ARTICLE_SOURCE
+    article_source: str | None = None  # a year or symbol naming the instrument (None: the glossary's default)
     abstain: bool = False
     note: str | None = None
     style: str | None = None
@@ -276,8 +275,8 @@ def _parse_item(raw: Any, where: str) -> EvalItem:
     groups = raw.get("gold_groups") or []
     if not isinstance(groups, list) or not all(_is_strings(group) and group for group in groups):
         raise EvalError(f"{where}: 'gold_groups' must be a list of non-empty lists of spans")
-    source = raw.get("article_source", DEFAULT_ARTICLE_SOURCE)
-    if not isinstance(source, (str, int)) or isinstance(source, bool):
+    source = raw.get("article_source")
+    if source is not None and (not isinstance(source, (str, int)) or isinstance(source, bool)):
         raise EvalError(f"{where}: 'article_source' must be a year or a document symbol")
     return EvalItem(
         id=str(raw["id"]),
@@ -287,7 +286,7 @@ def _parse_item(raw: Any, where: str) -> EvalItem:
         gold_groups=tuple(tuple(group) for group in groups),
         gold_articles=_articles(raw, "gold_articles", where),
         allowed_articles=_articles(raw, "allowed_articles", where),
-        article_source=str(source),
+        article_source=None if source is None else str(source),
         abstain=abstain,
         note=str(raw["note"]) if raw.get("note") is not None else None,
         style=str(raw["style"]) if raw.get("style") is not None else None,
@@ -331,17 +330,19 @@ def run_eval(kb: KnowledgeBase, items: Iterable[EvalItem], *, name: str = "") ->
         started = time.perf_counter()
         answer = kb.answer(item.question)
         latency = time.perf_counter() - started
-        results.append(score_item(item, answer, instrument_symbol(kb, item.article_source), latency))
+        results.append(score_item(item, answer, instrument_symbol(kb.glossary, item.article_source), latency))
     return build_report(results, kb_version=kb.version, name=name)
 
 
-def instrument_symbol(kb: KnowledgeBase, article_source: str) -> str:
-    """The document symbol an item's gold articles belong to: via the glossary, else the fixed mapping."""
-    symbol = kb.glossary.resolve_instrument(article_source)
-    return symbol or FALLBACK_INSTRUMENTS.get(article_source, article_source)
+def instrument_symbol(glossary: GlossaryFile, article_source: str | None) -> str | None:
+    """The document symbol an item's gold articles belong to: the one the glossary knows by that year or name,
+    the glossary's default instrument when the item names none, else the item's text itself (a symbol)."""
+    if article_source is None:
+        return glossary.default_instrument
+    return glossary.resolve_instrument(article_source) or article_source
 
 
-def score_item(item: EvalItem, answer: Answer, instrument: str, latency_s: float = 0.0) -> ItemResult:
+def score_item(item: EvalItem, answer: Answer, instrument: str | None, latency_s: float = 0.0) -> ItemResult:
     """Judge one answer against its item (see the module docstring for the definitions)."""
     if item.abstain:
         return ItemResult(item, answer, latency_s, instrument, correct=answer.abstained)

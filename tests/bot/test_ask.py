@@ -183,11 +183,19 @@ async def test_ask_private_is_ephemeral(ask_cog: Ask, bot: FakeBot) -> None:
 
 
 async def test_ask_abstains_honestly(ask_cog: Ask, bot: FakeBot) -> None:
-    [sent] = await invoke(ask_cog, ask_cog.ask, FakeInteraction(bot, command=ask_cog.ask), question=NONSENSE)
+    interaction = FakeInteraction(bot, command=ask_cog.ask)
+    [sent] = await invoke(ask_cog, ask_cog.ask, interaction, question="Where is the headquarters of UNHCR located?")
 
     assert sent.embed.title == "I couldn't find that in my sources"
     assert "so I won't guess" in sent.text
     assert "Show passage" not in sent.buttons
+
+
+async def test_small_talk_and_off_topic_get_one_line_and_no_quote(ask_cog: Ask, bot: FakeBot) -> None:
+    for question in ("thanks bot!", NONSENSE):
+        [sent] = await invoke(ask_cog, ask_cog.ask, FakeInteraction(bot, command=ask_cog.ask), question=question)
+        assert not sent.embeds and sent.ephemeral
+        assert "I answer questions about my sources" in sent.text and "/help" in sent.text
 
 
 async def test_a_question_over_the_limit_gets_a_clear_message(
@@ -586,7 +594,10 @@ async def test_dms_are_answered_when_enabled(
     assert all(sent.embeds for sent in message.outbox)
 
 
-@pytest.mark.parametrize(("content", "replies"), [(QUESTION, 1), ("thanks, that helps", 0)])
+@pytest.mark.parametrize(
+    ("content", "replies"),
+    [(QUESTION, 1), ("thanks, that helps", 0), ("hi everyone, how are you?", 0), ("what is the capital of peru?", 0)],
+)
 async def test_answer_channels_answer_every_question(
     make_bot: Callable[[Config], FakeBot], config: Config, content: str, replies: int
 ) -> None:
@@ -596,6 +607,16 @@ async def test_answer_channels_answer_every_question(
     await cog.on_message(message)  # type: ignore[arg-type]
 
     assert len(message.outbox) == replies
+
+
+@pytest.mark.parametrize("content", ["hi!", "thank you so much", "what is the capital of peru?"])
+async def test_small_talk_in_a_mention_gets_one_line_without_a_quote(ask_cog: Ask, content: str) -> None:
+    message = guild_message(f"<@{BOT_ID}> {content}")
+
+    await ask_cog.on_message(message)  # type: ignore[arg-type]
+
+    [sent] = message.outbox
+    assert not sent.embeds and "I answer questions about my sources" in sent.text
 
 
 @pytest.mark.parametrize("mention", MENTIONS)

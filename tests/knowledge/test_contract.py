@@ -15,7 +15,10 @@ import pytest
 from bot.cli import main
 from knowledge.base import KnowledgeBase
 
-ANSWER_KEYS = {"question", "answer", "abstained", "score", "citations", "passages"}
+ANSWER_KEYS = {
+    "question", "answer", "abstained", "score", "citations", "passages",
+    "confidence", "reason", "reason_text", "alternatives", "unanswered",
+}  # fmt: skip
 CITATION_KEYS = {"source", "title", "section", "url", "articles", "instrument", "passage_id"}
 PASSAGE_KEYS = {"id", "text", "score", "source", "section"}
 ANSWERED = "Can IOM staff use a UN laissez-passer as a travel document?"
