@@ -9,10 +9,12 @@ Usage: python eval/train.py [--check] [--out knowledge/selector.json]
    spans is a validation sentence (so paraphrases of one fact never straddle the split); unanswerable items
    are split by a hash of their id. dev.yaml and chat.yaml are training data whole.
 3. scikit-learn fits a StandardScaler and a LogisticRegression (lbfgs: deterministic) on the train rows.
-4. The thresholds of decide.py are chosen on validation: the "answer" threshold that answers most questions
-   correctly while its wrong answers stay within WRONG_BUDGET of the questions; answers in the lower half of
-   the range above it come with the runner-up as "also relevant"; then the factors for later parts of a
-   question and for questions naming an article, the same way.
+4. The thresholds of decide.py are chosen by cross-validation on the training split (FOLDS folds by source
+   sentence; each fold's questions answered by a model trained without them): the "answer" threshold that
+   answers most questions correctly while its wrong answers stay within WRONG_BUDGET of the questions; answers
+   in the lower half of the range above it come with the runner-up as "also relevant"; then the factors for
+   later parts of a question and for questions naming an article, the same way. The validation split is used
+   for nothing but the report (--report validation).
 5. The model and thresholds are written as JSON (rounded: same data, same file). --check compares instead
    and exits 1 when the shipped file is not what training gives.
 """
@@ -26,6 +28,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -56,6 +59,7 @@ VALIDATION_SHARE = 30  # percent of source sentences (and of unanswerable items)
 C = 1.0  # inverse regularisation strength of the logistic regression
 WRONG_BUDGET = 0.05  # at most this share of validation questions answered wrongly
 DECIMALS = 6
+FOLDS = 5  # thresholds are chosen on out-of-fold answers to the training split's blind questions
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,45 +139,65 @@ def _instrument(glossary: GlossaryFile, article_source: str | None) -> str | Non
     return instrument_symbol(glossary, article_source)
 
 
-def choose_thresholds(
-    r: Retriever, base: Selector, items: Sequence[EvalItem], citations_for: CitationsFor
-) -> Thresholds:
-    """The alternative threshold that answers most correctly within the wrong-answer budget; the plain one."""
-    glossary = r.glossary
-    best = None
-    grid = [round(t, 3) for t in np.arange(0.05, 0.96, 0.025)]
-    for low in grid:
-        selector = replace(base, thresholds=Thresholds(answer=1.0, alternative=low, runner_up=1.0))
-        results = [
+class Fold(NamedTuple):
+    selector: Selector  # trained without the fold's items
+    items: tuple[EvalItem, ...]
+
+
+def folds(r: Retriever, whole: Sequence[EvalItem], items: Sequence[EvalItem]) -> list[Fold]:
+    """FOLDS models, each trained on the whole sets and the items outside its fold (folds by source sentence)."""
+    assigned: list[list[EvalItem]] = [[] for _ in range(FOLDS)]
+    for item in items:
+        rows = sorted(gold_rows(r, item))
+        key = r.units[rows[0]].sentence.text if rows else item.id
+        assigned[_bucket("fold:" + key) % FOLDS].append(item)
+    out = []
+    for number, held_out in enumerate(assigned):
+        rest = [item for other, group in enumerate(assigned) if other != number for item in group]
+        out.append(Fold(_selector(*fit(*training_rows(r, [*whole, *rest]))), tuple(held_out)))
+    return out
+
+
+def out_of_fold(r: Retriever, fold_list: Sequence[Fold], thresholds: Thresholds, citations_for: CitationsFor):
+    """The metrics of every fold's items answered by the model that did not see them."""
+    results = []
+    for fold in fold_list:
+        selector = replace(fold.selector, thresholds=thresholds)
+        results.extend(
             score_item(item, answer(r, selector, item.question, citations_for, 60),
-                       _instrument(glossary, item.article_source))
-            for item in items
-        ]  # fmt: skip
-        metrics = compute_metrics(results)
-        wrong, correct = metrics.wrong.value or 0.0, metrics.e2e.value or 0.0
-        if wrong <= WRONG_BUDGET and (best is None or correct > best[1]):
-            best = (low, correct)
-    if best is None:
-        return Thresholds(answer=0.95, alternative=0.95, runner_up=0.95)
-    low = best[0]
+                       _instrument(r.glossary, item.article_source))
+            for item in fold.items
+        )  # fmt: skip
+    return compute_metrics(results)
+
+
+def choose_thresholds(r: Retriever, fold_list: Sequence[Fold], citations_for: CitationsFor) -> Thresholds:
+    """The answer threshold that answers most questions correctly out of fold within the wrong-answer budget;
+    then the factor for later parts and for questions naming an article, the same way."""
+    best: tuple[float, float] | None = None
+    for low in [round(float(t), 3) for t in np.arange(0.05, 0.96, 0.025)]:
+        metrics = out_of_fold(r, fold_list, Thresholds(1.0, low, 1.0), citations_for)
+        if (metrics.wrong.value or 0.0) <= WRONG_BUDGET and (best is None or (metrics.e2e.value or 0.0) > best[1]):
+            best = (low, metrics.e2e.value or 0.0)
+    low = best[0] if best is not None else 0.95
     # The middle band (answered with the runner-up beside it) is the lower half of the answered range.
     thresholds = Thresholds(answer=round((1 + low) / 2, 3), alternative=low, runner_up=round(low / 2, 3))
-    # Kinds of part that may need less evidence: the factor of each that answers most within the budget.
     for field in ("later_parts", "named_article"):
         best_factor = (1.0, -1.0)
         for factor in (1.0, 0.9, 0.8, 0.7, 0.6):
-            selector = replace(base, thresholds=replace(thresholds, **{field: factor}))
-            metrics = compute_metrics(
-                [
-                    score_item(item, answer(r, selector, item.question, citations_for, 60),
-                               _instrument(glossary, item.article_source))
-                    for item in items
-                ]
-            )  # fmt: skip
+            metrics = out_of_fold(r, fold_list, replace(thresholds, **{field: factor}), citations_for)
             if (metrics.wrong.value or 0.0) <= WRONG_BUDGET and (metrics.e2e.value or 0.0) > best_factor[1]:
                 best_factor = (factor, metrics.e2e.value or 0.0)
         thresholds = replace(thresholds, **{field: best_factor[0]})
     return thresholds
+
+
+def _selector(mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: float) -> Selector:
+    """The model as it is written out: rounded, so that the same data always gives the same file."""
+    return Selector(
+        np.round(mean, DECIMALS), np.round(scale, DECIMALS), np.round(coef, DECIMALS), round(intercept, DECIMALS),
+        Thresholds(1.0, 1.0, 1.0),
+    )  # fmt: skip
 
 
 def train() -> dict[str, object]:
@@ -183,12 +207,8 @@ def train() -> dict[str, object]:
     parts = split(r, load_items(SPLIT_SETS))
     train_items = [*whole, *parts.train]
     x, y = training_rows(r, train_items)
-    mean, scale, coef, intercept = fit(x, y)
-    rounded = Selector(
-        np.round(mean, DECIMALS), np.round(scale, DECIMALS), np.round(coef, DECIMALS), round(intercept, DECIMALS),
-        Thresholds(1.0, 1.0, 1.0),
-    )  # fmt: skip
-    thresholds = choose_thresholds(r, rounded, parts.validation, kb.citations_for)
+    rounded = _selector(*fit(x, y))
+    thresholds = choose_thresholds(r, folds(r, whole, parts.train), kb.citations_for)
     return {
         "format": SELECTOR_FORMAT,
         "version": SELECTOR_VERSION,
@@ -211,6 +231,7 @@ def train() -> dict[str, object]:
             "rows": int(y.shape[0]),
             "positives": int(y.sum()),
             "C": C,
+            "folds": FOLDS,
             "wrong_budget": WRONG_BUDGET,
         },
     }

@@ -38,6 +38,7 @@ FEATURES = (
     "sentence_margin",  # its cosine minus the best cosine among the candidates
     "chars_margin",
     "own_margin",
+    "gap",  # its blend minus the best blend of the OTHER candidates: a clear first has a positive gap
     "claim",  # a claim (not a citation sentence or a caption)
     "citation",
     "caption",
@@ -53,6 +54,7 @@ FEATURES = (
     "year_ok",  # every year the question names is in it (or names an instrument)
     "miss_own",  # the idf of the rarest question term the sentence lacks (0: it lacks none), over the largest idf
     "miss_context",  # ... that neither the sentence nor its passage holds
+    "missing_count",  # log of the number of the question's rarer terms (idf above the median) its passage lacks
     "q_terms",  # log of the number of question terms
     "q_unknown",  # idf-weighted share of the question's units that no source holds
     "q_unknown_concept",  # a domain concept of the glossary that no source mentions
@@ -69,11 +71,12 @@ INDEX = {name: column for column, name in enumerate(FEATURES)}
 # can teach the model that, say, holding every word of the question makes a sentence a worse answer.
 RAISING = frozenset(
     "sentence passage own context own_previous chars neighbour heading matched_idf carries new_fact number_fits "
-    "names_share modifier_ok year_ok cites_asked claim rank0 hand margin sentence_margin chars_margin own_margin "
+    "names_share modifier_ok year_ok cites_asked claim rank0 hand margin sentence_margin chars_margin own_margin gap "
     "q_best_sentence q_best_own".split()
 )
 LOWERING = frozenset(
-    "miss_own miss_context lacks lacks_name lacks_date lacks_number q_unknown q_unknown_concept q_oov log_rank".split()
+    "miss_own miss_context missing_count lacks lacks_name lacks_date lacks_number q_unknown q_unknown_concept q_oov "
+    "log_rank".split()
 )
 CHAR_GRAM = 4
 
@@ -132,6 +135,7 @@ def candidate_features(
                          ("own_margin", "own")):  # fmt: skip
         column = out[:, INDEX[source]]
         out[:, INDEX[name]] = column - column.max()
+    out[:, INDEX["gap"]] = _gaps(out[:, INDEX["hand"]])
     kinds = r.sentences.kind[rows_a]
     out[:, INDEX["claim"]] = kinds == 0
     out[:, INDEX["citation"]] = kinds == 1
@@ -142,6 +146,7 @@ def candidate_features(
     content = {t for t in terms if not is_concept_term(t) and not is_article_term(t)}
     # The weight of each content term: its idf, or (a word no source uses) the largest idf there is.
     weight = {t: term_idf.get(t, r.max_idf) / r.max_idf for t in content}
+    rare = r.oov_idf / r.max_idf  # the median idf: terms above it say what the question is specifically about
     names = [t for t in dict.fromkeys(terms) if t in r.entities]
     modifiers = [r.language.modifier_groups[u] for u in reading.units if u in r.language.modifier_groups]
     want = reading.want
@@ -158,6 +163,9 @@ def candidate_features(
         out[i, INDEX["miss_own"]] = max((w for t, w in weight.items() if t not in held), default=0.0)
         out[i, INDEX["miss_context"]] = max(
             (w for t, w in weight.items() if t not in held and t not in around), default=0.0
+        )
+        out[i, INDEX["missing_count"]] = math.log1p(
+            sum(1 for t, w in weight.items() if w >= rare and t not in held and t not in around)
         )
         out[i, INDEX["log_length"]] = math.log1p(unit.sentence.text.count(" ") + 1)
         heading = r.heading_terms[unit.passage_row]
@@ -189,6 +197,15 @@ def candidate_features(
         out[:, INDEX["q_names_article"]] = 1.0
         out[:, INDEX["cites_asked"]] = [row in reading.asked for row in rows]
     return out
+
+
+def _gaps(values: np.ndarray) -> np.ndarray:
+    """Each value minus the largest of the others (0 when there are no others)."""
+    if values.shape[0] < 2:
+        return np.zeros_like(values)
+    first, second = np.argsort(-values, kind="stable")[:2]
+    best_other = np.where(np.arange(values.shape[0]) == first, values[second], values[first])
+    return values - best_other
 
 
 def _neighbours(r: Retriever, terms: list[str], rows: np.ndarray) -> np.ndarray:
