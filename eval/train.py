@@ -184,7 +184,7 @@ def choose_thresholds(r: Retriever, fold_list: Sequence[Fold], citations_for: Ci
     thresholds = Thresholds(answer=round((1 + low) / 2, 3), alternative=low, runner_up=round(low / 2, 3))
     for field in ("later_parts", "named_article"):
         best_factor = (1.0, -1.0)
-        for factor in (1.0, 0.9, 0.8, 0.7, 0.6):
+        for factor in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4):
             metrics = out_of_fold(r, fold_list, replace(thresholds, **{field: factor}), citations_for)
             if (metrics.wrong.value or 0.0) <= WRONG_BUDGET and (metrics.e2e.value or 0.0) > best_factor[1]:
                 best_factor = (factor, metrics.e2e.value or 0.0)

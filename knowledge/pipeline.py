@@ -17,10 +17,10 @@ import numpy as np
 from .answer import Answer, AnswerPart, Hit
 from .articles import ArticleChoice, choose_article_claims
 from .compose import CitationsFor, nearest, quote, quoted_first
-from .decide import FACT_NAMES, Reason, decide_part, reason
+from .decide import FACT_NAMES, PartDecision, Reason, decide_part, reason
 from .features import INDEX, Reading, candidate_features, char_grams, year_terms
 from .question import WANTS_DATE, WANTS_NAME, WANTS_NUMBER, Question, read_question
-from .selector import Selector
+from .selector import Selector, Thresholds
 from .text import is_article_term, is_concept_term, words
 
 TYPED = frozenset({WANTS_DATE, WANTS_NUMBER, WANTS_NAME})  # wants whose answer must state a fact of that kind
@@ -110,24 +110,22 @@ def answer(r: Retriever, selector: Selector, question: str, citations_for: Citat
         # "What does art. 4 say?" asks for nothing but the article: a lookup, like /article.
         return _lookup(r, selector, prepared, question, citations_for, max_words)
     readings = prepared.readings
+    scored = []
+    for reading in readings:
+        found, features = retrieve(r, reading, prepared.articles)
+        scored.append((reading, found, features, selector.probabilities(features)))
+    hits = nearest(r, scored[0][1].hits) if len(readings) == 1 else None
+    thresholds = selector.thresholds
+    if prepared.articles is not None:  # it names an article the sources cite
+        thresholds = thresholds.scaled(thresholds.named_article)
+    decisions = _decide(scored, thresholds)
     taken: set[int] = set()
     parts: list[AnswerPart] = []
     alternatives: list[AnswerPart] = []
     unanswered: list[str] = []
     why: Reason | None = None
-    hits = None
     score = 0.0
-    for position, reading in enumerate(readings):
-        found, features = retrieve(r, reading, prepared.articles)
-        if hits is None and len(readings) == 1:
-            hits = nearest(r, found.hits)
-        probabilities = selector.probabilities(features)
-        thresholds = selector.thresholds
-        if position and parts:  # a later part of a question already answered in part: it is on the topic
-            thresholds = thresholds.scaled(thresholds.later_parts)
-        elif prepared.articles is not None:  # it names an article the sources cite
-            thresholds = thresholds.scaled(thresholds.named_article)
-        decision = decide_part(probabilities, found.rows, taken, thresholds)
+    for (reading, found, features, probabilities), decision in zip(scored, decisions, strict=True):
         if decision.covered:
             continue
         if decision.best is None:
@@ -163,6 +161,35 @@ def answer(r: Retriever, selector: Selector, question: str, citations_for: Citat
         alternatives=tuple(alternatives),
         unanswered=tuple(unanswered),
     )
+
+
+def _decide(
+    scored: list[tuple[Reading, Candidates, np.ndarray, np.ndarray]], thresholds: Thresholds
+) -> list[PartDecision]:
+    """Each part's decision; once one part is answered, the question is on the topic and the other parts need
+    less evidence (thresholds.later_parts). Parts quote distinct sentences, in the order asked."""
+    decisions = _decide_all(scored, thresholds)
+    if len(scored) > 1 and any(d.best is not None for d in decisions):
+        relaxed = thresholds.scaled(thresholds.later_parts)
+        decisions = _decide_all(scored, thresholds, relaxed, [d.best is not None for d in decisions])
+    return decisions
+
+
+def _decide_all(
+    scored: list[tuple[Reading, Candidates, np.ndarray, np.ndarray]],
+    thresholds: Thresholds,
+    relaxed: Thresholds | None = None,
+    answered: list[bool] | None = None,
+) -> list[PartDecision]:
+    taken: set[int] = set()
+    decisions = []
+    for position, (_, found, _, probabilities) in enumerate(scored):
+        use = thresholds if relaxed is None or (answered and answered[position]) else relaxed
+        decision = decide_part(probabilities, found.rows, taken, use)
+        if decision.best is not None:
+            taken.add(found.rows[decision.best])
+        decisions.append(decision)
+    return decisions
 
 
 def _reading(
