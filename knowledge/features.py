@@ -200,9 +200,9 @@ def candidate_features(
 
 
 def _gaps(values: np.ndarray) -> np.ndarray:
-    """Each value minus the largest of the others (0 when there are no others)."""
+    """Each value minus the largest of the others (a lone value leads by all of itself)."""
     if values.shape[0] < 2:
-        return np.zeros_like(values)
+        return values.copy()
     first, second = np.argsort(-values, kind="stable")[:2]
     best_other = np.where(np.arange(values.shape[0]) == first, values[second], values[first])
     return values - best_other

@@ -159,6 +159,7 @@ def _split_folded(folded: str) -> tuple[str, ...]:
 
 
 MENTION = re.compile(r"<[@#][!&]?\d+>|@(?:everyone|here)\b|<a?:\w+:\d+>")
+CODE_BLOCK = re.compile(r"```.*?(?:```|$)", re.DOTALL)  # pasted code is not part of a question in words
 
 
 def strip_mentions(text: str) -> str:
@@ -170,6 +171,8 @@ def strip_mentions(text: str) -> str:
 
 def read_question(text: str, resolve_instrument: object = None) -> Question:
     """Analyse a question; resolve_instrument maps a phrase ("1996") to a symbol, or returns None."""
+    if "```" in text:
+        text = CODE_BLOCK.sub(" ", text)
     text = " ".join(strip_mentions(text).split())
     normalized = normalize(text)
     parts = _split_folded(chat_fold(normalized))

@@ -134,7 +134,7 @@ async def test_nobody_reloads_from_a_dm(rig: Rig, kind: str) -> None:
 async def test_mentions_in_a_question_ping_no_one(rig: Rig) -> None:
     fake, injected = rig.fake, injections(rig)
     answerable = f"{' '.join(injected)} {QUESTION}"
-    unanswerable = f"{' '.join(injected)} who painted the Mona Lisa?"
+    unanswerable = f"{' '.join(injected)} Where is the headquarters of UNHCR located?"
 
     mention = await fake.send_message(fake.mention_bot(answerable), author=rig.member())
     dm = await fake.send_dm(unanswerable, author=rig.member())

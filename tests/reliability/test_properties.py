@@ -22,7 +22,7 @@ from rigs import LIVE_MENTION
 
 from bot import render
 from bot.store import ReloadResult
-from knowledge.answer import Answer, Hit
+from knowledge.answer import Answer, AnswerPart, Hit
 from knowledge.base import BUNDLED_SOURCES, KnowledgeBase
 from knowledge.chunking import chunk, split_sentences
 from knowledge.citations import CitationContext, is_citation_sentence, parse_articles, parse_citation_sentence
@@ -388,8 +388,20 @@ def test_sources_help_and_passages_of_hostile_sources_fit_and_ping_nobody(hostil
     assert_message_ok(embeds=[render.sources_embed(kb)])
     assert_message_ok(embeds=[render.help_embed(kb, bot_name="IOM bot", answer_dms=True, answer_channels=())])
     assert_message_ok(embeds=[render.status_embed(kb, None, reloading=False)])
-    answer = kb.answer("Can IOM staff travel?")
-    assert not answer.abstained
+    # 90 sentences alike: the selector is rightly unsure, so the answer (with an alternative and a part it could
+    # not answer, all of hostile text) is made here to render every field of an answer embed.
+    first, second = kb.passages[0], kb.passages[1]
+    answer = Answer(
+        "Can IOM staff travel? " + first.text,
+        (AnswerPart(first.claims[0].text, first, kb.citations_for(first, first.claims[0]), 0.9),),
+        False,
+        0.5,
+        tuple(Hit(passage, 1.0) for passage in kb.passages[:5]),
+        confidence=0.9,
+        alternatives=(AnswerPart(second.claims[0].text, second, kb.citations_for(second, second.claims[0]), 0.5),),
+        unanswered=(second.text,),
+    )
+    assert kb.answer("Can IOM staff travel?").abstained  # no sentence stands out among 90 alike
     assert_message_ok(embeds=[render.answer_embed(answer, kb)])
     assert_message_ok(embeds=render.passage_embeds(answer, kb))
     hits = [Hit(passage, 1.0) for passage in kb.passages[:25]]
