@@ -19,8 +19,8 @@ class Citation:
     publisher: str | None
     passage_id: str
     articles: tuple[str, ...] = ()  # ("art. 11",)
-    instrument: str | None = None  # "A/70/976", "E/1996/90", another UN document symbol, or None
-    others: tuple[str, ...] = ()  # non-instrument authorities cited, e.g. "UN News Centre: IOM"
+    instrument: str | None = None  # a document symbol ("A/1/2", "L/2031/17") or None
+    others: tuple[str, ...] = ()  # non-instrument authorities cited, e.g. "Harbour News: Board"
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -1,8 +1,8 @@
 """Law-review style references in the text -> structured, resolved references.
 
 The sources cite like a law review: a claim sentence is followed by a citation sentence such as
-"See id. at art. 3.", "See id. at arts. 4 and 5.", "See UN General Assembly, Agreement ..., UN Doc.
-A/70/976, 8 July 2016." or a bracketed "[UN News Centre: IOM]". "id." is the authority cited just
+"See id. at art. 3.", "See id. at arts. 4 and 5.", "See Ocean Council, Fisheries Pact, UN Doc.
+A/1/2, 1 May 2001." or a bracketed "[Harbour News: Board]". "id." is the authority cited just
 before; a bare "See id." repeats the previous pinpoint too. A short form that names an instrument's
 title resolves to the symbol its full citation gave earlier in the same document.
 """
@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-# Document symbols: A/70/976, E/1996/90, A/RES/70/130, L/2031/17 ...
+# Document symbols: A/1/2, B/1950/7, A/RES/70/130, L/2031/17 ...
 SYMBOL = r"[A-Z]{1,5}(?:/[A-Z]{1,5})*/\d+(?:/\d+)*(?:/[A-Za-z0-9.]+)*"
-# ... as a citation gives them: "UN Doc. A/70/976", "MSA Doc. L/2031/17", "Doc. X/1/2" (any issuer's "Doc.").
+# ... as a citation gives them: "UN Doc. A/1/2", "MSA Doc. L/2031/17", "Doc. X/1/2" (any issuer's "Doc.").
 SYMBOL_PATTERN = re.compile(rf"(?:\b[A-Z][\w.-]*\s+)?\bDoc\.\s+(?P<symbol>{SYMBOL})")
 PINPOINT_PATTERN = re.compile(
     r"\barts?\.\s*(?P<list>\d+[a-z]?(?:\s*(?:,|and|&|to|-|–)\s*(?:art\.\s*)?\d+[a-z]?)*)", re.IGNORECASE
@@ -28,7 +28,7 @@ DATE_TAIL = re.compile(r",\s*\d{1,2}\s+[A-Z][a-z]+\s+\d{4}\s*$")
 class Reference:
     """One authority a sentence rests on: an instrument (with articles) or another source."""
 
-    label: str  # the authority as cited, e.g. "UN General Assembly, Agreement concerning ..." or "UN News Centre: IOM"
+    label: str  # the authority as cited, e.g. "Ocean Council, Fisheries Pact ..." or "Harbour News: Board"
     instrument: str | None = None  # UN document symbol when known
     articles: tuple[str, ...] = ()  # article numbers as strings: ("4", "5")
 
@@ -46,7 +46,7 @@ class CitationContext:
 
 
 def is_citation_sentence(sentence: str) -> bool:
-    """True for a sentence that only cites ("See id. at art. 3.", "[UN News Centre: IOM]")."""
+    """True for a sentence that only cites ("See id. at art. 3.", "[Harbour News: Board]")."""
     stripped = sentence.strip()
     return bool(CITATION_LEAD.match(stripped) or BRACKETED.match(stripped))
 
@@ -112,7 +112,7 @@ def _label(part: str) -> str:
 
 
 def _title_key(label: str) -> str:
-    """The instrument's title without the issuing body: "UN General Assembly, Agreement ..." -> "agreement ...";
+    """The instrument's title without the issuing body: "Ocean Council, Fisheries Pact" -> "fisheries pact";
     a label of one piece is the title itself ("Accord on Relations between ...")."""
     pieces = [piece.strip() for piece in label.split(",") if piece.strip()]
     if not pieces:

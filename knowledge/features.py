@@ -26,7 +26,7 @@ FEATURES = (
     "passage",  # TF-IDF cosine, question terms vs the sentence's passage
     "own",  # idf-weighted share of the question's units of meaning the sentence holds
     "context",  # ... that its passage holds
-    "own_previous",  # ... that it and the sentence before it hold ("Unlike IOM, its focus ...": "its" is there)
+    "own_previous",  # ... that it and the sentence before it hold ("Unlike the Board, its remit ...": "its" is there)
     "chars",  # TF-IDF cosine of character 4-grams (spelling variants, word forms)
     "neighbour",  # the best cosine of the sentences just before and after it in its passage
     "heading",  # share of the question's terms in its section heading
@@ -91,6 +91,7 @@ class Reading(NamedTuple):
     years: tuple[str, ...]
     grams: list[str]  # character n-grams of the part's content words
     asked: frozenset[int] = frozenset()  # the claims citing an article the question names (none named: empty)
+    on_topic: bool = True  # False: none of the part's own words is one the sources use (nor a glossary concept)
 
 
 def char_grams(words: Sequence[str], stopwords: frozenset[str]) -> list[str]:

@@ -17,7 +17,7 @@ GLOSSARY_KEYS = frozenset({"default_instrument", "instruments", "terms", "not_pe
 
 @dataclass(frozen=True, slots=True)
 class Instrument:
-    symbol: str  # UN document symbol, e.g. "A/70/976"
+    symbol: str  # its document symbol, e.g. "A/1/2"
     name: str  # "2016 Agreement"
     year: int | None
     aliases: tuple[str, ...]  # normalised phrases that name it in a question
@@ -37,7 +37,7 @@ class GlossaryFile:
         return next((i for i in self.instruments if i.symbol == symbol), None)
 
     def resolve_instrument(self, name: str | None) -> str | None:
-        """A symbol for "2016", "1996 agreement", "E/1996/90" (any case), or None."""
+        """A symbol for a year, a name or an alias ("2001", "old treaty", "A/1/2"; any case), or None."""
         if not name:
             return None
         wanted = " ".join(normalize(name).split())

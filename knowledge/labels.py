@@ -8,7 +8,7 @@ from .glossary import GlossaryFile
 
 
 def instrument_label(symbol: str, glossary: GlossaryFile) -> str:
-    """ "2016 Agreement (A/70/976)" when the glossary knows the symbol, else the symbol."""
+    """ "2001 Pact (A/1/2)" when the glossary knows the symbol, else the symbol."""
     instrument = glossary.instrument(symbol)
     return f"{instrument.name} ({symbol})" if instrument is not None else symbol
 
@@ -22,6 +22,6 @@ def articles_label(articles: Sequence[str]) -> str:
 
 
 def citation_label(symbol: str | None, articles: Sequence[str], glossary: GlossaryFile) -> str:
-    """ "2016 Agreement (A/70/976) art. 11"; the articles alone when no instrument is known."""
+    """ "2001 Pact (A/1/2) art. 11"; the articles alone when no instrument is known."""
     name = instrument_label(symbol, glossary) if symbol else ""
     return f"{name} {articles_label(articles)}".strip()

@@ -69,6 +69,7 @@ def prepare(r: Retriever, question: str) -> Prepared | Reason:
             reading._replace(
                 terms=reading.terms + [t for t in subject if t not in reading.terms],
                 units=reading.units + [t for t in subject if t not in reading.units],
+                on_topic=any(u in vocabulary or is_concept_term(u) for u in reading.units),
             )
             for reading in readings[1:]
         ]
@@ -183,8 +184,11 @@ def _decide_all(
 ) -> list[PartDecision]:
     taken: set[int] = set()
     decisions = []
-    for position, (_, found, _, probabilities) in enumerate(scored):
+    for position, (reading, found, _, probabilities) in enumerate(scored):
         use = thresholds if relaxed is None or (answered and answered[position]) else relaxed
+        if not reading.on_topic:  # "... and what colour is its flag?": nothing the sources know of
+            decisions.append(PartDecision(None, 0.0, None))
+            continue
         decision = decide_part(probabilities, found.rows, taken, use)
         if decision.best is not None:
             taken.add(found.rows[decision.best])

@@ -142,7 +142,7 @@ def _split_folded(folded: str) -> tuple[str, ...]:
     pieces = [piece.strip(" ,;?") for piece in PART_SPLIT.split(folded)]
     pieces = [piece for piece in pieces if piece]
     if pieces and not WH_WORD.search(pieces[0]):
-        # "Under the 2016 Agreement, is IOM entitled ...?": a lead-in that asks nothing belongs to what follows.
+        # "Under the 2001 Pact, is the Board entitled ...?": a lead-in that asks nothing belongs to what follows.
         pieces[:2] = [" ".join(pieces[:2])]
     if len(pieces) <= 1:
         return (folded.strip(),)

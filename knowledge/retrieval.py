@@ -59,7 +59,7 @@ CAPITALISED = r"[A-Z][a-z]+(?:-[a-z]+)?"
 
 
 def person_name_pattern(not_people: Iterable[str]) -> re.Pattern[str]:
-    """A person's name ("Ban Ki-moon"): two or more capitalised words, none of them one that names an
+    """A person's name ("Ada Lovelace"): two or more capitalised words, none of them one that names an
     institution, a place or an event (language.yaml's institution words and the glossary's not_people)."""
     words_ = "|".join(sorted(map(re.escape, set(not_people)), key=len, reverse=True)) or "(?!)"
     word = rf"(?!(?:{words_})\b){CAPITALISED}"
@@ -159,7 +159,7 @@ class Retriever:
     glossary: GlossaryFile
     oov_idf: float
     max_idf: float
-    entities: frozenset[str]  # stems of proper names in the sources ("china", "syria"), glossary terms aside
+    entities: frozenset[str]  # stems of proper names in the sources ("lisbon"), glossary terms aside
     citations: ArticleIndex  # which claims cite which article of which instrument
     sentences: Sentences  # the units' rows with their passages, kinds and facts, for scoring candidates
     char_index: TfidfIndex  # the units by character n-grams of their content words

@@ -6,12 +6,11 @@ import random
 import sys
 import threading
 
+import numpy as np
 import pytest
 import snowballstemmer
 
 from knowledge import text
-import numpy as np
-
 from knowledge.base import KnowledgeBase
 from knowledge.decide import Reason
 from knowledge.pipeline import prepare, retrieve

@@ -1,0 +1,102 @@
+"""The answer path as stages: what each kind of question gets, the reasons, and no article content in code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from knowledge.base import KnowledgeBase
+from knowledge.decide import REASONS, Reason
+from knowledge.language import load_language
+from knowledge.pipeline import prepare, retrieve
+
+KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
+# Words of the bundled article that no code may name: they belong in glossary.yaml (or nowhere).
+ARTICLE_WORDS = re.compile(
+    r"sudan|syria|china|ban ki|laissez|unhcr|geneva|world war|rapporteur|ecosoc|a/70/976|e/1996/90", re.IGNORECASE
+)
+
+
+def test_knowledge_code_names_nothing_of_the_bundled_article() -> None:
+    named = {
+        path.name: sorted(set(ARTICLE_WORDS.findall(path.read_text(encoding="utf-8"))))
+        for path in KNOWLEDGE.glob("*.py")
+    }
+    assert not {name: words for name, words in named.items() if words}
+
+
+def test_every_reason_the_code_gives_is_in_the_table() -> None:
+    used = set()
+    for path in KNOWLEDGE.glob("*.py"):
+        used.update(re.findall(r'reason\(\s*"(\w+)"', path.read_text(encoding="utf-8")))
+    assert used and used <= set(REASONS)
+
+
+@pytest.mark.parametrize(
+    "text", ["hi", "thx bot 👍", "hey <@123> how are you?", "gm everyone", "are you a bot lol", "🌍🤔", "ok thanks!!"]
+)
+def test_small_talk_is_recognised(text: str) -> None:
+    assert load_language().is_smalltalk(text)
+
+
+@pytest.mark.parametrize("text", ["what is iom", "hi, when did iom join the un?", "thanks, and who signs it?"])
+def test_a_question_is_not_small_talk(text: str) -> None:
+    assert not load_language().is_smalltalk(text)
+
+
+@pytest.mark.parametrize(
+    ("question", "code"),
+    [
+        ("thanks!", "smalltalk"),
+        ("What is the capital of Peru?", "off_topic"),
+        ("?!", "smalltalk"),
+        ("and the of it", "empty"),
+        ("Where is the headquarters of UNHCR located?", "unknown_concept"),
+        ("What does Article 15 of the Agreement provide?", "article_not_cited"),
+    ],
+)
+def test_abstentions_carry_their_reason(kb: KnowledgeBase, question: str, code: str) -> None:
+    answer = kb.answer(question)
+    assert answer.abstained and answer.reason_code == code
+    data = answer.to_dict()
+    assert data["reason"] == code and data["reason_text"] == answer.reason and data["answer"] is None
+    assert answer.smalltalk == (code in ("smalltalk", "off_topic"))
+    if code in ("smalltalk", "empty"):
+        assert not answer.hits  # nothing to look up: no nearest passages either
+
+
+def test_an_answer_carries_its_confidence_and_an_alternative_only_when_middling(kb: KnowledgeBase) -> None:
+    answer = kb.answer("Can IOM staff use a UN laissez-passer as a travel document?")
+    assert not answer.abstained and answer.reason is None
+    thresholds = kb.selector.thresholds
+    assert answer.confidence >= thresholds.alternative
+    if answer.confidence >= thresholds.answer:
+        assert not answer.alternatives  # confident: no "also relevant"
+    data = answer.to_dict()
+    assert data["confidence"] == round(answer.confidence, 4)
+    assert all({"text", "citations", "passage_id"} == set(a) for a in data["alternatives"])
+
+
+def test_a_two_part_question_answers_each_part_or_names_the_one_it_cannot(kb: KnowledgeBase) -> None:
+    answer = kb.answer("What does art 13 say, and what does art 2 say?")
+    assert {a for c in answer.citations for a in c.articles} == {"art. 2", "art. 13"}
+    partial = kb.answer("How many Member States does IOM have, and what is the colour of its flag?")
+    if not partial.abstained:  # the first part is answered; the second must be named, not guessed
+        assert "165 Member States" in (partial.text or "")
+        assert partial.unanswered and partial.reason_code == "part_unanswered"
+
+
+def test_a_number_question_only_considers_sentences_with_a_number_near_what_it_counts(kb: KnowledgeBase) -> None:
+    prepared = prepare(kb.retriever, "How many Member States does IOM have?")
+    assert not isinstance(prepared, Reason)
+    found, features = retrieve(kb.retriever, prepared.readings[0], prepared.articles)
+    assert found.rows and features.shape[0] == len(found.rows)
+    assert all(re.search(r"\d", kb.retriever.units[row].sentence.text) for row in found.rows)
+
+
+def test_pasted_code_is_not_read_as_part_of_the_question(kb: KnowledgeBase) -> None:
+    plain = kb.answer("Can IOM staff travel on a UN laissez-passer?")
+    pasted = kb.answer("```py\nprint('hi')\n```\nCan IOM staff travel on a UN laissez-passer?")
+    assert pasted.text == plain.text

@@ -1,0 +1,111 @@
+"""The learned selector: shipped as plain data, reproducible from the repo, sane, and how decide uses it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowledge.decide import REASONS, decide_part, reason
+from knowledge.features import FEATURES, LOWERING, RAISING
+from knowledge.selector import SELECTOR_FILE, Selector, SelectorError, Thresholds, load_selector
+
+ROOT = Path(__file__).resolve().parents[2]
+THRESHOLDS = Thresholds(answer=0.9, alternative=0.6, runner_up=0.3)
+
+
+def shipped() -> dict:
+    return json.loads(SELECTOR_FILE.read_text(encoding="utf-8"))
+
+
+def test_the_shipped_selector_is_what_training_gives() -> None:
+    # Same data, same file: eval/train.py --check trains again and compares byte for byte.
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "eval" / "train.py"), "--check"], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "up to date" in done.stdout
+
+
+def test_the_shipped_selector_is_plain_json_for_these_features() -> None:
+    data = shipped()
+    assert data["features"] == list(FEATURES)
+    assert {"mean", "scale", "coef", "intercept", "thresholds", "training"} <= set(data)
+    selector = load_selector()
+    assert 0 < selector.thresholds.alternative <= selector.thresholds.answer <= 1
+
+
+def test_no_weight_contradicts_its_features_known_direction() -> None:
+    weights = dict(zip(shipped()["features"], shipped()["coef"], strict=True))
+    assert all(weights[name] >= 0 for name in RAISING), {n: weights[n] for n in RAISING if weights[n] < 0}
+    assert all(weights[name] <= 0 for name in LOWERING), {n: weights[n] for n in LOWERING if weights[n] > 0}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"format": "pickle"}, "not a iom-bot/selector file"),
+        ({"version": 99}, "version 99"),
+        ({"features": ["sentence"]}, "retrain it"),
+        ({"coef": [float("nan")] * len(FEATURES)}, "finite"),
+        ({"scale": [0.0] * len(FEATURES)}, "scales positive"),
+        ({"thresholds": {"answer": "high"}}, "malformed"),
+    ],
+)
+def test_a_bad_selector_file_is_refused_in_one_line(tmp_path: Path, change: dict, message: str) -> None:
+    path = tmp_path / "selector.json"
+    path.write_text(json.dumps({**shipped(), **change}), encoding="utf-8")
+    with pytest.raises(SelectorError, match=message) as caught:
+        load_selector(path)
+    assert "\n" not in str(caught.value)
+
+
+def test_probabilities_rise_with_a_raising_feature() -> None:
+    selector = load_selector()
+    column = FEATURES.index("sentence")
+    low, high = np.zeros((1, len(FEATURES))), np.zeros((1, len(FEATURES)))
+    high[0, column] = 1.0
+    assert selector.probabilities(high)[0] >= selector.probabilities(low)[0]
+    assert Selector.neutral().probabilities(high)[0] == 0.5
+
+
+# -- decide ----------------------------------------------------------------------------------------------------------
+
+
+def test_a_confident_best_is_answered_plainly() -> None:
+    decision = decide_part(np.array([0.2, 0.95, 0.5]), [10, 11, 12], set(), THRESHOLDS)
+    assert (decision.best, decision.runner_up, decision.covered) == (1, None, False)
+
+
+def test_a_middling_best_comes_with_its_runner_up() -> None:
+    decision = decide_part(np.array([0.7, 0.4, 0.1]), [10, 11, 12], set(), THRESHOLDS)
+    assert (decision.best, decision.runner_up) == (0, 1)
+    decision = decide_part(np.array([0.7, 0.2, 0.1]), [10, 11, 12], set(), THRESHOLDS)
+    assert (decision.best, decision.runner_up) == (0, None)  # a runner-up too weak to show
+
+
+def test_a_weak_best_is_no_answer() -> None:
+    decision = decide_part(np.array([0.5, 0.4]), [10, 11], set(), THRESHOLDS)
+    assert decision.best is None and decision.probability == 0.5
+
+
+def test_a_part_whose_best_sentence_is_quoted_already_is_covered() -> None:
+    decision = decide_part(np.array([0.95, 0.7]), [10, 11], {10}, THRESHOLDS)
+    assert decision.covered and decision.best is None
+    decision = decide_part(np.array([0.95, 0.92]), [10, 11], {10}, THRESHOLDS)
+    assert decision.best == 1  # another sentence answers it confidently too
+
+
+def test_scaled_thresholds_for_kinds_of_part() -> None:
+    scaled = replace(THRESHOLDS, later_parts=0.5).scaled(0.5)
+    assert (scaled.answer, scaled.alternative, scaled.runner_up) == (0.45, 0.3, 0.15)
+
+
+def test_every_reason_has_its_sentence() -> None:
+    assert reason("unknown_concept", topic="headquarters").text == "my sources say nothing about headquarters"
+    assert all(text and not text.endswith(".") for text in REASONS.values())
