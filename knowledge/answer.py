@@ -19,7 +19,7 @@ class Citation:
     publisher: str | None
     passage_id: str
     articles: tuple[str, ...] = ()  # ("art. 11",)
-    instrument: str | None = None  # a document symbol ("A/1/2", "L/2031/17") or None
+    instrument: str | None = None  # a document symbol ("A/1/2", "C/12/3") or None
     others: tuple[str, ...] = ()  # non-instrument authorities cited, e.g. "Harbour News: Board"
 
     def to_dict(self) -> dict[str, Any]:

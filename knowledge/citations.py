@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-# Document symbols: A/1/2, B/1950/7, A/RES/70/130, L/2031/17 ...
+# Document symbols: A/1/2, B/1950/7, A/RES/70/130, C/12/3 ...
 SYMBOL = r"[A-Z]{1,5}(?:/[A-Z]{1,5})*/\d+(?:/\d+)*(?:/[A-Za-z0-9.]+)*"
-# ... as a citation gives them: "UN Doc. A/1/2", "MSA Doc. L/2031/17", "Doc. X/1/2" (any issuer's "Doc.").
+# ... as a citation gives them: "UN Doc. A/1/2", "Board Doc. C/12/3", "Doc. X/1/2" (any issuer's "Doc.").
 SYMBOL_PATTERN = re.compile(rf"(?:\b[A-Z][\w.-]*\s+)?\bDoc\.\s+(?P<symbol>{SYMBOL})")
 PINPOINT_PATTERN = re.compile(
     r"\barts?\.\s*(?P<list>\d+[a-z]?(?:\s*(?:,|and|&|to|-|–)\s*(?:art\.\s*)?\d+[a-z]?)*)", re.IGNORECASE

@@ -1,0 +1,54 @@
+"""A second, fictional knowledge base: the same code answers it, cites its own instruments, abstains honestly.
+
+tests/data/fictional holds a document written for the test suite (a fictional accord between two fictional
+organisations, in the same law-review citation style), its glossary, and two blind question sets written by
+helpers who saw only that document. No code knows anything of it: this proves the pipeline is not tuned to the
+bundled article. The numbers asserted here are floors against regressions; docs/evaluation.md has the measured
+quality and compares it with the bundled knowledge base's blind sets.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from knowledge.base import KnowledgeBase
+from knowledge.evaluation import load_eval_set, run_eval
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "fictional"
+KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
+
+
+@pytest.fixture(scope="module")
+def fictional() -> KnowledgeBase:
+    return KnowledgeBase.load(DATA / "sources")
+
+
+def test_it_is_fictional_and_nothing_in_the_code_knows_it() -> None:
+    text = (DATA / "sources" / "lighthouse-accord.md").read_text(encoding="utf-8")
+    assert "FICTIONAL" in text.split("---")[1]
+    words = re.compile(r"lighthouse|keeper|clku|maritime signal|l/2031|l/2019", re.IGNORECASE)
+    assert not [path.name for path in KNOWLEDGE.glob("*.py") if words.search(path.read_text(encoding="utf-8"))]
+
+
+def test_it_cites_its_own_instruments(fictional: KnowledgeBase) -> None:
+    answer = fictional.answer("Can union members on duty carry an MSA signal pass?")
+    assert not answer.abstained, answer.reason
+    assert "signal pass" in (answer.text or "")
+    assert [(c.instrument, c.articles) for c in answer.citations] == [("L/2031/17", ("art. 11",))]
+    old = fictional.answer("What does art. 9 of the 2019 arrangement say?")
+    assert "90 days" in (old.text or "") and old.citations[0].instrument == "L/2019/4"
+
+
+def test_it_abstains_on_what_it_does_not_say(fictional: KnowledgeBase) -> None:
+    for question in ("What is the capital of Peru?", "Where is the headquarters of the MSA?", "hello there!"):
+        assert fictional.answer(question).abstained
+
+
+@pytest.mark.parametrize("name", ["blind-plain.yaml", "blind-chat.yaml"])
+def test_its_blind_sets_keep_their_floor(fictional: KnowledgeBase, name: str) -> None:
+    report = run_eval(fictional, load_eval_set(DATA / "eval" / name).items, name=name)
+    assert (report.overall.e2e.value or 0) >= 0.4
+    assert (report.overall.wrong.value or 0) <= 0.1
