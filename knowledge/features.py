@@ -66,6 +66,11 @@ FEATURES = (
     "q_names_article",  # the question names an article that the sources cite
 )
 INDEX = {name: column for column, name in enumerate(FEATURES)}
+# The features worked out row by row, in candidate_features' order (then the lacks_* column of the part's want).
+ROW_FEATURES = (
+    "matched_idf", "own_previous", "miss_own", "miss_context", "missing_count", "log_length", "heading", "carries",
+    "lacks", "new_fact", "number_fits", "names_share", "modifier_ok", "year_ok",
+)  # fmt: skip
 # The features whose direction is known: more of one of these can only make a sentence more (or less) likely to
 # answer. Training drops a feature whose learned weight says otherwise (eval/train.py), so that no question set
 # can teach the model that, say, holding every word of the question makes a sentence a worse answer.
@@ -153,39 +158,43 @@ def candidate_features(
     want = reading.want
     fact = want in (WANTS_DATE, WANTS_NUMBER, WANTS_NAME, WANTS_PERSON)
     asked = set(terms)
-    lacks_column = INDEX[{WANTS_DATE: "lacks_date", WANTS_NUMBER: "lacks_number"}.get(want, "lacks_name")]
-    for i, row in enumerate(rows):
+    by_weight = sorted(weight.items(), key=lambda tw: -tw[1])
+    rare_terms = [t for t, w in by_weight if w >= rare]
+    columns = [INDEX[name] for name in ROW_FEATURES]
+    columns.append(INDEX[{WANTS_DATE: "lacks_date", WANTS_NUMBER: "lacks_number"}.get(want, "lacks_name")])
+    per_row = []
+    for row in rows:  # plain Python over at most CANDIDATES rows; the columns are filled at once below
         unit = r.units[row]
         held = r.unit_terms[row]
-        out[i, INDEX["matched_idf"]] = sum(w for t, w in term_idf.items() if t in held)
         around = r.passage_terms[unit.passage_row]
         previous = r.unit_terms[row - 1] if row and r.units[row - 1].passage_row == unit.passage_row else held
-        out[i, INDEX["own_previous"]] = sum(w for u, w in cover.items() if u in held or u in previous) / total
-        out[i, INDEX["miss_own"]] = max((w for t, w in weight.items() if t not in held), default=0.0)
-        out[i, INDEX["miss_context"]] = max(
-            (w for t, w in weight.items() if t not in held and t not in around), default=0.0
-        )
-        out[i, INDEX["missing_count"]] = math.log1p(
-            sum(1 for t, w in weight.items() if w >= rare and t not in held and t not in around)
-        )
-        out[i, INDEX["log_length"]] = math.log1p(unit.sentence.text.count(" ") + 1)
         heading = r.heading_terms[unit.passage_row]
-        if heading and terms:
-            out[i, INDEX["heading"]] = sum(1 for t in terms if t in heading) / len(terms)
+        carries = new = fits = False
         if fact:
             carries = want in unit.facts
             new = bool(unit.fact_terms.get(want, frozenset()) - asked)
-            out[i, INDEX["carries"]] = carries
-            out[i, INDEX["lacks"]] = not carries
-            out[i, INDEX["new_fact"]] = new
-            out[i, lacks_column] = not new
-            if want == WANTS_NUMBER and carries:
-                out[i, INDEX["number_fits"]] = r.number_fits(row, terms)
-        out[i, INDEX["names_share"]] = sum(r.mentions(row, e) for e in names) / len(names) if names else 1.0
-        out[i, INDEX["modifier_ok"]] = all(group & held for group in modifiers)
-        out[i, INDEX["year_ok"]] = all(
-            y in unit.sentence.text or r.glossary.resolve_instrument(y) for y in reading.years
+            fits = want == WANTS_NUMBER and carries and r.number_fits(row, terms)
+        text = unit.sentence.text
+        per_row.append(
+            (
+                sum(w for t, w in term_idf.items() if t in held),
+                sum(w for u, w in cover.items() if u in held or u in previous) / total,
+                next((w for t, w in by_weight if t not in held), 0.0),
+                next((w for t, w in by_weight if t not in held and t not in around), 0.0),
+                math.log1p(sum(1 for t in rare_terms if t not in held and t not in around)),
+                math.log1p(text.count(" ") + 1),
+                sum(1 for t in terms if t in heading) / len(terms) if heading and terms else 0.0,
+                carries,
+                fact and not carries,
+                new,
+                fits,
+                sum(r.mentions(row, e) for e in names) / len(names) if names else 1.0,
+                all(group & held for group in modifiers),
+                all(y in text or r.glossary.resolve_instrument(y) for y in reading.years),
+                fact and not new,
+            )
         )
+    out[:, columns] = per_row
     unknown = sum(w for u, w in cover.items() if u not in vocabulary and not is_article_term(u))
     out[:, INDEX["q_terms"]] = math.log1p(len(terms))
     out[:, INDEX["q_unknown"]] = unknown / total

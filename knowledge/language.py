@@ -21,7 +21,7 @@ class Language:
     modifier_groups: dict[str, frozenset[str]]  # a modifier's stem -> the stems of its group
     not_names: frozenset[str]  # lower-case words that are capitalised without naming anything
     institution_words: frozenset[str]  # capitalised words of institutions' names, not of people's
-    smalltalk: tuple[tuple[str, ...], ...]  # phrases as word tuples, longest first
+    smalltalk: dict[str, tuple[tuple[str, ...], ...]]  # first word -> small-talk phrases as word tuples, longest first
     instrument_terms: frozenset[str]  # stems of the words that name a kind of instrument ("treaty")
 
     def is_smalltalk(self, text: str) -> bool:
@@ -29,13 +29,20 @@ class Language:
         tokens = words(NOT_WORDS.sub(" ", normalize(text)).replace("'", ""))
         position = 0
         while position < len(tokens):
-            for phrase in self.smalltalk:
+            for phrase in self.smalltalk.get(tokens[position], ()):
                 if tuple(tokens[position : position + len(phrase)]) == phrase:
                     position += len(phrase)
                     break
             else:
                 return False
         return True
+
+
+def _by_first_word(phrases: set[tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    table: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in sorted(phrases, key=lambda p: (-len(p), p)):
+        table.setdefault(phrase[0], []).append(phrase)
+    return {first: tuple(options) for first, options in table.items()}
 
 
 @functools.lru_cache(maxsize=1)
@@ -49,6 +56,6 @@ def load_language(path: Path = LANGUAGE_FILE) -> Language:
         modifier_groups={term: group for group in groups for term in group},
         not_names=frozenset(data["not_names"].split()),
         institution_words=frozenset(data["institution_words"].split()),
-        smalltalk=tuple(sorted(phrases, key=lambda p: (-len(p), p))),
+        smalltalk=_by_first_word(phrases),
         instrument_terms=frozenset(stem(w) for w in data["instrument_words"].split()),
     )

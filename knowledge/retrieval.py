@@ -49,7 +49,7 @@ CITATION_FACTOR = 0.0  # citation-only sentences are provenance, not content
 CITATION_FACTOR_FACT = 0.85  # ... such as a document's date or number
 CAPTION_FACTOR = 0.35  # the photo caption answers questions about the photo, not about the world
 WANT_BONUS = 0.08  # the sentence carries the kind of fact asked for (a date, a number, an article)
-CANDIDATES = 40
+CANDIDATES = 12  # sentences a part's selector weighs: 93 % of gold sentences are among them (40: 94 %)
 HITS = 5  # nearest passages listed with every answer
 WEIGHTS = Weights(
     SENTENCE_WEIGHT, PASSAGE_WEIGHT, COVERAGE_WEIGHT, OWN_COVERAGE_SHARE, PASSAGE_COVERAGE_FACTOR, WANT_BONUS
