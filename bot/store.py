@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from knowledge import persist
 from knowledge.base import BUNDLED_SOURCES, KnowledgeBase, Sources, build_indexes, read_sources
@@ -123,7 +124,7 @@ def _build_in_child(
     return built.indexes, True  # saved, or failed to: either way not written again here
 
 
-def _save_index(knowledge: KnowledgeBase, index_dir: Path, metadata: dict[str, str]) -> None:
+def _save_index(knowledge: KnowledgeBase, index_dir: Path, metadata: dict[str, Any]) -> None:
     try:
         persist.save_indexes(index_dir, knowledge.retriever.indexes(), metadata)
     except (OSError, ValueError) as error:

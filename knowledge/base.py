@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from . import persist
 from .answer import Answer, Citation, Hit
@@ -205,7 +206,7 @@ class Sources:
     documents: tuple[Document, ...]
     glossary: GlossaryFile
     passages: tuple[Passage, ...]
-    metadata: dict[str, str]  # index_metadata(passages, glossary): what saved indexes must have been built from
+    metadata: dict[str, Any]  # index_metadata(passages, glossary): what saved indexes must have been built from
 
 
 def read_sources(sources_dir: Path | str | None = None) -> Sources:
@@ -219,17 +220,25 @@ def read_sources(sources_dir: Path | str | None = None) -> Sources:
     return Sources(directory, documents, glossary, passages, index_metadata(passages, glossary))
 
 
-def index_metadata(passages: tuple[Passage, ...], glossary: GlossaryFile) -> dict[str, str]:
+def index_metadata(passages: tuple[Passage, ...], glossary: GlossaryFile) -> dict[str, Any]:
     """What saved indexes must have been built from: these passages' texts and this analyser."""
     texts = (f"{p.id}\0{p.kind}\0" + "\0".join(s.text for s in p.sentences) for p in passages)
     return {
         "retriever": RETRIEVER_FORMAT,
         "passages": persist.fingerprint(texts),
         "analyzer": persist.analyzer_fingerprint(Analyzer(glossary.glossary)),
+        # persist.load_indexes checks the loaded indexes have exactly these rows: the scorer trusts them.
+        "rows": {"units": unit_rows(passages), "passages": len(passages)},
     }
 
 
-def build_indexes(sources_dir: str | None) -> tuple[dict[str, TfidfIndex], dict[str, str]]:
+def unit_rows(passages: tuple[Passage, ...]) -> int:
+    """The rows of the units index: a caption is one unit, any other passage one per sentence (as Retriever.build
+    makes them; tests/knowledge/test_integrity.py checks the two agree)."""
+    return sum(1 if p.kind == "caption" else len(p.sentences) for p in passages)
+
+
+def build_indexes(sources_dir: str | None) -> tuple[dict[str, TfidfIndex], dict[str, Any]]:
     """Build a knowledge base's indexes (for persist.build_in_child: a module-level function of a path)."""
     knowledge = KnowledgeBase.load(sources_dir)
     return knowledge.retriever.indexes(), index_metadata(knowledge.passages, knowledge.glossary)
