@@ -53,6 +53,24 @@ class KnowledgeBase:
     version: str  # 12 hex digits of the sources' and glossary's hashes: same sources, same version
     loaded_at: datetime
     build_seconds: float
+    # Lookups by id and the cited articles, made once here: a request never scans every passage or document.
+    _documents_by_id: dict[str, Document] = field(init=False, repr=False, compare=False)
+    _passages_by_id: dict[str, Passage] = field(init=False, repr=False, compare=False)
+    _cited_articles: tuple[tuple[str | None, str], ...] = field(init=False, repr=False, compare=False)
+    _claims_by_article: dict[str, list[tuple[Passage, Sentence]]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_documents_by_id", {document.id: document for document in self.documents})
+        object.__setattr__(self, "_passages_by_id", {passage.id: passage for passage in self.passages})
+        pairs = {pair for passage in self.passages for s in passage.sentences for pair in s.articles}
+        cited = sorted(pairs, key=lambda pair: (pair[0] or "", _article_sort_key(pair[1])))
+        object.__setattr__(self, "_cited_articles", tuple(cited))
+        claims: dict[str, list[tuple[Passage, Sentence]]] = {}
+        for passage in self.passages:
+            for sentence in passage.claims:
+                for number in dict.fromkeys(n for _, n in sentence.articles):
+                    claims.setdefault(number, []).append((passage, sentence))
+        object.__setattr__(self, "_claims_by_article", claims)
 
     @classmethod
     def load(
@@ -112,7 +130,12 @@ class KnowledgeBase:
         return None if metadata is None else metadata == index_metadata(self.passages, self.glossary)
 
     def document(self, doc_id: str) -> Document:
-        return next(document for document in self.documents if document.id == doc_id)
+        """The document with this id (KeyError if there is none)."""
+        return self._documents_by_id[doc_id]
+
+    def passage(self, passage_id: str) -> Passage | None:
+        """The passage with this id, or None (a reload may have removed it)."""
+        return self._passages_by_id.get(passage_id)
 
     def answer(self, question: str, *, max_words: int = DEFAULT_ANSWER_WORDS) -> Answer:
         """An extractive, cited answer, or an abstention that still lists the nearest passages."""
@@ -162,22 +185,20 @@ class KnowledgeBase:
         """Every claim sentence that cites article number (of instrument, or of any instrument)."""
         wanted = str(number)
         mentions = []
-        for passage in self.passages:
-            for sentence in passage.claims:
-                if any(n == wanted and (instrument is None or i == instrument) for i, n in sentence.articles):
-                    citations = self.citations_for(passage, sentence)
-                    mentions.extend(
-                        ArticleMention(sentence, passage, citation)
-                        for citation in citations
-                        if f"art. {wanted}" in citation.articles
-                        and (instrument is None or citation.instrument == instrument)
-                    )
+        for passage, sentence in self._claims_by_article.get(wanted, ()):
+            if any(n == wanted and (instrument is None or i == instrument) for i, n in sentence.articles):
+                citations = self.citations_for(passage, sentence)
+                mentions.extend(
+                    ArticleMention(sentence, passage, citation)
+                    for citation in citations
+                    if f"art. {wanted}" in citation.articles
+                    and (instrument is None or citation.instrument == instrument)
+                )
         return mentions
 
     def cited_articles(self) -> list[tuple[str | None, str]]:
         """(instrument, article number) pairs that some sentence cites, sorted by instrument and number."""
-        pairs = {pair for passage in self.passages for s in passage.sentences for pair in s.articles}
-        return sorted(pairs, key=lambda pair: (pair[0] or "", _article_sort_key(pair[1])))
+        return list(self._cited_articles)
 
     def diff(self, previous: KnowledgeBase | None) -> KnowledgeBaseDiff:
         """Passages added, removed and changed (same id, other text) since previous."""

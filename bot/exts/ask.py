@@ -7,15 +7,16 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from knowledge.answer import Answer
+from knowledge.answer import Answer, Hit
 from knowledge.base import KnowledgeBase
+from knowledge.chunking import Passage
 from knowledge.text import INVISIBLE
 
 from .. import render
@@ -140,28 +141,46 @@ async def typing_shown(channel: discord.abc.Messageable) -> AsyncIterator[None]:
 
 
 class AnswerView(discord.ui.View):
-    """Buttons under an answer: the full passage, and more results when there are several good passages."""
+    """Buttons under an answer: the full passage, and more results when there are several good passages.
 
-    def __init__(self, answer: Answer, knowledge: KnowledgeBase, *, timeout: float = VIEW_TIMEOUT_S) -> None:
+    The view holds ids, never a knowledge base: the version that answered and the passages' ids (with their
+    scores). A click looks them up in the knowledge base answering then, so an answer with buttons keeps no old
+    version alive after a reload; a passage a reload removed is said to be gone.
+    """
+
+    def __init__(self, answer: Answer, version: str, *, timeout: float = VIEW_TIMEOUT_S) -> None:
         super().__init__(timeout=timeout)
-        self.answer = answer
-        self.knowledge = knowledge  # the version that answered, even after a reload
+        self.question = answer.question
+        self.abstained = answer.abstained
+        self.version = version
+        self.passage_ids = tuple(passage.id for passage in render.answer_passages(answer))
+        self.results = tuple((hit.passage.id, hit.score) for hit in render.more_results(answer))
         self.message: discord.Message | discord.InteractionMessage | None = None
-        if not render.answer_passages(answer) or answer.abstained:
+        if not self.passage_ids or answer.abstained:
             self.remove_item(self.show_passage)
-        if len(render.more_results(answer)) < (1 if answer.abstained else 2):
+        if len(self.results) < (1 if answer.abstained else 2):
             self.remove_item(self.more_results)
+
+    def _passages(self, knowledge: KnowledgeBase, ids: Sequence[str]) -> list[Passage]:
+        found = [knowledge.passage(passage_id) for passage_id in ids]
+        if any(passage is None for passage in found):
+            raise UserFacingError(render.passage_gone(self.version, knowledge.version))
+        return [passage for passage in found if passage is not None]
 
     @discord.ui.button(label="Show passage", style=discord.ButtonStyle.secondary)
     async def show_passage(self, interaction: discord.Interaction, button: discord.ui.Button[AnswerView]) -> None:
-        embeds = render.passage_embeds(self.answer, self.knowledge)
+        knowledge = _knowledge(interaction)
+        embeds = render.passages_embeds(self._passages(knowledge, self.passage_ids), knowledge)
         await interaction.response.send_message(embeds=embeds, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @discord.ui.button(label="More results", style=discord.ButtonStyle.secondary)
     async def more_results(self, interaction: discord.Interaction, button: discord.ui.Button[AnswerView]) -> None:
-        title = "Nearest passages (not an answer)" if self.answer.abstained else "More results"
-        hits = render.more_results(self.answer)[:SEARCH_RESULTS_MAX]
-        embed = render.search_embed(self.answer.question, hits, self.knowledge, title=title)
+        knowledge = _knowledge(interaction)
+        title = "Nearest passages (not an answer)" if self.abstained else "More results"
+        shown = self.results[:SEARCH_RESULTS_MAX]
+        passages = self._passages(knowledge, [passage_id for passage_id, _ in shown])
+        hits = [Hit(passage, score) for passage, (_, score) in zip(passages, shown, strict=True)]
+        embed = render.search_embed(self.question, hits, knowledge, title=title)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def on_timeout(self) -> None:
@@ -176,6 +195,11 @@ class AnswerView(discord.ui.View):
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]) -> None:
         await reply_error(interaction, error)
+
+
+def _knowledge(interaction: discord.Interaction) -> KnowledgeBase:
+    """The knowledge base answering now (the client is a QABot, or a test's stand-in for one)."""
+    return interaction.client.knowledge  # type: ignore[attr-defined]
 
 
 # -- the cog -------------------------------------------------------------------------------------------------------
@@ -251,7 +275,7 @@ class Ask(commands.Cog):
     ) -> None:
         started = time.perf_counter()
         answer, knowledge = self.answer(question)
-        view = AnswerView(answer, knowledge)
+        view = AnswerView(answer, knowledge.version)
         response = await interaction.response.send_message(
             embed=render.answer_embed(answer, knowledge),
             ephemeral=ephemeral,
@@ -447,7 +471,7 @@ class Ask(commands.Cog):
         started = time.perf_counter()
         async with typing_shown(message.channel):
             answer, knowledge = self.answer(question)
-            view = AnswerView(answer, knowledge)
+            view = AnswerView(answer, knowledge.version)
             sent = await message.reply(
                 embed=render.answer_embed(answer, knowledge),
                 mention_author=False,

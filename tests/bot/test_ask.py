@@ -270,7 +270,7 @@ async def test_show_passage_sends_the_full_passage_with_its_citations(
     await view.show_passage.callback(click)  # type: ignore[call-arg]
 
     [shown] = click.outbox
-    passage = view.answer.parts[0].passage
+    passage = kb.passage(view.passage_ids[0])
     assert shown.ephemeral
     assert shown.embeds[0].description == render.quote(passage.text)
     assert "Agreement article" in shown.text
@@ -280,7 +280,7 @@ async def test_show_passage_sends_the_full_passage_with_its_citations(
 async def test_more_results_lists_the_other_good_passages(bot: FakeBot, kb: KnowledgeBase) -> None:
     part = AnswerPart("t", kb.passages[1], ())
     hits = (Hit(kb.passages[1], 0.5), Hit(kb.passages[2], 0.3), Hit(kb.passages[3], 0.01))
-    view = AnswerView(Answer("q", (part,), False, 0.5, hits), kb)
+    view = AnswerView(Answer("q", (part,), False, 0.5, hits), kb.version)
     click = FakeInteraction(bot)
 
     await view.more_results.callback(click)  # type: ignore[call-arg]
@@ -292,13 +292,15 @@ async def test_more_results_lists_the_other_good_passages(bot: FakeBot, kb: Know
 
 def test_one_good_passage_offers_no_more_results(kb: KnowledgeBase) -> None:
     part = AnswerPart("t", kb.passages[1], ())
-    view = AnswerView(Answer("q", (part,), False, 0.5, (Hit(kb.passages[1], 0.5), Hit(kb.passages[2], 0.01))), kb)
+    view = AnswerView(
+        Answer("q", (part,), False, 0.5, (Hit(kb.passages[1], 0.5), Hit(kb.passages[2], 0.01))), kb.version
+    )
 
     assert [item.label for item in view.children] == ["Show passage"]  # type: ignore[attr-defined]
 
 
 async def test_an_abstention_offers_the_nearest_passages_not_an_answer(bot: FakeBot, kb: KnowledgeBase) -> None:
-    view = AnswerView(Answer("q", (), True, 0.05, (Hit(kb.passages[4], 0.05),), reason="r"), kb)
+    view = AnswerView(Answer("q", (), True, 0.05, (Hit(kb.passages[4], 0.05),), reason="r"), kb.version)
     assert [item.label for item in view.children] == ["More results"]  # type: ignore[attr-defined]
     click = FakeInteraction(bot)
 
@@ -324,7 +326,7 @@ async def test_a_failing_button_gets_the_generic_reply(
     ask_cog: Ask, bot: FakeBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     answer, knowledge = ask_cog.answer(QUESTION)
-    view = AnswerView(answer, knowledge)
+    view = AnswerView(answer, knowledge.version)
     click = FakeInteraction(bot)
 
     await view.on_error(click, RuntimeError("secret internals"), view.children[0])  # type: ignore[arg-type]
