@@ -84,6 +84,10 @@ def _ids(value: Any, path: str) -> tuple[int, ...]:
     return tuple(ids)
 
 
+def _optional_ids(value: Any, path: str) -> tuple[int, ...] | None:
+    return None if value is None else _ids(value, path)
+
+
 def _bool(value: Any, path: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{path}: expected true or false, got {value!r}")
@@ -191,12 +195,29 @@ class DiscordConfig(Section):
 
     token_env: str = field(default=DEFAULT_TOKEN_ENV, metadata=_check(_env_name))
     guild_ids: tuple[int, ...] = field(default=(), metadata=_check(_ids))
+    # The servers where /kb is registered and admin roles or Manage Server count (None: guild_ids). Elsewhere only
+    # admin_users are admins: an owner of any other server the bot is in is not one of ours.
+    admin_guilds: tuple[int, ...] | None = field(default=None, metadata=_check(_optional_ids))
     admin_roles: tuple[int, ...] = field(default=(), metadata=_check(_ids))
     admin_users: tuple[int, ...] = field(default=(), metadata=_check(_ids))
     allowed_channels: tuple[int, ...] = field(default=(), metadata=_check(_ids))  # empty: every channel
     denied_channels: tuple[int, ...] = field(default=(), metadata=_check(_ids))
     answer_channels: tuple[int, ...] = field(default=(), metadata=_check(_ids))  # needs the message-content intent
     answer_dms: bool = field(default=True, metadata=_check(_bool))
+
+    def __post_init__(self) -> None:
+        Section.__post_init__(self)
+        for index, role in enumerate(self.admin_roles):
+            if role in self.admin_guild_ids or role in self.guild_ids:
+                raise ConfigError(
+                    f"{self.KEY}.admin_roles[{index}]: {role} is a server's id, which is its @everyone role: "
+                    "every member would be an admin"
+                )
+
+    @property
+    def admin_guild_ids(self) -> tuple[int, ...]:
+        """The servers where roles and Manage Server make an admin: admin_guilds, or guild_ids when unset."""
+        return self.guild_ids if self.admin_guilds is None else self.admin_guilds
 
 
 @dataclass(frozen=True, slots=True)
