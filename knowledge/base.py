@@ -138,7 +138,12 @@ class KnowledgeBase:
         return self._passages_by_id.get(passage_id)
 
     def answer(self, question: str, *, max_words: int = DEFAULT_ANSWER_WORDS) -> Answer:
-        """An extractive, cited answer, or an abstention that still lists the nearest passages."""
+        """An extractive, cited answer, or an abstention that still lists the nearest passages.
+
+        max_words must be at least 1 (ValueError): an answer is never empty.
+        """
+        if isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 1:
+            raise ValueError(f"max_words must be a whole number of at least 1, not {max_words!r}")
         return self.retriever.answer(question, self.citations_for, max_words=max_words)
 
     def search(self, query: str, k: int = 5) -> list[Hit]:

@@ -391,7 +391,9 @@ def _check_replaceable(directory: Path) -> None:
         )
 
 
-def _check_name(name: str) -> str:
-    if not name or name.startswith(".") or "/" in name or "\\" in name or name == MANIFEST:
+def _check_name(name: object) -> str:
+    if not isinstance(name, str) or not name or name.startswith(".") or "/" in name or "\\" in name:
+        raise ValueError(f"index name {str(name)[:80]!r}: use a plain directory name")
+    if name == MANIFEST:
         raise ValueError(f"index name {name!r}: use a plain directory name")
     return name
