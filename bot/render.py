@@ -300,9 +300,6 @@ def cited_articles_lines(knowledge: KnowledgeBase) -> list[str]:
 
 def sources_embed(knowledge: KnowledgeBase) -> discord.Embed:
     """The documents in the knowledge base: title, publisher, link and passages."""
-    counts: dict[str, int] = {}
-    for passage in knowledge.passages:
-        counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
     embed = discord.Embed(
         title="My sources",
         description=f"{len(knowledge.documents)} documents, {len(knowledge.passages)} passages. "
@@ -314,7 +311,7 @@ def sources_embed(knowledge: KnowledgeBase) -> discord.Embed:
     for document in shown:
         lines = [f"Publisher: {safe(document.publisher or 'not named')}"]
         lines.append(document.url if document.url and SAFE_URL.fullmatch(document.url) else "No link known")
-        lines.append(f"{counts.get(document.id, 0)} passages · `{document.id}`")
+        lines.append(f"{knowledge.passage_count(document.id)} passages · `{document.id}`")
         embed.add_field(name=safe(document.title), value="\n".join(lines), inline=False)
     if len(shown) < len(documents):
         embed.add_field(name="…", value=f"and {len(documents) - len(shown)} more documents", inline=False)

@@ -58,6 +58,7 @@ class KnowledgeBase:
     _passages_by_id: dict[str, Passage] = field(init=False, repr=False, compare=False)
     _cited_articles: tuple[tuple[str | None, str], ...] = field(init=False, repr=False, compare=False)
     _claims_by_article: dict[str, list[tuple[Passage, Sentence]]] = field(init=False, repr=False, compare=False)
+    _passage_counts: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_documents_by_id", {document.id: document for document in self.documents})
@@ -71,6 +72,10 @@ class KnowledgeBase:
                 for number in dict.fromkeys(n for _, n in sentence.articles):
                     claims.setdefault(number, []).append((passage, sentence))
         object.__setattr__(self, "_claims_by_article", claims)
+        counts: dict[str, int] = {}
+        for passage in self.passages:
+            counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
+        object.__setattr__(self, "_passage_counts", counts)
 
     @classmethod
     def load(
@@ -132,6 +137,10 @@ class KnowledgeBase:
     def document(self, doc_id: str) -> Document:
         """The document with this id (KeyError if there is none)."""
         return self._documents_by_id[doc_id]
+
+    def passage_count(self, doc_id: str) -> int:
+        """How many passages the document has."""
+        return self._passage_counts.get(doc_id, 0)
 
     def passage(self, passage_id: str) -> Passage | None:
         """The passage with this id, or None (a reload may have removed it)."""

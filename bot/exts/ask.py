@@ -29,7 +29,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONTEXT_MENU_NAME = "Ask IOM bot"
-RATE_LIMITED = frozenset({"ask", "search", "article", CONTEXT_MENU_NAME})  # lookups of data, not /help or /sources
+RATE_LIMITED = frozenset({"ask", "search", "article", CONTEXT_MENU_NAME})  # lookups of data
+# /help, /sources and autocomplete (per keystroke) are cheap and stay open to a user waiting out the cooldown above,
+# under a looser limit of their own; over it, a command gets the cooldown reply and autocomplete no suggestions.
+LIGHT_LIMITED = frozenset({"help", "sources"})
+LIGHT_RATE = (30, 10.0)  # requests, seconds
 VIEW_TIMEOUT_S = 600.0  # interaction tokens last 15 minutes: the view can still disable its buttons
 SEARCH_RESULTS_MAX = 10
 AUTOCOMPLETE_MAX = 25
@@ -94,15 +98,20 @@ class UserCooldowns:
         self._clock = clock
         self._buckets: dict[int, app_commands.Cooldown] = {}
         self._told_until: dict[int, float] = {}  # user id -> when the wait they were told about ends
+        self._prune_at = COOLDOWN_PRUNE_AT
+        self.prunes = 0  # passes over the buckets so far
 
     def hit(self, user_id: int) -> float | None:
         """Count one request; the seconds to wait when the user is over the limit, else None."""
         if self.count <= 0:
             return None
         now = self._clock()
-        if len(self._buckets) >= COOLDOWN_PRUNE_AT:  # forget users whose window has passed
+        if len(self._buckets) >= self._prune_at:  # forget users whose window has passed
             self._buckets = {k: b for k, b in self._buckets.items() if b.get_tokens(now) < b.rate}
             self._told_until = {k: t for k, t in self._told_until.items() if t > now}
+            # Next time at twice what is left: a pass over n users once per n new ones, O(1) per request.
+            self._prune_at = max(COOLDOWN_PRUNE_AT, 2 * len(self._buckets))
+            self.prunes += 1
         bucket = self._buckets.setdefault(user_id, app_commands.Cooldown(self.count, self.seconds))
         return bucket.update_rate_limit(now)
 
@@ -212,6 +221,7 @@ class Ask(commands.Cog):
         self.bot = bot
         cooldown = bot.config.asking.cooldown
         self.cooldowns = UserCooldowns(cooldown.count, cooldown.seconds)
+        self.light_limits = UserCooldowns(*LIGHT_RATE)
         self.ask_message_menu = app_commands.ContextMenu(name=CONTEXT_MENU_NAME, callback=self.ask_message)
         self.ask_message_menu.add_check(self.interaction_check)
 
@@ -236,6 +246,8 @@ class Ask(commands.Cog):
             raise Refused(f"I don't answer {where}.")
         if interaction.command is not None and interaction.command.name in RATE_LIMITED:
             self.cooldowns.check(interaction.user.id)
+        elif interaction.command is not None and interaction.command.name in LIGHT_LIMITED:
+            self.light_limits.check(interaction.user.id)
         return True
 
     def checked_question(self, text: str) -> str:
@@ -357,6 +369,8 @@ class Ask(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         """The articles the sources actually cite, with their instrument (at most 25)."""
+        if self.light_limits.hit(interaction.user.id) is not None:
+            return []
         knowledge = self.bot.knowledge
         named = getattr(interaction.namespace, "instrument", None)
         only = knowledge.glossary.resolve_instrument(named) if named else None
@@ -376,6 +390,8 @@ class Ask(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         """The instruments the sources cite articles of."""
+        if self.light_limits.hit(interaction.user.id) is not None:
+            return []
         knowledge = self.bot.knowledge
         symbols = list(dict.fromkeys(symbol for symbol, _ in knowledge.cited_articles() if symbol))
         typed = current.strip().casefold()
