@@ -14,7 +14,8 @@ import re
 
 SINGLE = frozenset("_\\~|*`")  # always escaped
 SCHEMES = ("https://", "http://", "steam://")
-CANDIDATE = re.compile(r"(?:https?|steam)://|[<_\\~|*`\[]|^", re.MULTILINE)
+CANDIDATE = re.compile(r"(?:https?|steam)://|[_\\~|*`]+|[<\[]|^", re.MULTILINE)
+ESCAPE_EACH = str.maketrans({c: "\\" + c for c in SINGLE})
 QUOTE = re.compile(r">(?:>>)?\s")
 HEADING = re.compile(r"#{1,3}")
 WHITESPACE = re.compile(r"\s+")
@@ -29,6 +30,10 @@ def escape_markdown(text: str) -> str:
     for match in CANDIDATE.finditer(text):
         i = match.start()
         if i < done:
+            continue
+        if text[i : i + 1] in SINGLE:  # a run of them, each escaped (no link starts with one, no line starts inside)
+            out += (text[done:i], match.group().translate(ESCAPE_EACH))
+            done = match.end()
             continue
         url = scan.url(i)
         if url is not None:  # a link is kept as written

@@ -195,11 +195,16 @@ class KnowledgeBase:
             for instrument, numbers in by_instrument.items()
         )
 
-    def article(self, number: str | int, instrument: str | None = None) -> list[ArticleMention]:
-        """Every claim sentence that cites article number (of instrument, or of any instrument)."""
+    def article(
+        self, number: str | int, instrument: str | None = None, *, limit: int | None = None
+    ) -> list[ArticleMention]:
+        """Every claim sentence that cites article number (of instrument, or of any instrument); the first
+        limit of them when limit is given (a reply shows a few; a large base may hold thousands)."""
         wanted = str(number)
-        mentions = []
+        mentions: list[ArticleMention] = []
         for passage, sentence in self._claims_by_article.get(wanted, ()):
+            if limit is not None and len(mentions) >= limit:
+                break
             if any(n == wanted and (instrument is None or i == instrument) for i, n in sentence.articles):
                 citations = self.citations_for(passage, sentence)
                 mentions.extend(

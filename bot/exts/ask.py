@@ -37,6 +37,7 @@ LIGHT_RATE = (30, 10.0)  # requests, seconds
 VIEW_TIMEOUT_S = 600.0  # interaction tokens last 15 minutes: the view can still disable its buttons
 SEARCH_RESULTS_MAX = 10
 AUTOCOMPLETE_MAX = 25
+ARTICLE_MENTIONS_MAX = 40  # sentences quoted by /article: more than one embed holds
 COOLDOWN_PRUNE_AT = 1000  # buckets kept before the idle ones are dropped
 TYPING_WAIT_S = 1.0  # the typing indicator is cosmetic: the answer waits for it at most this long
 QUESTION_WORDS = frozenset(
@@ -357,7 +358,7 @@ class Ask(commands.Cog):
             raise UserFacingError(
                 render.content(f"I don't know an instrument called “{render.safe(named)}”. I know: {known}.")
             )
-        mentions = knowledge.article(wanted, symbol)
+        mentions = knowledge.article(wanted, symbol, limit=ARTICLE_MENTIONS_MAX)
         embed = render.article_embed(wanted, symbol, mentions, knowledge)
         await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)
         log.info(
