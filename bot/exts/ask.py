@@ -7,8 +7,8 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..client import QABot
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CONTEXT_MENU_NAME = "Ask IOM bot"
 RATE_LIMITED = frozenset({"ask", "search", "article", CONTEXT_MENU_NAME})  # lookups of data
@@ -39,6 +40,7 @@ SEARCH_RESULTS_MAX = 10
 AUTOCOMPLETE_MAX = 25
 ARTICLE_MENTIONS_MAX = 40  # sentences quoted by /article: more than one embed holds
 COOLDOWN_PRUNE_AT = 1000  # buckets kept before the idle ones are dropped
+RETRY_503_S = 0.5  # before the one retry of a reply that got 503 (an interaction's window is 3 s)
 TYPING_WAIT_S = 1.0  # the typing indicator is cosmetic: the answer waits for it at most this long
 QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how is are was were do does did can could should would will "
@@ -145,6 +147,22 @@ async def typing_shown(channel: discord.abc.Messageable) -> AsyncIterator[None]:
     finally:
         if typing is not None:
             await typing.__aexit__(None, None, None)
+
+
+async def retry_503(send: Callable[[], Awaitable[T]]) -> T:
+    """send(), and once more after RETRY_503_S if Discord answers 503 (discord.py retries 500, 502 and 504 itself).
+
+    For message replies only: an interaction callback that got any answer is spent (Discord, and the test fake,
+    answer a second one with 404 Unknown interaction).
+    """
+    try:
+        return await send()
+    except discord.HTTPException as error:
+        if error.status != 503:
+            raise
+    log.info("Discord answered 503 Service Unavailable to a reply; retrying it once")
+    await asyncio.sleep(RETRY_503_S)
+    return await send()
 
 
 # -- views ---------------------------------------------------------------------------------------------------------
@@ -489,11 +507,14 @@ class Ask(commands.Cog):
         async with typing_shown(message.channel):
             answer, knowledge = self.answer(question)
             view = AnswerView(answer, knowledge.version)
-            sent = await message.reply(
-                embed=render.answer_embed(answer, knowledge),
-                mention_author=False,
-                allowed_mentions=NO_MENTIONS,
-                **({"view": view} if view.children else {}),
+            embed = render.answer_embed(answer, knowledge)
+            sent = await retry_503(
+                lambda: message.reply(
+                    embed=embed,
+                    mention_author=False,
+                    allowed_mentions=NO_MENTIONS,
+                    **({"view": view} if view.children else {}),
+                )
             )
         view.message = sent
         self.log_answer(via, started, answer, message.author.id)
@@ -501,7 +522,9 @@ class Ask(commands.Cog):
     @staticmethod
     async def _reply(message: discord.Message, text: str) -> None:
         try:
-            await message.reply(render.content(text), mention_author=False, allowed_mentions=NO_MENTIONS)
+            await retry_503(
+                lambda: message.reply(render.content(text), mention_author=False, allowed_mentions=NO_MENTIONS)
+            )
         except discord.HTTPException as error:
             log.warning("could not reply to message %s: %s %s", message.id, error.status, error.text)
 
