@@ -78,12 +78,7 @@ def rows(knowledge: KnowledgeBase, rounds: int) -> list[tuple[str, float]]:
         ),
         ("/help", lambda: render.help_embed(knowledge, bot_name="IOM bot", answer_dms=True, answer_channels=())),
         ("/sources", lambda: render.sources_embed(knowledge)),
-        (
-            f"/article {number}",
-            lambda: render.article_embed(
-                (f"/article {number}", lambda: render.article_embed(number, None, article(number), knowledge)),
-            ),
-        ),
+        (f"/article {number}", lambda: render.article_embed(number, None, article(number), knowledge)),
         ("citations of a passage", lambda: knowledge.citations_for(passage)),
         ("passage by id", lambda: knowledge.passage(passage.id)),
         ("cooldown check, 10k users", lambda: cooldowns.hit(next(users))),
