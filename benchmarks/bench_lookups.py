@@ -6,8 +6,9 @@
 The knowledge base is a synthetic sources directory (benchmarks/synthetic.py) with the bundled glossary, its
 index saved beside it and reused. Each row is the median of --rounds calls, in ms: the /article autocomplete
 (number and instrument), /help, /sources and /article replies rendered, a document looked up per citation, the
-cooldown's check at 10k active users, and the markdown escaper on 4,000-character hostile questions (the
-longest a question can be). Targets: autocomplete and /help at most 5 ms.
+cooldown's check at 10k active users, the markdown escaper on 4,000-character hostile questions (the
+longest a question can be), and refusing a source whose front matter is a 451-byte YAML alias bomb.
+Targets: autocomplete and /help at most 5 ms.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from bot.escape import escape_markdown  # noqa: E402
 from bot.exts.ask import ARTICLE_MENTIONS_MAX, Ask, UserCooldowns  # noqa: E402
 from bot.store import build_knowledge  # noqa: E402
 from knowledge.base import BUNDLED_SOURCES, KnowledgeBase  # noqa: E402
+from knowledge.documents import SourceError, load_document  # noqa: E402
 
 HOSTILE = {
     "escape '[](' x1333": "[](" * 1333,
@@ -53,6 +55,15 @@ def median_ms(call: Callable[[], Any], rounds: int) -> float:
     return statistics.median(times)
 
 
+def refuse(path: Path) -> None:
+    try:
+        load_document(path)
+    except SourceError as error:
+        assert len(str(error)) < 400, str(error)
+    else:
+        raise AssertionError("the alias bomb was loaded")
+
+
 def rows(knowledge: KnowledgeBase, rounds: int) -> list[tuple[str, float]]:
     bot = SimpleNamespace(config=Config(), knowledge=knowledge, user=None)
     cog = Ask(bot)  # type: ignore[arg-type]
@@ -66,6 +77,10 @@ def rows(knowledge: KnowledgeBase, rounds: int) -> list[tuple[str, float]]:
         cooldowns.hit(user_id)
     users = iter(range(10_000, 10**9))
     number = knowledge.cited_articles()[0][1]
+    bomb = Path(tempfile.mkdtemp()) / "bomb.md"
+    levels = ['&a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    levels += [f"&{n} [{','.join([f'*{p}'] * 9)}]" for n, p in zip("bcdefgh", "abcdefg", strict=True)]
+    bomb.write_text(f"---\nid: [{', '.join(levels)}]\ntitle: T\n---\nBody.\n", "utf-8")
 
     def article(wanted: str) -> list[Any]:
         return knowledge.article(wanted, limit=ARTICLE_MENTIONS_MAX)
@@ -85,6 +100,7 @@ def rows(knowledge: KnowledgeBase, rounds: int) -> list[tuple[str, float]]:
     ]
     measured += [(name, lambda text=text: escape_markdown(text)) for name, text in HOSTILE.items()]
     measured.append(("render.safe, 4000-char question", lambda: render.safe("[](" * 1333)))
+    measured.append(("refuse a 451-byte YAML alias bomb", lambda: refuse(bomb)))
     out = [(name, median_ms(call, rounds)) for name, call in measured]
     loop.close()
     return out
