@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import discord
 import pytest
@@ -22,6 +23,7 @@ from bot.exts.ask import (
     parse_article,
     reads_as_question,
 )
+from bot.store import KnowledgeStore
 from bot.tree import UNEXPECTED_MESSAGE, UserFacingError
 from knowledge.answer import Answer, AnswerPart, Hit
 from knowledge.base import KnowledgeBase
@@ -671,3 +673,24 @@ def test_a_question_of_invisible_characters_only_is_empty() -> None:
 
     assert clean_question("<@42> \u200b\u200d\ufeff", bot_id=42) == ""
     assert clean_question("<@42> what is\u200b iom", bot_id=42) == "what is iom"
+
+
+async def test_a_click_after_a_reload_that_removed_the_passage_says_it_is_gone(
+    ask_cog: Ask, bot: FakeBot, kb: KnowledgeBase, sources_copy: Path
+) -> None:
+    [sent] = await invoke(ask_cog, ask_cog.ask, FakeInteraction(bot, command=ask_cog.ask), question=QUESTION)
+    view = sent.view
+    assert isinstance(view, AnswerView)
+    for path in sources_copy.glob("*.md"):
+        path.unlink()
+    (sources_copy / "other.txt").write_text("Other notes\n\nIOM has an office in Geneva.\n", encoding="utf-8")
+    bot.store = KnowledgeStore(sources_copy, knowledge=KnowledgeBase.load(sources_copy))
+    click = FakeInteraction(bot)
+
+    try:
+        await view.show_passage.callback(click)  # type: ignore[call-arg]
+    except UserFacingError as error:
+        await view.on_error(click, error, view.show_passage)  # type: ignore[arg-type]
+
+    [shown] = click.outbox
+    assert shown.ephemeral and "no longer in my sources" in shown.text and kb.version in shown.text
