@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import math
 import os
 import re
 import sys
@@ -147,19 +148,25 @@ def _ask_batch(kb: KnowledgeBase, lines: TextIO, out: TextIO) -> int:
     """Answer JSON lines {"id", "question"} one by one; a bad line gets {"id", "error"}, the batch goes on."""
     for number, line in enumerate(lines, start=1):
         if line.strip():
-            out.write(json.dumps(_batch_reply(kb, line, number)) + "\n")
+            out.write(json.dumps(_batch_reply(kb, line, number), allow_nan=False) + "\n")
             out.flush()
     return EXIT_OK
 
 
 def _batch_reply(kb: KnowledgeBase, line: str, number: int) -> dict[str, Any]:
     try:
-        request = json.loads(line)
+        request = json.loads(line, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
         return {"id": None, "error": f"line {number}: not JSON ({error.msg})"}
+    except RecursionError:  # 100,000 nested brackets
+        return {"id": None, "error": f"line {number}: not JSON (nested too deeply)"}
+    except ValueError as error:  # NaN or Infinity, an int of more than 4,300 digits
+        return {"id": None, "error": f"line {number}: not standard JSON ({str(error)[:80]})"}
     if not isinstance(request, dict):
         return {"id": None, "error": f'line {number}: expected an object like {{"id": 1, "question": "..."}}'}
     request_id, question = request.get("id"), request.get("question")
+    if not _echoable(request_id):
+        return {"id": None, "error": f"line {number}: 'id' must be a string, a finite number or null"}
     if not isinstance(question, str):
         return {"id": request_id, "error": f"line {number}: 'question' must be a string"}
     if not question.strip():
@@ -170,6 +177,17 @@ def _batch_reply(kb: KnowledgeBase, line: str, number: int) -> dict[str, Any]:
         log.exception("batch line %d failed", number)
         return {"id": request_id, "error": f"line {number}: internal error ({type(error).__name__})"}
     return {"id": request_id, **answer.to_dict()}
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _echoable(value: object) -> bool:
+    """Whether an id can be echoed back as standard JSON (1e400 parses to infinity)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return value is None or isinstance(value, str | int)
 
 
 def search(args: argparse.Namespace) -> int:

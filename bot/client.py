@@ -67,18 +67,24 @@ class QABot(commands.Bot):
 
     async def sync_commands(self) -> None:
         """Sync to the configured guilds (instant); globally only when asked (Discord rate-limits it)."""
-        guilds = [discord.Object(id=guild_id) for guild_id in self.config.discord.guild_ids]
+        config = self.config.discord
+        guilds = [discord.Object(id=guild_id) for guild_id in config.guild_ids]
+        # /kb is registered in the admin servers only (exts/admin.py): they are synced even when not in guild_ids.
+        admin_only = [discord.Object(id=g) for g in config.admin_guild_ids if g not in config.guild_ids]
         if self.sync_global:
             synced = await self.tree.sync()
             log.info("synced %d commands globally", len(synced))
-            for guild in guilds:  # remove earlier guild copies, or members would see every command twice
-                self.tree.clear_commands(guild=guild)
+            # Each guild gets exactly its own commands (/kb in admin servers, nothing elsewhere): this also removes
+            # earlier copies of the global commands, which members would otherwise see twice.
+            for guild in [*guilds, *admin_only]:
                 await self._sync_guild(guild)
             return
         if not guilds:
             log.warning("no discord.guild_ids configured and no --sync: slash commands were not synced")
         for guild in guilds:
             self.tree.copy_global_to(guild=guild)
+            await self._sync_guild(guild)
+        for guild in admin_only:
             await self._sync_guild(guild)
 
     async def _sync_guild(self, guild: discord.Object) -> None:

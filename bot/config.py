@@ -17,16 +17,26 @@ from typing import Any, ClassVar, Self
 
 import yaml
 
+from knowledge import yamltext
+from knowledge.files import FileTooLarge, NotRegularFile, read_limited
+
 DEFAULT_TOKEN_ENV = "DISCORD_TOKEN"
 QUESTION_MAX_CHARS = 4000  # a Discord message holds at most 4000 characters (with Nitro)
 ANSWER_WORDS_RANGE = (10, 400)  # kb.answer(max_words=...); 400 words stay well inside an embed description
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SNOWFLAKE_MAX = 2**64 - 1
+SNOWFLAKE_TEXT = re.compile(r"[0-9]{1,20}")  # a quoted id: ASCII digits only ('²' is a digit to str.isdigit)
+CONFIG_MAX_BYTES = 1_000_000  # the example config is 3 KB
+MESSAGE_MAX_CHARS = 300  # of a ConfigError: a value quoted in it may be huge
 
 
 class ConfigError(ValueError):
     """A configuration problem, as one line that names the key path or the environment variable."""
+
+    def __init__(self, message: str) -> None:
+        message = " ".join(message.split("\n"))
+        super().__init__(message if len(message) <= MESSAGE_MAX_CHARS else message[: MESSAGE_MAX_CHARS - 1] + "…")
 
 
 class Secret:
@@ -66,12 +76,16 @@ def _ids(value: Any, path: str) -> tuple[int, ...]:
         raise ConfigError(f"{path}: expected a list of ids, got {_type_name(value)}")
     ids: list[int] = []
     for index, item in enumerate(value):
-        number = int(item) if isinstance(item, str) and item.strip().isdigit() else item  # quoted ids are fine
+        number = int(item) if isinstance(item, str) and SNOWFLAKE_TEXT.fullmatch(item.strip()) else item  # quoted
         if isinstance(number, bool) or not isinstance(number, int) or not 0 < number <= SNOWFLAKE_MAX:
             raise ConfigError(f"{path}[{index}]: expected a Discord id (a positive whole number), got {item!r}")
         if number not in ids:
             ids.append(number)
     return tuple(ids)
+
+
+def _optional_ids(value: Any, path: str) -> tuple[int, ...] | None:
+    return None if value is None else _ids(value, path)
 
 
 def _bool(value: Any, path: str) -> bool:
@@ -181,12 +195,29 @@ class DiscordConfig(Section):
 
     token_env: str = field(default=DEFAULT_TOKEN_ENV, metadata=_check(_env_name))
     guild_ids: tuple[int, ...] = field(default=(), metadata=_check(_ids))
+    # The servers where /kb is registered and admin roles or Manage Server count (None: guild_ids). Elsewhere only
+    # admin_users are admins: an owner of any other server the bot is in is not one of ours.
+    admin_guilds: tuple[int, ...] | None = field(default=None, metadata=_check(_optional_ids))
     admin_roles: tuple[int, ...] = field(default=(), metadata=_check(_ids))
     admin_users: tuple[int, ...] = field(default=(), metadata=_check(_ids))
     allowed_channels: tuple[int, ...] = field(default=(), metadata=_check(_ids))  # empty: every channel
     denied_channels: tuple[int, ...] = field(default=(), metadata=_check(_ids))
     answer_channels: tuple[int, ...] = field(default=(), metadata=_check(_ids))  # needs the message-content intent
     answer_dms: bool = field(default=True, metadata=_check(_bool))
+
+    def __post_init__(self) -> None:
+        Section.__post_init__(self)
+        for index, role in enumerate(self.admin_roles):
+            if role in self.admin_guild_ids or role in self.guild_ids:
+                raise ConfigError(
+                    f"{self.KEY}.admin_roles[{index}]: {role} is a server's id, which is its @everyone role: "
+                    "every member would be an admin"
+                )
+
+    @property
+    def admin_guild_ids(self) -> tuple[int, ...]:
+        """The servers where roles and Manage Server make an admin: admin_guilds, or guild_ids when unset."""
+        return self.guild_ids if self.admin_guilds is None else self.admin_guilds
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,15 +336,19 @@ def read_token(name: str, environ: Mapping[str, str], *, required: bool = True) 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_limited(path, CONFIG_MAX_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
+    except (FileTooLarge, NotRegularFile) as error:
+        raise ConfigError(f"{path}: {error}") from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot read ({error.strerror or error})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yamltext.load(text)
+    except ValueError as error:  # an int of 5,000 digits is past Python's limit for converting text
+        raise ConfigError(f"{path}: bad YAML: {error}") from None
     except RecursionError:  # "[[[[..." nested a thousand deep exhausts the YAML parser's stack
         raise ConfigError(f"{path}: bad YAML: nested too deeply") from None
     except yaml.YAMLError as error:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import discord
-from discord.utils import escape_markdown, format_dt
+from discord.utils import format_dt
 
 from knowledge.answer import Answer, Citation, Hit
 from knowledge.base import ArticleMention, KnowledgeBase
@@ -21,6 +21,7 @@ from knowledge.chunking import Passage
 from knowledge.glossary import GlossaryFile
 from knowledge.labels import citation_label, instrument_label
 
+from .escape import escape_markdown
 from .store import ReloadResult
 
 CONTENT_LIMIT = 2000
@@ -48,14 +49,18 @@ SAFE_URL = re.compile(r"https?://[^\s<>()\[\]]+")
 # @everyone, @here and <@id>, <@!id>, <@&id> of any length: discord.utils.escape_mentions only defuses ids of 17 to
 # 20 digits, and the accounts and roles of 2015 have 15 or 16.
 MENTION = re.compile(r"@(everyone|here|[!&]?\d)")
+SAFE_INPUT_MAX = EMBED_TOTAL_LIMIT + 100  # characters of a text escaped at most: no message shows more
 
 
 # -- text ----------------------------------------------------------------------------------------------------------
 
 
 def safe(text: str) -> str:
-    """Text from a user or a source, shown as written: markdown escaped, mentions defused."""
-    return MENTION.sub("@\u200b\\1", escape_markdown(text))
+    """Text from a user or a source, shown as written: markdown escaped, mentions defused.
+
+    Cut to SAFE_INPUT_MAX characters first (no message shows more): a huge text is never escaped whole.
+    """
+    return MENTION.sub("@\u200b\\1", escape_markdown(clip(text, SAFE_INPUT_MAX)))
 
 
 def clip(text: str, limit: int) -> str:
@@ -214,7 +219,19 @@ def passage_embed(passage: Passage, knowledge: KnowledgeBase) -> discord.Embed:
 
 def passage_embeds(answer: Answer, knowledge: KnowledgeBase) -> list[discord.Embed]:
     """The full passages behind an answer ("Show passage"), together within one message's limits."""
-    return fit_all([passage_embed(passage, knowledge) for passage in answer_passages(answer)])
+    return passages_embeds(answer_passages(answer), knowledge)
+
+
+def passages_embeds(passages: Sequence[Passage], knowledge: KnowledgeBase) -> list[discord.Embed]:
+    """Passages in full, together within one message's limits."""
+    return fit_all([passage_embed(passage, knowledge) for passage in passages])
+
+
+def passage_gone(version: str, current: str) -> str:
+    return (
+        f"That passage is no longer in my sources: the knowledge base was reloaded since this answer "
+        f"(version `{version}`, now `{current}`). Please ask again."
+    )
 
 
 def search_embed(
@@ -291,9 +308,6 @@ def cited_articles_lines(knowledge: KnowledgeBase) -> list[str]:
 
 def sources_embed(knowledge: KnowledgeBase) -> discord.Embed:
     """The documents in the knowledge base: title, publisher, link and passages."""
-    counts: dict[str, int] = {}
-    for passage in knowledge.passages:
-        counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
     embed = discord.Embed(
         title="My sources",
         description=f"{len(knowledge.documents)} documents, {len(knowledge.passages)} passages. "
@@ -305,7 +319,7 @@ def sources_embed(knowledge: KnowledgeBase) -> discord.Embed:
     for document in shown:
         lines = [f"Publisher: {safe(document.publisher or 'not named')}"]
         lines.append(document.url if document.url and SAFE_URL.fullmatch(document.url) else "No link known")
-        lines.append(f"{counts.get(document.id, 0)} passages · `{document.id}`")
+        lines.append(f"{knowledge.passage_count(document.id)} passages · `{document.id}`")
         embed.add_field(name=safe(document.title), value="\n".join(lines), inline=False)
     if len(shown) < len(documents):
         embed.add_field(name="…", value=f"and {len(documents) - len(shown)} more documents", inline=False)

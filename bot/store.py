@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from knowledge import persist
 from knowledge.base import BUNDLED_SOURCES, KnowledgeBase, Sources, build_indexes, read_sources
@@ -123,7 +124,7 @@ def _build_in_child(
     return built.indexes, True  # saved, or failed to: either way not written again here
 
 
-def _save_index(knowledge: KnowledgeBase, index_dir: Path, metadata: dict[str, str]) -> None:
+def _save_index(knowledge: KnowledgeBase, index_dir: Path, metadata: dict[str, Any]) -> None:
     try:
         persist.save_indexes(index_dir, knowledge.retriever.indexes(), metadata)
     except (OSError, ValueError) as error:
@@ -146,7 +147,7 @@ _BACKGROUND = _BackgroundWork()
 
 
 @contextmanager
-def background_work(*, freeze: bool = True) -> Iterator[None]:
+def background_work() -> Iterator[None]:
     """Run a knowledge base's build (or release) in a worker thread without stalling the event loop.
 
     For as long as it runs:
@@ -154,10 +155,8 @@ def background_work(*, freeze: bool = True) -> Iterator[None]:
     - Python's cyclic garbage collector is off. A knowledge base is millions of long-lived objects without
       reference cycles (refcounting frees them), and a collection traverses every tracked object while
       holding the GIL: at 100k passages the full ones take up to a second each, a second the event loop
-      would stall. On success (when freeze is true) gc.freeze() moves everything alive to the permanent
-      generation, which later collections skip: the knowledge base is never traversed, and an old one is
-      still freed by refcounting. The cost: cycles that became garbage during the build are never collected
-      (a few short-lived objects of the event loop; nothing of the knowledge base, which has no cycles).
+      would stall. It is not frozen afterwards (gc.freeze()): frozen objects are never collected, so a cycle
+      that held an old knowledge base (a view, a traceback) kept that whole version in memory for good.
     - The GIL's switch interval is SWITCH_INTERVAL_S instead of Python's 5 ms. An answer releases the GIL
       many times (numpy, the compiled kernel); each time, a busy worker takes it, and the loop waits a whole
       interval to get it back: answers that take 10 ms alone took 110 ms during a 100k-passage reload.
@@ -169,15 +168,11 @@ def background_work(*, freeze: bool = True) -> Iterator[None]:
             gc.disable()
             sys.setswitchinterval(min(SWITCH_INTERVAL_S, _BACKGROUND.switch_interval_s))
         _BACKGROUND.active += 1
-    succeeded = False
     try:
         yield
-        succeeded = True
     finally:
         with _BACKGROUND.lock:
             _BACKGROUND.active -= 1
-            if succeeded and freeze:
-                gc.freeze()
             if _BACKGROUND.active == 0:
                 sys.setswitchinterval(_BACKGROUND.switch_interval_s)
                 if _BACKGROUND.collector_was_enabled:
@@ -197,7 +192,7 @@ def release_gradually(box: list[object]) -> None:
     """
     waiting = collections.deque(box)
     box.clear()
-    with background_work(freeze=False):  # a collection, too, would traverse the millions of objects waiting
+    with background_work():  # a collection, too, would traverse the millions of objects waiting
         while waiting:
             item = waiting.pop()
             if sys.getrefcount(item) == 2:  # `item` and the call's argument: nothing else holds it

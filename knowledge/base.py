@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from . import persist
 from .answer import Answer, Citation, Hit
@@ -55,6 +56,29 @@ class KnowledgeBase:
     version: str  # 12 hex digits of the sources' and glossary's hashes: same sources, same version
     loaded_at: datetime
     build_seconds: float
+    # Lookups by id and the cited articles, made once here: a request never scans every passage or document.
+    _documents_by_id: dict[str, Document] = field(init=False, repr=False, compare=False)
+    _passages_by_id: dict[str, Passage] = field(init=False, repr=False, compare=False)
+    _cited_articles: tuple[tuple[str | None, str], ...] = field(init=False, repr=False, compare=False)
+    _claims_by_article: dict[str, list[tuple[Passage, Sentence]]] = field(init=False, repr=False, compare=False)
+    _passage_counts: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_documents_by_id", {document.id: document for document in self.documents})
+        object.__setattr__(self, "_passages_by_id", {passage.id: passage for passage in self.passages})
+        pairs = {pair for passage in self.passages for s in passage.sentences for pair in s.articles}
+        cited = sorted(pairs, key=lambda pair: (pair[0] or "", _article_sort_key(pair[1])))
+        object.__setattr__(self, "_cited_articles", tuple(cited))
+        claims: dict[str, list[tuple[Passage, Sentence]]] = {}
+        for passage in self.passages:
+            for sentence in passage.claims:
+                for number in dict.fromkeys(n for _, n in sentence.articles):
+                    claims.setdefault(number, []).append((passage, sentence))
+        object.__setattr__(self, "_claims_by_article", claims)
+        counts: dict[str, int] = {}
+        for passage in self.passages:
+            counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
+        object.__setattr__(self, "_passage_counts", counts)
 
     @classmethod
     def load(
@@ -120,10 +144,24 @@ class KnowledgeBase:
         return None if metadata is None else metadata == index_metadata(self.passages, self.glossary)
 
     def document(self, doc_id: str) -> Document:
-        return next(document for document in self.documents if document.id == doc_id)
+        """The document with this id (KeyError if there is none)."""
+        return self._documents_by_id[doc_id]
+
+    def passage_count(self, doc_id: str) -> int:
+        """How many passages the document has."""
+        return self._passage_counts.get(doc_id, 0)
+
+    def passage(self, passage_id: str) -> Passage | None:
+        """The passage with this id, or None (a reload may have removed it)."""
+        return self._passages_by_id.get(passage_id)
 
     def answer(self, question: str, *, max_words: int = DEFAULT_ANSWER_WORDS) -> Answer:
-        """An extractive, cited answer, or an abstention that still lists the nearest passages."""
+        """An extractive, cited answer, or an abstention that still lists the nearest passages.
+
+        max_words must be at least 1 (ValueError): an answer is never empty.
+        """
+        if isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 1:
+            raise ValueError(f"max_words must be a whole number of at least 1, not {max_words!r}")
         return answer_question(self.retriever, self.selector, question, self.citations_for, max_words)
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
@@ -166,26 +204,29 @@ class KnowledgeBase:
             for instrument, numbers in by_instrument.items()
         )
 
-    def article(self, number: str | int, instrument: str | None = None) -> list[ArticleMention]:
-        """Every claim sentence that cites article number (of instrument, or of any instrument)."""
+    def article(
+        self, number: str | int, instrument: str | None = None, *, limit: int | None = None
+    ) -> list[ArticleMention]:
+        """Every claim sentence that cites article number (of instrument, or of any instrument); the first
+        limit of them when limit is given (a reply shows a few; a large base may hold thousands)."""
         wanted = str(number)
-        mentions = []
-        for passage in self.passages:
-            for sentence in passage.claims:
-                if any(n == wanted and (instrument is None or i == instrument) for i, n in sentence.articles):
-                    citations = self.citations_for(passage, sentence)
-                    mentions.extend(
-                        ArticleMention(sentence, passage, citation)
-                        for citation in citations
-                        if f"art. {wanted}" in citation.articles
-                        and (instrument is None or citation.instrument == instrument)
-                    )
+        mentions: list[ArticleMention] = []
+        for passage, sentence in self._claims_by_article.get(wanted, ()):
+            if limit is not None and len(mentions) >= limit:
+                break
+            if any(n == wanted and (instrument is None or i == instrument) for i, n in sentence.articles):
+                citations = self.citations_for(passage, sentence)
+                mentions.extend(
+                    ArticleMention(sentence, passage, citation)
+                    for citation in citations
+                    if f"art. {wanted}" in citation.articles
+                    and (instrument is None or citation.instrument == instrument)
+                )
         return mentions
 
     def cited_articles(self) -> list[tuple[str | None, str]]:
         """(instrument, article number) pairs that some sentence cites, sorted by instrument and number."""
-        pairs = {pair for passage in self.passages for s in passage.sentences for pair in s.articles}
-        return sorted(pairs, key=lambda pair: (pair[0] or "", _article_sort_key(pair[1])))
+        return list(self._cited_articles)
 
     def diff(self, previous: KnowledgeBase | None) -> KnowledgeBaseDiff:
         """Passages added, removed and changed (same id, other text) since previous."""
@@ -214,7 +255,7 @@ class Sources:
     documents: tuple[Document, ...]
     glossary: GlossaryFile
     passages: tuple[Passage, ...]
-    metadata: dict[str, str]  # index_metadata(passages, glossary): what saved indexes must have been built from
+    metadata: dict[str, Any]  # index_metadata(passages, glossary): what saved indexes must have been built from
 
 
 def read_sources(sources_dir: Path | str | None = None) -> Sources:
@@ -228,17 +269,25 @@ def read_sources(sources_dir: Path | str | None = None) -> Sources:
     return Sources(directory, documents, glossary, passages, index_metadata(passages, glossary))
 
 
-def index_metadata(passages: tuple[Passage, ...], glossary: GlossaryFile) -> dict[str, str]:
+def index_metadata(passages: tuple[Passage, ...], glossary: GlossaryFile) -> dict[str, Any]:
     """What saved indexes must have been built from: these passages' texts and this analyser."""
     texts = (f"{p.id}\0{p.kind}\0" + "\0".join(s.text for s in p.sentences) for p in passages)
     return {
         "retriever": RETRIEVER_FORMAT,
         "passages": persist.fingerprint(texts),
         "analyzer": persist.analyzer_fingerprint(Analyzer(glossary.glossary)),
+        # persist.load_indexes checks the loaded indexes have exactly these rows: the scorer trusts them.
+        "rows": {"units": unit_rows(passages), "passages": len(passages), "chars": unit_rows(passages)},
     }
 
 
-def build_indexes(sources_dir: str | None) -> tuple[dict[str, TfidfIndex], dict[str, str]]:
+def unit_rows(passages: tuple[Passage, ...]) -> int:
+    """The rows of the units index: a caption is one unit, any other passage one per sentence (as Retriever.build
+    makes them; tests/knowledge/test_integrity.py checks the two agree)."""
+    return sum(1 if p.kind == "caption" else len(p.sentences) for p in passages)
+
+
+def build_indexes(sources_dir: str | None) -> tuple[dict[str, TfidfIndex], dict[str, Any]]:
     """Build a knowledge base's indexes (for persist.build_in_child: a module-level function of a path)."""
     knowledge = KnowledgeBase.load(sources_dir)
     return knowledge.retriever.indexes(), index_metadata(knowledge.passages, knowledge.glossary)

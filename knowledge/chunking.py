@@ -11,6 +11,7 @@ from .citations import CitationContext, Reference, is_citation_sentence, parse_c
 from .documents import Block, Document
 
 PASSAGE_MAX_WORDS = 110  # a paragraph longer than this is cut into windows of whole claim+citation runs
+RUN_MAX_WORDS = 2 * PASSAGE_MAX_WORDS  # a run of claims longer than this is cut between claims (or in a claim)
 ABBREVIATIONS = frozenset(
     {"id", "art", "arts", "doc", "no", "nos", "e.g", "i.e", "cf", "u.s", "u.n", "mr", "ms", "mrs", "dr", "st", "vs",
      "para", "paras", "res", "v", "etc", "al", "jan", "feb", "aug", "sept", "oct", "nov", "dec"}
@@ -184,8 +185,8 @@ def _windows(sentences: list[Sentence]) -> Iterable[list[Sentence]]:
             runs.append([sentence])
     window: list[Sentence] = []
     words = 0
-    for run in runs:
-        run_words = sum(len(s.text.split()) for s in run)
+    for run in [piece for whole in runs for piece in _split_run(whole)]:
+        run_words = sum(_words(s) for s in run)
         if window and words + run_words > PASSAGE_MAX_WORDS:
             yield window
             window, words = [], 0
@@ -193,6 +194,62 @@ def _windows(sentences: list[Sentence]) -> Iterable[list[Sentence]]:
         words += run_words
     if window:
         yield window
+
+
+def _words(sentence: Sentence) -> int:
+    return len(sentence.text.split())
+
+
+def _split_run(run: list[Sentence]) -> Iterable[list[Sentence]]:
+    """A run of claims (and the citations that close it) in pieces of at most RUN_MAX_WORDS where it can be
+    cut: the leading claims go in pieces of their own, the last claim stays with its citations. A paragraph of
+    1,100 uncited words was one passage, a 5 MB one too: every click on it showed (and escaped) all of it."""
+    sentences = [piece for sentence in run for piece in _split_sentence(sentence)]
+    if sum(_words(s) for s in sentences) <= RUN_MAX_WORDS:
+        yield sentences
+        return
+    tail = len(sentences)
+    while tail > 0 and sentences[tail - 1].is_citation:
+        tail -= 1
+    if tail < len(sentences):  # the last claim stays with the citations after it
+        tail -= 1
+    piece: list[Sentence] = []
+    words = 0
+    for sentence in sentences[: max(tail, 0)]:
+        count = _words(sentence)
+        if piece and words + count > RUN_MAX_WORDS:
+            yield piece
+            piece, words = [], 0
+        piece.append(sentence)
+        words += count
+    if piece:
+        yield piece
+    if tail < len(sentences):
+        yield sentences[max(tail, 0) :]
+
+
+def _split_sentence(sentence: Sentence) -> list[Sentence]:
+    """A sentence of more than RUN_MAX_WORDS words (no full stop in a whole file) cut at spaces into pieces of
+    that many words, each verbatim, with the sentence's references."""
+    if _words(sentence) <= RUN_MAX_WORDS:
+        return [sentence]
+    words = list(re.finditer(r"\S+", sentence.text))
+    pieces = []
+    for first in range(0, len(words), RUN_MAX_WORDS):
+        group = words[first : first + RUN_MAX_WORDS]
+        begin, end = group[0].start(), group[-1].end()
+        last = first + RUN_MAX_WORDS >= len(words)
+        pieces.append(
+            Sentence(
+                sentence.text[begin:end],
+                sentence.start + begin,
+                sentence.start + end,
+                sentence.is_citation,
+                sentence.references,
+                sentence.cited_directly and last,
+            )
+        )
+    return pieces
 
 
 def _slug(section: str) -> str:

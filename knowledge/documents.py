@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import os
 import re
@@ -12,6 +13,9 @@ from typing import Any
 
 import yaml
 
+from . import yamltext
+from .files import FileTooLarge, NotRegularFile, read_limited
+
 SOURCE_SUFFIXES = (".md", ".txt")
 MAX_SOURCE_BYTES = 5 * 1024 * 1024  # one article is ~12 KB; a 5 MB file is a mistake, not a source
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
@@ -20,6 +24,8 @@ FRONT_MATTER_KEYS = frozenset({"id", "title", "publisher", "url", "sections", "c
 # of the same characters, which would take quadratic time on a long line.
 MARKDOWN_HEADING = re.compile(r"^#{1,6}[ \t]+(?P<title>\S(?:.*[^ \t#\n])?)[ \t#]*$")
 CAPTION_SECTION = "Photo caption"
+PROBLEM_MAX_CHARS = 300  # of a SourceError's problem: it is logged and shown to admins, whatever the file holds
+VALUE_MAX_CHARS = 60  # of a value quoted in a problem
 
 
 class SourceError(ValueError):
@@ -27,6 +33,8 @@ class SourceError(ValueError):
 
     def __init__(self, path: Path | str, problem: str, line: int | None = None) -> None:
         self.path = Path(path)
+        if len(problem) > PROBLEM_MAX_CHARS:
+            problem = problem[: PROBLEM_MAX_CHARS - 1] + "…"
         self.problem = problem
         self.line = line
         where = f"{self.path.name}:{line}" if line is not None else self.path.name
@@ -82,7 +90,11 @@ def load_documents(directory: Path | str) -> tuple[Document, ...]:
 
 
 def _source_paths(directory: Path) -> Iterable[Path]:
-    for entry in os.scandir(directory):
+    try:
+        entries = list(os.scandir(directory))
+    except OSError as error:
+        raise SourceError(directory, f"cannot read the directory: {error.strerror or error}") from None
+    for entry in entries:
         if entry.name.startswith(".") or not entry.name.endswith(SOURCE_SUFFIXES):
             continue
         path = Path(entry.path)
@@ -92,7 +104,20 @@ def _source_paths(directory: Path) -> Iterable[Path]:
             raise SourceError(path, f"cannot read: {error.strerror or error}") from error
         if not is_file:
             raise SourceError(path, "not a regular file (a dangling or looping link?)")
+        check_inside(directory, path)
         yield path
+
+
+def check_inside(directory: Path, path: Path) -> None:
+    """Raise SourceError if path (a link, or a link's target) leads out of directory: a source is never a
+    link to /etc/passwd or another user's files, which /search would quote back."""
+    try:
+        target = path.resolve(strict=True)
+        root = directory.resolve(strict=True)
+    except (OSError, RuntimeError) as error:
+        raise SourceError(path, f"cannot resolve the link: {getattr(error, 'strerror', None) or error}") from None
+    if not target.is_relative_to(root):
+        raise SourceError(path, "a link that leads out of the sources directory: copy the file in instead")
 
 
 def load_document(path: Path) -> Document:
@@ -106,6 +131,8 @@ def load_document(path: Path) -> Document:
         line = raw[: error.start].count(b"\n") + 1
         raise SourceError(path, f"not UTF-8 (bad byte 0x{raw[error.start]:02x})", line) from None
     text = text.removeprefix("\ufeff")
+    if "\r" in text and "\n" not in text:
+        raise SourceError(path, "the lines end with a carriage return only (CR): save the file with LF line endings", 1)
     if path.suffix == ".md":
         meta, body, body_line = _split_front_matter(path, text)
     else:
@@ -118,8 +145,11 @@ def _read_bytes(path: Path) -> bytes:
         size = path.stat().st_size
         if size > MAX_SOURCE_BYTES:
             raise SourceError(path, f"too large ({size:,} bytes; the limit is {MAX_SOURCE_BYTES:,})")
-        with path.open("rb") as handle:
-            return handle.read(MAX_SOURCE_BYTES + 1)
+        return read_limited(path, MAX_SOURCE_BYTES)
+    except FileTooLarge:
+        raise SourceError(path, f"too large (the limit is {MAX_SOURCE_BYTES:,} bytes)") from None
+    except NotRegularFile:
+        raise SourceError(path, "not a regular file") from None
     except FileNotFoundError:
         raise SourceError(path, "disappeared while loading") from None
     except OSError as error:
@@ -137,7 +167,7 @@ def _split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str, int
         raise SourceError(path, "front matter is not closed by a '---' line", 1)
     header = "\n".join(lines[1:index])
     try:
-        meta = yaml.safe_load(header)
+        meta = yamltext.load(header)
     except RecursionError:  # "[[[[..." nested a thousand deep exhausts the YAML parser's stack
         raise SourceError(path, "bad YAML in front matter: nested too deeply", 2) from None
     except yaml.YAMLError as error:
@@ -155,6 +185,15 @@ def _split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str, int
     return meta, "\n".join(lines[index + 1 :]), index + 2
 
 
+def shown(value: object) -> str:
+    """A value as a problem quotes it: its repr, cut to VALUE_MAX_CHARS (a list or string may be huge)."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        text = repr(value[: VALUE_MAX_CHARS + 1] if isinstance(value, str) else value)
+    else:
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= VALUE_MAX_CHARS else text[: VALUE_MAX_CHARS - 1] + "…"
+
+
 def _key_line(lines: list[str], key: str) -> int | None:
     for number, line in enumerate(lines, start=1):
         if line.startswith(f"{key}:"):
@@ -166,8 +205,8 @@ def _optional_str(path: Path, meta: dict[str, Any], key: str) -> str | None:
     value = meta.get(key)
     if value is None:
         return None
-    if isinstance(value, (int, float)) and key == "date":
-        return str(value)
+    if isinstance(value, (int, float, datetime.date)) and key == "date":
+        return value.isoformat() if isinstance(value, datetime.date) else str(value)  # date: 2016-07-08, unquoted
     if not isinstance(value, str) or not value.strip():
         raise SourceError(path, f"front-matter {key!r} must be a non-empty string or null")
     return value.strip()
@@ -184,10 +223,10 @@ def _build_document(path: Path, meta: dict[str, Any], body: str, body_line: int)
         raise SourceError(path, "missing title (front-matter 'title', or the first line of a .txt file)")
     doc_id = meta.get("id", path.stem.lower())
     if not isinstance(doc_id, str) or not ID_PATTERN.match(doc_id):
-        raise SourceError(path, f"bad id {doc_id!r}: use lowercase letters, digits, '.', '_' or '-'")
+        raise SourceError(path, f"bad id {shown(doc_id)}: use lowercase letters, digits, '.', '_' or '-'")
     url = _optional_str(path, meta, "url")
     if url is not None and not re.match(r"^https?://\S+$", url):
-        raise SourceError(path, f"url must be an http(s) address or null, not {url!r}")
+        raise SourceError(path, f"url must be an http(s) address or null, not {shown(url)}")
     sha = hashlib.sha256(body.encode("utf-8")).hexdigest()
     expected = meta.get("body_sha256")
     if expected is not None and expected != sha:

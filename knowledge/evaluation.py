@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from . import yamltext
 from .answer import Answer
+from .files import FileTooLarge, NotRegularFile, read_limited
 
 if TYPE_CHECKING:
     from .base import KnowledgeBase
@@ -36,6 +38,7 @@ ITEM_KEYS = frozenset(
      "allowed_articles", "abstain", "note", "style"}
 )  # fmt: skip
 OVERALL = "overall"
+EVAL_SET_MAX_BYTES = 10_000_000  # eval/dev.yaml is 40 KB
 ARTICLE_NUMBER = re.compile(r"^(?:(?:art|arts|article)\.?\s*)?(?P<number>\d+[a-z]?)$", re.IGNORECASE)
 
 
@@ -214,13 +217,19 @@ def load_eval_set(path: Path | str) -> EvalSet:
     """Load a question set in the eval/dev.yaml format; raise EvalError with a one-line message."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamltext.load(read_limited(path, EVAL_SET_MAX_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise EvalError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise EvalError(f"{path}: is a directory, not a question set") from None
     except UnicodeDecodeError:
         raise EvalError(f"{path}: not UTF-8") from None
+    except (FileTooLarge, NotRegularFile) as error:
+        raise EvalError(f"{path}: {error}") from None
+    except RecursionError:
+        raise EvalError(f"{path}: bad YAML: nested too deeply") from None
+    except ValueError as error:  # an int of more than 4,300 digits
+        raise EvalError(f"{path}: bad YAML: {str(error)[:80]}") from None
     except OSError as error:
         raise EvalError(f"{path}: cannot read: {error.strerror or error}") from None
     except yaml.YAMLError as error:

@@ -8,11 +8,14 @@ from typing import Any
 
 import yaml
 
-from .documents import SourceError
+from . import yamltext
+from .documents import SourceError, check_inside, shown
+from .files import FileTooLarge, NotRegularFile, read_limited
 from .text import Glossary, normalize
 
 GLOSSARY_FILE = "glossary.yaml"
 GLOSSARY_KEYS = frozenset({"default_instrument", "instruments", "terms", "not_people"})
+GLOSSARY_MAX_BYTES = 1_000_000  # the bundled one is 2 KB; a large one is a mistake (and slow to parse)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +62,14 @@ def load_glossary(directory: Path) -> GlossaryFile:
         if path.is_symlink():
             raise SourceError(path, "not a regular file (a dangling or looping link?)")
         return EMPTY_GLOSSARY
+    check_inside(Path(directory), path)
     try:
-        raw = path.read_bytes()
-        data = yaml.safe_load(raw.decode("utf-8"))
+        raw = read_limited(path, GLOSSARY_MAX_BYTES)
+        data = yamltext.load(raw.decode("utf-8"))
+    except FileTooLarge:
+        raise SourceError(path, f"too large (the limit is {GLOSSARY_MAX_BYTES:,} bytes)") from None
+    except NotRegularFile:
+        raise SourceError(path, "not a regular file") from None
     except UnicodeDecodeError:
         raise SourceError(path, "not UTF-8") from None
     except RecursionError:  # "[[[[..." nested a thousand deep exhausts the YAML parser's stack
@@ -82,8 +90,8 @@ def load_glossary(directory: Path) -> GlossaryFile:
     groups = _terms(path, data.get("terms") or {})
     instruments = _instruments(path, data.get("instruments") or {})
     default = data.get("default_instrument")
-    if default is not None and default not in {i.symbol for i in instruments}:
-        raise SourceError(path, f"default_instrument {default!r} is not one of the instruments")
+    if default is not None and (not isinstance(default, str) or default not in {i.symbol for i in instruments}):
+        raise SourceError(path, f"default_instrument {shown(default)} is not one of the instruments")
     not_people = data.get("not_people") or []
     if not isinstance(not_people, list) or not all(isinstance(w, str) for w in not_people):
         raise SourceError(path, "'not_people' must be a list of words")
@@ -116,7 +124,7 @@ def _instruments(path: Path, instruments: Any) -> tuple[Instrument, ...]:
             raise SourceError(path, f"instruments.{symbol}: needs a 'name'")
         extra = set(spec) - {"name", "year", "aliases", "titles", "url"}
         if extra:
-            raise SourceError(path, f"instruments.{symbol}: unknown key {sorted(extra)[0]!r}")
+            raise SourceError(path, f"instruments.{symbol}: unknown key {sorted(map(str, extra))[0]!r}")
         aliases = spec.get("aliases") or []
         if not isinstance(aliases, list):
             raise SourceError(path, f"instruments.{symbol}.aliases: must be a list")

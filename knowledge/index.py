@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from .integrity import IntegrityError, check_index
 from .scoring import Scorer, column_max
 
 Terms = Sequence[str]
@@ -287,7 +288,7 @@ class TfidfIndex:
         header = cls.read_header(directory)
         try:
             return cls._load(directory, header, mmap, engine)
-        except (KeyError, TypeError, UnicodeDecodeError) as error:
+        except (AttributeError, KeyError, TypeError, UnicodeDecodeError) as error:
             raise IndexFormatError(f"{directory}: damaged index ({type(error).__name__}: {error})") from None
 
     @classmethod
@@ -307,6 +308,10 @@ class TfidfIndex:
         n_rows, n_terms = header["n_rows"], header["n_terms"]
         if len(terms) != n_terms or arrays["indptr"].shape[0] != n_terms + 1:
             raise IndexFormatError(f"{directory}: {len(terms)} terms, the header says {n_terms}")
+        try:
+            check_index(n_rows, n_terms, arrays, terms)  # the compiled scorer trusts every value
+        except IntegrityError as error:
+            raise IndexFormatError(f"{directory}: damaged index: {error}") from None
         matrix = sparse.csc_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=(n_rows, n_terms))
         matrix.has_sorted_indices = True
         vocabulary: dict[str, int] = {}

@@ -2,8 +2,11 @@
 child process so that a long build never holds this process's GIL (the bot's event loop keeps answering).
 
 A saved set is a directory: one subdirectory per index (see TfidfIndex.save) and ``indexes.json`` with the
-store's format version and the caller's metadata (source hashes, analyser fingerprint, row counts). It is
-replaced atomically: a reader sees the old set or the new one, never half of each.
+store's format version, the caller's metadata (source hashes, analyser fingerprint, row counts) and the sha256
+of every file of every index. It is replaced atomically: a reader sees the old set or the new one, never half of
+each; every file is fsynced before the rename, and a crash between the two renames of a save is repaired by the
+next load or save. A set whose files do not match their checksums, or whose arrays break the scorer's invariants
+(knowledge.integrity), is ignored with one warning and rebuilt: never read by the compiled scorer.
 """
 
 from __future__ import annotations
@@ -17,22 +20,27 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .files import read_limited
 from .index import IndexFormatError, TfidfIndex
+from .integrity import file_sha256
 from .scoring import ENGINE_ENV
 from .text import Analyzer
 
 log = logging.getLogger(__name__)
 
 STORE_FORMAT = "iom-bot/index-set"
-STORE_VERSION = 1
+STORE_VERSION = 2  # 2: the manifest holds every file's sha256
 MANIFEST = "indexes.json"
 ERROR_FILE = "error.txt"
 SAVE_ERROR_FILE = "save-error.txt"
+MANIFEST_MAX_BYTES = 10_000_000  # a manifest lists a few hashes and metadata: a few KB
+ORPHAN_AGE_S = 3600.0  # a staging or old copy left this long by a save that never finished is removed
 CHILD_CONTEXT = "spawn"  # a fresh interpreter: no inherited threads, locks or event loop
 # Texts whose analysis changes when tokenising, stemming, chat words or article terms change.
 PROBE_TEXTS = (
@@ -81,25 +89,40 @@ def analyzer_fingerprint(analyzer: Analyzer) -> str:
 def save_indexes(directory: Path | str, indexes: Mapping[str, TfidfIndex], metadata: dict[str, Any]) -> None:
     """Write the indexes and metadata as one set, replacing any set already in directory atomically.
 
-    The set is written to a new directory beside it and renamed into place: a reader (or a crash) never sees
-    half a set. A directory that holds something other than a saved set is never replaced (FileExistsError):
-    a mistyped path must not delete someone's files.
+    The set is written to a new directory beside it, fsynced, and renamed into place: a reader (or a crash)
+    never sees half a set. A directory that holds something other than a saved set is never replaced
+    (FileExistsError): a mistyped path must not delete someone's files.
     """
     directory = Path(directory)
+    recover(directory)
     _check_replaceable(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
+    _remove_orphans(directory)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-new-", dir=directory.parent))
     try:
         for name, index in indexes.items():
             _check_name(name)
             index.save(staging / name, metadata)
-        manifest = {"format": STORE_FORMAT, "version": STORE_VERSION, "indexes": list(indexes), "metadata": metadata}
+        files = {
+            f"{name}/{path.name}": file_sha256(path) for name in indexes for path in sorted((staging / name).iterdir())
+        }
+        manifest = {
+            "format": STORE_FORMAT,
+            "version": STORE_VERSION,
+            "indexes": list(indexes),
+            "metadata": metadata,
+            "files": files,
+        }
+        _fsync_tree(staging, [*files, *(f"{name}/" for name in indexes)])
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), "utf-8")
+        _fsync(staging / MANIFEST)
+        _fsync(staging)
         old = None
         if directory.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{directory.name}-old-", dir=directory.parent))
             os.replace(directory, old / directory.name)
         os.replace(staging, directory)
+        _fsync(directory.parent)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:
@@ -107,12 +130,99 @@ def save_indexes(directory: Path | str, indexes: Mapping[str, TfidfIndex], metad
         raise
 
 
+def recover(directory: Path | str) -> bool:
+    """Put back the set a save left aside when it stopped between its two renames; whether one was put back.
+
+    The new set (complete: its manifest is written last) is preferred to the old one. Nothing is done when
+    directory exists.
+    """
+    directory = Path(directory)
+    if directory.exists() or directory.is_symlink() or not directory.parent.is_dir():
+        return False
+    parent = directory.parent
+    staged = sorted(parent.glob(f".{directory.name}-new-*/{MANIFEST}"), key=_mtime, reverse=True)
+    kept = sorted(parent.glob(f".{directory.name}-old-*/{directory.name}/{MANIFEST}"), key=_mtime, reverse=True)
+    for manifest in (*staged, *kept):
+        try:
+            os.replace(manifest.parent, directory)
+        except OSError:
+            continue
+        _fsync(parent)
+        log.warning("put back the saved index %s that an interrupted save had left aside", directory)
+        return True
+    return False
+
+
+def _remove_orphans(directory: Path) -> None:
+    """Remove the staging and old copies that saves which never finished left beside directory long ago."""
+    cutoff = time.time() - ORPHAN_AGE_S
+    for pattern in (f".{directory.name}-new-*", f".{directory.name}-old-*"):
+        for orphan in directory.parent.glob(pattern):
+            if _mtime(orphan) < cutoff:
+                shutil.rmtree(orphan, ignore_errors=True)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file or a directory (its entries) to disk; best effort where the system cannot."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path, relative: list[str]) -> None:
+    for name in relative:
+        _fsync(root / name)
+
+
+def verify_files(directory: Path, manifest: dict[str, Any]) -> str | None:
+    """Why the set's files do not match the manifest's checksums, or None when every one does."""
+    files = manifest.get("files")
+    names = manifest.get("indexes")
+    if not isinstance(files, dict) or not isinstance(names, list):
+        return "the manifest lists no checksums"
+    for name in names:
+        _check_name(name)
+        listed = {key for key in files if key.startswith(f"{name}/")}
+        present = {f"{name}/{entry.name}" for entry in os.scandir(directory / name)}
+        if listed != present:
+            return f"the files of {name!r} are not the ones the manifest lists"
+    for relative, expected in files.items():
+        if not isinstance(relative, str) or relative.split("/")[0] not in names or ".." in relative:
+            return f"the manifest lists an unexpected file {str(relative)[:80]!r}"
+        if file_sha256(directory / relative) != expected:
+            return f"{relative} does not match its checksum"
+    return None
+
+
+def read_json(path: Path, limit: int = MANIFEST_MAX_BYTES) -> Any:
+    """A small JSON file's value; ValueError when it is not a regular file of at most limit bytes of JSON."""
+    raw = read_limited(path, limit)
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise ValueError(f"{path.name}: JSON nested too deeply") from None
+
+
 def read_metadata(directory: Path | str) -> dict[str, Any] | None:
     """The metadata a saved set was written with, or None if there is no readable set of this version."""
     path = Path(directory) / MANIFEST
     try:
-        manifest = json.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        manifest = read_json(path)
+    except (OSError, ValueError):
         return None
     if not isinstance(manifest, dict) or manifest.get("format") != STORE_FORMAT:
         return None
@@ -131,13 +241,14 @@ def load_indexes(
     """
     directory = Path(directory)
     manifest_path = directory / MANIFEST
+    recover(directory)
     try:
-        manifest = json.loads(manifest_path.read_text("utf-8"))
+        manifest = read_json(manifest_path)
     except FileNotFoundError:
         log.info("no saved index in %s", directory)
         return None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        log.warning("saved index %s is unreadable (%s); rebuilding", directory, error)
+    except (OSError, ValueError) as error:
+        log.warning("saved index %s is unreadable (%s); rebuilding", directory, _short(error))
         return None
     if not isinstance(manifest, dict) or manifest.get("format") != STORE_FORMAT:
         log.warning("%s is not a saved index set; rebuilding", manifest_path)
@@ -154,10 +265,24 @@ def load_indexes(
         log.info("saved index %s was built from other sources or another analyser; rebuilding", directory)
         return None
     try:
-        return {name: TfidfIndex.load(directory / _check_name(name), mmap=mmap) for name in manifest["indexes"]}
+        problem = verify_files(directory, manifest)
+        if problem is not None:
+            log.warning("saved index %s is damaged (%s); rebuilding", directory, problem)
+            return None
+        indexes = {name: TfidfIndex.load(directory / _check_name(name), mmap=mmap) for name in manifest["indexes"]}
     except (IndexFormatError, KeyError, TypeError, ValueError, OSError) as error:
-        log.warning("saved index %s cannot be loaded (%s); rebuilding", directory, error)
+        log.warning("saved index %s cannot be loaded (%s); rebuilding", directory, _short(error))
         return None
+    rows = metadata.get("rows")
+    if isinstance(rows, dict) and {name: index.n_rows for name, index in indexes.items()} != rows:
+        log.warning("saved index %s does not have a row per passage and sentence; rebuilding", directory)
+        return None
+    return indexes
+
+
+def _short(error: BaseException, limit: int = 300) -> str:
+    text = str(error)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def load_or_build(
@@ -266,7 +391,9 @@ def _check_replaceable(directory: Path) -> None:
         )
 
 
-def _check_name(name: str) -> str:
-    if not name or name.startswith(".") or "/" in name or "\\" in name or name == MANIFEST:
+def _check_name(name: object) -> str:
+    if not isinstance(name, str) or not name or name.startswith(".") or "/" in name or "\\" in name:
+        raise ValueError(f"index name {str(name)[:80]!r}: use a plain directory name")
+    if name == MANIFEST:
         raise ValueError(f"index name {name!r}: use a plain directory name")
     return name

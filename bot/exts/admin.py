@@ -22,15 +22,22 @@ NOT_ADMIN_MESSAGE = "Only admins can use this command."
 
 
 def is_admin(interaction: discord.Interaction, config: DiscordConfig) -> bool:
-    """A configured admin user or role, or a member with the Manage Server (or Administrator) permission."""
+    """A configured admin user anywhere; in a configured admin server, also an admin role or Manage Server.
+
+    Another server's owner has Manage Server there, not here: roles and permissions count only in the servers
+    of discord.admin_guilds. The @everyone role (its id is the server's) never makes an admin.
+    """
     user = interaction.user
     if user.id in config.admin_users:
         return True
+    guild_id = interaction.guild_id
+    if guild_id is None or guild_id not in config.admin_guild_ids:
+        return False
     permissions = interaction.permissions  # resolved by Discord for this member in this channel
     if permissions.administrator or permissions.manage_guild:
         return True
     roles = getattr(user, "roles", ())  # a Member in a guild; a User in DMs has none
-    return any(role.id in config.admin_roles for role in roles)
+    return any(role.id in config.admin_roles and role.id != guild_id for role in roles)
 
 
 class Admin(commands.Cog):
@@ -72,4 +79,6 @@ class Admin(commands.Cog):
 
 
 async def setup(bot: QABot) -> None:
-    await bot.add_cog(Admin(bot))
+    # /kb exists only in the admin servers: never global, so no other server even sees it.
+    guilds = [discord.Object(id=guild_id) for guild_id in bot.config.discord.admin_guild_ids]
+    await bot.add_cog(Admin(bot), guilds=guilds)

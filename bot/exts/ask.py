@@ -7,8 +7,8 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -20,19 +20,25 @@ from knowledge.text import INVISIBLE
 
 from .. import render
 from ..config import QUESTION_MAX_CHARS, DiscordConfig
-from ..tree import NO_MENTIONS, UNEXPECTED_MESSAGE, Refused, UserFacingError, reply_error
+from ..tree import NO_MENTIONS, UNEXPECTED_MESSAGE, Refused, UserFacingError
+from ..views import SEARCH_RESULTS_MAX, AnswerView
 
 if TYPE_CHECKING:
     from ..client import QABot
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CONTEXT_MENU_NAME = "Ask IOM bot"
-RATE_LIMITED = frozenset({"ask", "search", "article", CONTEXT_MENU_NAME})  # lookups of data, not /help or /sources
-VIEW_TIMEOUT_S = 600.0  # interaction tokens last 15 minutes: the view can still disable its buttons
-SEARCH_RESULTS_MAX = 10
+RATE_LIMITED = frozenset({"ask", "search", "article", CONTEXT_MENU_NAME})  # lookups of data
+# /help, /sources and autocomplete (per keystroke) are cheap and stay open to a user waiting out the cooldown above,
+# under a looser limit of their own; over it, a command gets the cooldown reply and autocomplete no suggestions.
+LIGHT_LIMITED = frozenset({"help", "sources"})
+LIGHT_RATE = (30, 10.0)  # requests, seconds
 AUTOCOMPLETE_MAX = 25
+ARTICLE_MENTIONS_MAX = 40  # sentences quoted by /article: more than one embed holds
 COOLDOWN_PRUNE_AT = 1000  # buckets kept before the idle ones are dropped
+RETRY_503_S = 0.5  # before the one retry of a reply that got 503 (an interaction's window is 3 s)
 TYPING_WAIT_S = 1.0  # the typing indicator is cosmetic: the answer waits for it at most this long
 QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how is are was were do does did can could should would will "
@@ -93,15 +99,20 @@ class UserCooldowns:
         self._clock = clock
         self._buckets: dict[int, app_commands.Cooldown] = {}
         self._told_until: dict[int, float] = {}  # user id -> when the wait they were told about ends
+        self._prune_at = COOLDOWN_PRUNE_AT
+        self.prunes = 0  # passes over the buckets so far
 
     def hit(self, user_id: int) -> float | None:
         """Count one request; the seconds to wait when the user is over the limit, else None."""
         if self.count <= 0:
             return None
         now = self._clock()
-        if len(self._buckets) >= COOLDOWN_PRUNE_AT:  # forget users whose window has passed
+        if len(self._buckets) >= self._prune_at:  # forget users whose window has passed
             self._buckets = {k: b for k, b in self._buckets.items() if b.get_tokens(now) < b.rate}
             self._told_until = {k: t for k, t in self._told_until.items() if t > now}
+            # Next time at twice what is left: a pass over n users once per n new ones, O(1) per request.
+            self._prune_at = max(COOLDOWN_PRUNE_AT, 2 * len(self._buckets))
+            self.prunes += 1
         bucket = self._buckets.setdefault(user_id, app_commands.Cooldown(self.count, self.seconds))
         return bucket.update_rate_limit(now)
 
@@ -136,46 +147,20 @@ async def typing_shown(channel: discord.abc.Messageable) -> AsyncIterator[None]:
             await typing.__aexit__(None, None, None)
 
 
-# -- views ---------------------------------------------------------------------------------------------------------
+async def retry_503(send: Callable[[], Awaitable[T]]) -> T:
+    """send(), and once more after RETRY_503_S if Discord answers 503 (discord.py retries 500, 502 and 504 itself).
 
-
-class AnswerView(discord.ui.View):
-    """Buttons under an answer: the full passage, and more results when there are several good passages."""
-
-    def __init__(self, answer: Answer, knowledge: KnowledgeBase, *, timeout: float = VIEW_TIMEOUT_S) -> None:
-        super().__init__(timeout=timeout)
-        self.answer = answer
-        self.knowledge = knowledge  # the version that answered, even after a reload
-        self.message: discord.Message | discord.InteractionMessage | None = None
-        if not render.answer_passages(answer) or answer.abstained:
-            self.remove_item(self.show_passage)
-        if len(render.more_results(answer)) < (1 if answer.abstained else 2):
-            self.remove_item(self.more_results)
-
-    @discord.ui.button(label="Show passage", style=discord.ButtonStyle.secondary)
-    async def show_passage(self, interaction: discord.Interaction, button: discord.ui.Button[AnswerView]) -> None:
-        embeds = render.passage_embeds(self.answer, self.knowledge)
-        await interaction.response.send_message(embeds=embeds, ephemeral=True, allowed_mentions=NO_MENTIONS)
-
-    @discord.ui.button(label="More results", style=discord.ButtonStyle.secondary)
-    async def more_results(self, interaction: discord.Interaction, button: discord.ui.Button[AnswerView]) -> None:
-        title = "Nearest passages (not an answer)" if self.answer.abstained else "More results"
-        hits = render.more_results(self.answer)[:SEARCH_RESULTS_MAX]
-        embed = render.search_embed(self.answer.question, hits, self.knowledge, title=title)
-        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
-
-    async def on_timeout(self) -> None:
-        for item in self.children:
-            if isinstance(item, discord.ui.Button):
-                item.disabled = True
-        if self.message is not None:
-            try:
-                await self.message.edit(view=self, allowed_mentions=NO_MENTIONS)
-            except discord.HTTPException:
-                log.debug("could not disable the buttons of message %s", self.message.id)
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]) -> None:
-        await reply_error(interaction, error)
+    For message replies only: an interaction callback that got any answer is spent (Discord, and the test fake,
+    answer a second one with 404 Unknown interaction).
+    """
+    try:
+        return await send()
+    except discord.HTTPException as error:
+        if error.status != 503:
+            raise
+    log.info("Discord answered 503 Service Unavailable to a reply; retrying it once")
+    await asyncio.sleep(RETRY_503_S)
+    return await send()
 
 
 # -- the cog -------------------------------------------------------------------------------------------------------
@@ -188,6 +173,7 @@ class Ask(commands.Cog):
         self.bot = bot
         cooldown = bot.config.asking.cooldown
         self.cooldowns = UserCooldowns(cooldown.count, cooldown.seconds)
+        self.light_limits = UserCooldowns(*LIGHT_RATE)
         self.ask_message_menu = app_commands.ContextMenu(name=CONTEXT_MENU_NAME, callback=self.ask_message)
         self.ask_message_menu.add_check(self.interaction_check)
 
@@ -212,6 +198,8 @@ class Ask(commands.Cog):
             raise Refused(f"I don't answer {where}.")
         if interaction.command is not None and interaction.command.name in RATE_LIMITED:
             self.cooldowns.check(interaction.user.id)
+        elif interaction.command is not None and interaction.command.name in LIGHT_LIMITED:
+            self.light_limits.check(interaction.user.id)
         return True
 
     def checked_question(self, text: str) -> str:
@@ -259,7 +247,7 @@ class Ask(commands.Cog):
             )
             self.log_answer(via, started, answer, interaction.user.id)
             return
-        view = AnswerView(answer, knowledge)
+        view = AnswerView(answer, knowledge.version)
         response = await interaction.response.send_message(
             embed=render.answer_embed(answer, knowledge),
             ephemeral=ephemeral,
@@ -329,7 +317,7 @@ class Ask(commands.Cog):
             raise UserFacingError(
                 render.content(f"I don't know an instrument called “{render.safe(named)}”. I know: {known}.")
             )
-        mentions = knowledge.article(wanted, symbol)
+        mentions = knowledge.article(wanted, symbol, limit=ARTICLE_MENTIONS_MAX)
         embed = render.article_embed(wanted, symbol, mentions, knowledge)
         await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)
         log.info(
@@ -341,6 +329,8 @@ class Ask(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         """The articles the sources actually cite, with their instrument (at most 25)."""
+        if self.light_limits.hit(interaction.user.id) is not None:
+            return []
         knowledge = self.bot.knowledge
         named = getattr(interaction.namespace, "instrument", None)
         only = knowledge.glossary.resolve_instrument(named) if named else None
@@ -360,6 +350,8 @@ class Ask(commands.Cog):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         """The instruments the sources cite articles of."""
+        if self.light_limits.hit(interaction.user.id) is not None:
+            return []
         knowledge = self.bot.knowledge
         symbols = list(dict.fromkeys(symbol for symbol, _ in knowledge.cited_articles() if symbol))
         typed = current.strip().casefold()
@@ -461,12 +453,15 @@ class Ask(commands.Cog):
             self.log_answer(via, started, answer, message.author.id)
             return
         async with typing_shown(message.channel):
-            view = AnswerView(answer, knowledge)
-            sent = await message.reply(
-                embed=render.answer_embed(answer, knowledge),
-                mention_author=False,
-                allowed_mentions=NO_MENTIONS,
-                **({"view": view} if view.children else {}),
+            view = AnswerView(answer, knowledge.version)
+            embed = render.answer_embed(answer, knowledge)
+            sent = await retry_503(
+                lambda: message.reply(
+                    embed=embed,
+                    mention_author=False,
+                    allowed_mentions=NO_MENTIONS,
+                    **({"view": view} if view.children else {}),
+                )
             )
         view.message = sent
         self.log_answer(via, started, answer, message.author.id)
@@ -474,7 +469,9 @@ class Ask(commands.Cog):
     @staticmethod
     async def _reply(message: discord.Message, text: str) -> None:
         try:
-            await message.reply(render.content(text), mention_author=False, allowed_mentions=NO_MENTIONS)
+            await retry_503(
+                lambda: message.reply(render.content(text), mention_author=False, allowed_mentions=NO_MENTIONS)
+            )
         except discord.HTTPException as error:
             log.warning("could not reply to message %s: %s %s", message.id, error.status, error.text)
 

@@ -7,16 +7,17 @@ import dataclasses
 import logging
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import discord
 import pytest
 
-from bot.config import Config
+from bot.config import Config, ConfigError, DiscordConfig
 from bot.exts.admin import NOT_ADMIN_MESSAGE, Admin, is_admin
 from bot.store import UNEXPECTED_BUILD_ERROR, KnowledgeStore
 from knowledge.base import KnowledgeBase
 
-from .conftest import ROLE_ID, USER_ID, FakeBot, FakeInteraction, FakeRole, FakeUser, invoke
+from .conftest import GUILD_ID, ROLE_ID, USER_ID, FakeBot, FakeInteraction, FakeRole, FakeUser, invoke
 
 QUESTION = "What travel document can IOM staff use?"
 EXTRA_SOURCE = "Extra notes on IOM\n\nIOM opened a new office in Geneva to coordinate its migration statistics work.\n"
@@ -64,6 +65,46 @@ def test_is_admin(bot: FakeBot, user: FakeUser, permissions: discord.Permissions
     interaction = FakeInteraction(bot, user=user, permissions=permissions)
 
     assert is_admin(interaction, config) is admin  # type: ignore[arg-type]
+
+
+OTHER_GUILD = GUILD_ID + 99
+
+
+@pytest.mark.parametrize(
+    ("user", "permissions", "admin"),
+    [
+        (FakeUser(roles=[FakeRole(ROLE_ID)]), discord.Permissions.none(), False),
+        (FakeUser(), discord.Permissions(manage_guild=True), False),  # the owner of another server
+        (FakeUser(), discord.Permissions(administrator=True), False),
+        (FakeUser(id=777), discord.Permissions.none(), True),  # a configured admin user, anywhere
+    ],
+)
+def test_in_a_server_that_is_not_an_admin_server_only_admin_users_count(
+    bot: FakeBot, user: FakeUser, permissions: discord.Permissions, admin: bool
+) -> None:
+    config = dataclasses.replace(bot.config.discord, admin_users=(777,))
+    interaction = FakeInteraction(bot, user=user, permissions=permissions, guild_id=OTHER_GUILD)
+
+    assert is_admin(interaction, config) is admin  # type: ignore[arg-type]
+
+
+def test_admin_guilds_default_to_guild_ids_and_can_differ() -> None:
+    assert DiscordConfig(guild_ids=(GUILD_ID,)).admin_guild_ids == (GUILD_ID,)
+    assert DiscordConfig(guild_ids=(GUILD_ID,), admin_guilds=[str(OTHER_GUILD)]).admin_guild_ids == (OTHER_GUILD,)
+    assert DiscordConfig(guild_ids=(GUILD_ID,), admin_guilds=[]).admin_guild_ids == ()
+
+
+def test_the_everyone_role_as_an_admin_role_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"discord\.admin_roles\[1\]: .* @everyone role: every member"):
+        DiscordConfig(guild_ids=(GUILD_ID,), admin_roles=(ROLE_ID, GUILD_ID))
+
+
+def test_the_everyone_role_never_makes_an_admin(bot: FakeBot) -> None:
+    # A config that skipped validation (built by hand): the check itself still refuses the @everyone role.
+    config = SimpleNamespace(admin_users=(), admin_guild_ids=(GUILD_ID,), admin_roles=(GUILD_ID,))
+    everyone = FakeUser(roles=[FakeRole(GUILD_ID)])
+
+    assert is_admin(FakeInteraction(bot, user=everyone), config) is False  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("which", [reload_command, status_command])

@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import discord
 import pytest
@@ -22,6 +23,7 @@ from bot.exts.ask import (
     parse_article,
     reads_as_question,
 )
+from bot.store import KnowledgeStore
 from bot.tree import UNEXPECTED_MESSAGE, UserFacingError
 from knowledge.answer import Answer, AnswerPart, Hit
 from knowledge.base import KnowledgeBase
@@ -278,7 +280,7 @@ async def test_show_passage_sends_the_full_passage_with_its_citations(
     await view.show_passage.callback(click)  # type: ignore[call-arg]
 
     [shown] = click.outbox
-    passage = view.answer.parts[0].passage
+    passage = kb.passage(view.passage_ids[0])
     assert shown.ephemeral
     assert shown.embeds[0].description == render.quote(passage.text)
     assert "Agreement article" in shown.text
@@ -288,7 +290,7 @@ async def test_show_passage_sends_the_full_passage_with_its_citations(
 async def test_more_results_lists_the_other_good_passages(bot: FakeBot, kb: KnowledgeBase) -> None:
     part = AnswerPart("t", kb.passages[1], ())
     hits = (Hit(kb.passages[1], 0.5), Hit(kb.passages[2], 0.3), Hit(kb.passages[3], 0.01))
-    view = AnswerView(Answer("q", (part,), False, 0.5, hits), kb)
+    view = AnswerView(Answer("q", (part,), False, 0.5, hits), kb.version)
     click = FakeInteraction(bot)
 
     await view.more_results.callback(click)  # type: ignore[call-arg]
@@ -300,13 +302,15 @@ async def test_more_results_lists_the_other_good_passages(bot: FakeBot, kb: Know
 
 def test_one_good_passage_offers_no_more_results(kb: KnowledgeBase) -> None:
     part = AnswerPart("t", kb.passages[1], ())
-    view = AnswerView(Answer("q", (part,), False, 0.5, (Hit(kb.passages[1], 0.5), Hit(kb.passages[2], 0.01))), kb)
+    view = AnswerView(
+        Answer("q", (part,), False, 0.5, (Hit(kb.passages[1], 0.5), Hit(kb.passages[2], 0.01))), kb.version
+    )
 
     assert [item.label for item in view.children] == ["Show passage"]  # type: ignore[attr-defined]
 
 
 async def test_an_abstention_offers_the_nearest_passages_not_an_answer(bot: FakeBot, kb: KnowledgeBase) -> None:
-    view = AnswerView(Answer("q", (), True, 0.05, (Hit(kb.passages[4], 0.05),), reason="r"), kb)
+    view = AnswerView(Answer("q", (), True, 0.05, (Hit(kb.passages[4], 0.05),), reason="r"), kb.version)
     assert [item.label for item in view.children] == ["More results"]  # type: ignore[attr-defined]
     click = FakeInteraction(bot)
 
@@ -332,7 +336,7 @@ async def test_a_failing_button_gets_the_generic_reply(
     ask_cog: Ask, bot: FakeBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     answer, knowledge = ask_cog.answer(QUESTION)
-    view = AnswerView(answer, knowledge)
+    view = AnswerView(answer, knowledge.version)
     click = FakeInteraction(bot)
 
     await view.on_error(click, RuntimeError("secret internals"), view.children[0])  # type: ignore[arg-type]
@@ -690,3 +694,24 @@ def test_a_question_of_invisible_characters_only_is_empty() -> None:
 
     assert clean_question("<@42> \u200b\u200d\ufeff", bot_id=42) == ""
     assert clean_question("<@42> what is\u200b iom", bot_id=42) == "what is iom"
+
+
+async def test_a_click_after_a_reload_that_removed_the_passage_says_it_is_gone(
+    ask_cog: Ask, bot: FakeBot, kb: KnowledgeBase, sources_copy: Path
+) -> None:
+    [sent] = await invoke(ask_cog, ask_cog.ask, FakeInteraction(bot, command=ask_cog.ask), question=QUESTION)
+    view = sent.view
+    assert isinstance(view, AnswerView)
+    for path in sources_copy.glob("*.md"):
+        path.unlink()
+    (sources_copy / "other.txt").write_text("Other notes\n\nIOM has an office in Geneva.\n", encoding="utf-8")
+    bot.store = KnowledgeStore(sources_copy, knowledge=KnowledgeBase.load(sources_copy))
+    click = FakeInteraction(bot)
+
+    try:
+        await view.show_passage.callback(click)  # type: ignore[call-arg]
+    except UserFacingError as error:
+        await view.on_error(click, error, view.show_passage)  # type: ignore[arg-type]
+
+    [shown] = click.outbox
+    assert shown.ephemeral and "no longer in my sources" in shown.text and kb.version in shown.text

@@ -88,7 +88,18 @@ async def test_global_sync_only_when_asked_and_it_clears_the_guild_copies(kb: Kn
 
     await bot.setup_hook()
 
-    assert recorder.calls == [(None, sorted(EXPECTED_COMMANDS)), (GUILD_ID, [])]
+    assert recorder.calls == [(None, sorted(set(EXPECTED_COMMANDS) - {"kb"})), (GUILD_ID, ["kb"])]
+    await bot.close()
+
+
+async def test_kb_is_registered_only_in_the_admin_guilds(kb: KnowledgeBase) -> None:
+    config = Config(discord=DiscordConfig(guild_ids=(GUILD_ID, GUILD_ID + 1), admin_guilds=(GUILD_ID + 2,)))
+    bot, recorder = make_bot(kb, config)
+
+    await bot.setup_hook()
+
+    others = sorted(set(EXPECTED_COMMANDS) - {"kb"})
+    assert recorder.calls == [(GUILD_ID, others), (GUILD_ID + 1, others), (GUILD_ID + 2, ["kb"])]
     await bot.close()
 
 

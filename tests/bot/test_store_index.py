@@ -87,8 +87,8 @@ async def test_an_index_of_other_sources_is_ignored_rebuilt_and_rewritten(
     ("damage", "warning"),
     [
         (lambda index: (index / persist.MANIFEST).write_text("{not json", encoding="utf-8"), "unreadable"),
-        (lambda index: (index / "units" / "data.npy").write_bytes(b"\x93NUMPY garbage"), "cannot be loaded"),
-        (lambda index: (index / "passages" / TERMS_FILE).write_text("too\nfew\n", encoding="utf-8"), "cannot be"),
+        (lambda index: (index / "units" / "data.npy").write_bytes(b"\x93NUMPY garbage"), "is damaged"),
+        (lambda index: (index / "passages" / TERMS_FILE).write_text("too\nfew\n", encoding="utf-8"), "is damaged"),
     ],
     ids=["manifest", "array", "terms"],
 )

@@ -81,3 +81,25 @@ def test_long_paragraph_is_windowed(write_source) -> None:
     for passage in passages:
         assert sum(len(s.text.split()) for s in passage.sentences) <= PASSAGE_MAX_WORDS
         assert not passage.sentences[0].is_citation
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        " ".join(f"Claim number {n} says that the organization did something useful here." for n in range(100)),
+        " ".join(["word"] * 30_000),  # no full stop at all
+        " ".join(f"Claim {n} of the run is long enough to count for something." for n in range(90))
+        + " See id. at art. 5.",
+    ],
+    ids=["uncited-paragraph", "one-sentence", "cited-at-the-end"],
+)
+def test_a_long_paragraph_is_cut_into_passages(tmp_path: Path, body: str) -> None:
+    (tmp_path / "long.txt").write_text(f"A long source\n\n{body}\n", "utf-8")
+
+    passages = chunk(load_documents(tmp_path))
+
+    assert len(passages) > 1
+    assert max(len(p.text.split()) for p in passages) <= 2 * PASSAGE_MAX_WORDS
+    document = load_documents(tmp_path)[0]
+    assert all(document.body[p.start : p.end] == p.text for p in passages)  # each verbatim
+    assert " ".join(" ".join(p.text.split()) for p in passages) == " ".join(body.split())  # nothing lost

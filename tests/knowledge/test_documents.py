@@ -143,3 +143,11 @@ def test_oversized_file_is_refused(write_source) -> None:
     path = write_source("huge.txt", "Title\n\n" + "word " * 1_100_000)
     with pytest.raises(SourceError, match="huge.txt: too large"):
         load_documents(path.parent)
+
+
+def test_an_unquoted_date_in_front_matter_is_read_as_written(tmp_path: Path) -> None:
+    (tmp_path / "dated.md").write_text("---\nid: dated\ntitle: Dated\ndate: 2016-07-08\n---\nBody text.\n", "utf-8")
+
+    [document] = load_documents(tmp_path)
+
+    assert document.date == "2016-07-08"

@@ -68,6 +68,38 @@ def symlink_loop(directory: Path) -> None:
     os.symlink(directory / "a.md", directory / "b.md")
 
 
+def alias_bomb(key: bytes) -> bytes:
+    """A "billion laughs": nine levels of nine aliases, under 500 bytes, 9**8 strings once expanded."""
+    levels = [b'&a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for name, previous in zip(b"bcdefgh", b"abcdefg", strict=True):
+        levels.append(b"&%c [%s]" % (name, b",".join([b"*%c" % previous] * 9)))
+    return key + b": [" + b", ".join(levels) + b"]\n"
+
+
+def fifo(name: str) -> Callable[[Path], None]:
+    def breaks(directory: Path) -> None:
+        (directory / name).unlink(missing_ok=True)
+        os.mkfifo(directory / name)
+
+    return breaks
+
+
+def link(name: str, target: str) -> Callable[[Path], None]:
+    def breaks(directory: Path) -> None:
+        (directory / name).unlink(missing_ok=True)
+        os.symlink(target, directory / name)
+
+    return breaks
+
+
+def sparse(name: str, size: int) -> Callable[[Path], None]:
+    def breaks(directory: Path) -> None:
+        with (directory / name).open("wb") as handle:
+            handle.truncate(size)
+
+    return breaks
+
+
 CASES = [
     Case("bad-front-matter", write("broken.md", b"---\nid: broken\ntitle: [unclosed\n---\nBody.\n"), "broken.md",
          "bad YAML in front matter"),
@@ -82,6 +114,17 @@ CASES = [
     Case("50-MB-file", huge, "huge.md", f"too large ({BIG_BYTES:,} bytes"),
     Case("symlink-loop", symlink_loop, "a.md|b.md", "link"),  # whichever the directory lists first
     Case("no-sources-left", lambda d: (d / SOURCE_FILE).unlink(), "sources", "no source files"),
+    Case("alias-bomb-id", write("bomb.md", b"---\n" + alias_bomb(b"id") + b"title: T\n---\nBody.\n"), "bomb.md",
+         "anchors and aliases"),
+    Case("alias-bomb-glossary", write("glossary.yaml", alias_bomb(b"terms")), "glossary.yaml",
+         "anchors and aliases"),
+    Case("fifo-glossary", fifo("glossary.yaml"), "glossary.yaml", "not a regular file"),
+    Case("dev-zero-glossary", link("glossary.yaml", "/dev/zero"), "glossary.yaml", "leads out of the sources"),
+    Case("200-MB-glossary", sparse("glossary.yaml", 200 * 1024 * 1024), "glossary.yaml", "too large"),
+    Case("link-out", link("leak.txt", "/etc/passwd"), "leak.txt", "leads out of the sources directory"),
+    Case("cr-only", write("mac.md", b"---\rid: mac\rtitle: Mac\r---\rBody.\r"), "mac.md", "carriage return"),
+    Case("date", write("dated.md", b"---\nid: dated\ntitle: D\ndate: [2016-07-08]\n---\nBody.\n"), "dated.md",
+         "'date' must be"),
 ]  # fmt: skip
 IDS = [case.id for case in CASES]
 

@@ -105,17 +105,28 @@ async def test_a_500_is_retried_and_the_answer_arrives(rig: Rig) -> None:
     assert rigs.problems(rig.bot, since) == []
 
 
-async def test_a_503_costs_one_reply_and_one_log_line_and_the_next_question_is_answered(rig: Rig) -> None:
+async def test_a_503_on_a_reply_is_retried_once_and_the_answer_arrives(rig: Rig) -> None:
     since = len(rig.bot.lines)
     rig.fake.fail(MESSAGES, 503, method="POST")
+
+    _, reply = await rig.ask()
+
+    assert answers_art_11(reply)
+    posts = [r.status for r in rig.fake.requests if r.path == f"/channels/{reply.channel_id}/messages"]
+    assert posts[-2:] == [503, 200]
+    assert rigs.problems(rig.bot, since) == []
+
+
+async def test_two_503s_cost_one_reply_and_one_log_line_and_the_next_question_is_answered(rig: Rig) -> None:
+    since = len(rig.bot.lines)
+    rig.fake.fail(MESSAGES, 503, method="POST", times=2)
     fake = rig.fake
     first = await fake.send_message(fake.mention_bot(QUESTION), author=fake.world.new_member("m"))
-    await fake.wait_for_request(lambda r: r.status == 503, "the reply that fails")
+    warning = await rigs.wait_for_line(rig.bot, rf"could not reply to message {first['id']}", since=since)
 
     _, second_reply = await rig.ask()
 
     assert answers_art_11(second_reply)
-    warning = await rigs.wait_for_line(rig.bot, rf"could not reply to message {first['id']}", since=since)
     assert "503" in warning
     assert len(rigs.problems(rig.bot, since)) == 1, rigs.problems(rig.bot, since)
     assert not [s for s in fake.sent if s.reply_to == int(first["id"])]
