@@ -66,6 +66,21 @@ FEATURES = (
     "q_names_article",  # the question names an article that the sources cite
 )
 INDEX = {name: column for column, name in enumerate(FEATURES)}
+# The features of whole arrays, in candidate_features' order; those of the question, the same for every row.
+VECTOR_COLUMNS = [
+    INDEX[name]
+    for name in (
+        "hand", "sentence", "passage", "own", "context", "chars", "neighbour", "rank0", "log_rank", "margin",
+        "sentence_margin", "chars_margin", "own_margin", "gap", "claim", "citation", "caption",
+    )
+]  # fmt: skip
+QUESTION_COLUMNS = [
+    INDEX[name]
+    for name in (
+        "q_terms", "q_unknown", "q_unknown_concept", "q_best_sentence", "q_best_own", "q_wants_fact", "q_oov",
+        "q_names_article",
+    )
+]  # fmt: skip
 # The features worked out row by row, in candidate_features' order (then the lacks_* column of the part's want).
 ROW_FEATURES = (
     "matched_idf", "own_previous", "miss_own", "miss_context", "missing_count", "log_length", "heading", "carries",
@@ -127,25 +142,16 @@ def candidate_features(
     passage_rows = r.sentences.passage[rows_a]
     passage, context = r.passage_index.gather(terms, cover, passage_rows)
     chars = r.char_index.scores_of(reading.grams, rows_a) if reading.grams else np.zeros(n, np.float32)
-    out[:, INDEX["hand"]] = hand
-    out[:, INDEX["sentence"]] = sentence
-    out[:, INDEX["passage"]] = passage
-    out[:, INDEX["own"]] = own / total
-    out[:, INDEX["context"]] = context / total
-    out[:, INDEX["chars"]] = chars
-    out[:, INDEX["neighbour"]] = _neighbours(r, terms, rows_a)
+    own = own / total
+    hand_a = np.asarray(hand, np.float64)
     ranks = np.arange(n)
-    out[:, INDEX["rank0"]] = ranks == 0
-    out[:, INDEX["log_rank"]] = np.log1p(ranks)
-    for name, source in (("margin", "hand"), ("sentence_margin", "sentence"), ("chars_margin", "chars"),
-                         ("own_margin", "own")):  # fmt: skip
-        column = out[:, INDEX[source]]
-        out[:, INDEX[name]] = column - column.max()
-    out[:, INDEX["gap"]] = _gaps(out[:, INDEX["hand"]])
     kinds = r.sentences.kind[rows_a]
-    out[:, INDEX["claim"]] = kinds == 0
-    out[:, INDEX["citation"]] = kinds == 1
-    out[:, INDEX["caption"]] = kinds == 2
+    columns = (
+        hand_a, sentence, passage, own, context / total, chars, _neighbours(r, terms, rows), ranks == 0,
+        np.log1p(ranks), hand_a - hand_a.max(), sentence - sentence.max(), chars - chars.max(), own - own.max(),
+        _gaps(hand_a), kinds == 0, kinds == 1, kinds == 2,
+    )  # fmt: skip
+    out[:, VECTOR_COLUMNS] = np.column_stack(columns)
     idf = r.unit_index.idf_values
     vocabulary = r.unit_index.vocabulary
     term_idf = {t: idf[c] for t in set(terms) if (c := vocabulary.get(t)) is not None and not is_concept_term(t)}
@@ -196,15 +202,17 @@ def candidate_features(
         )
     out[:, columns] = per_row
     unknown = sum(w for u, w in cover.items() if u not in vocabulary and not is_article_term(u))
-    out[:, INDEX["q_terms"]] = math.log1p(len(terms))
-    out[:, INDEX["q_unknown"]] = unknown / total
-    out[:, INDEX["q_unknown_concept"]] = any(is_concept_term(u) and u not in vocabulary for u in reading.units)
-    out[:, INDEX["q_best_sentence"]] = sentence.max()
-    out[:, INDEX["q_best_own"]] = out[:, INDEX["own"]].max()
-    out[:, INDEX["q_wants_fact"]] = fact
-    out[:, INDEX["q_oov"]] = math.log1p(sum(1 for t in content if t not in vocabulary))
+    out[:, QUESTION_COLUMNS] = (
+        math.log1p(len(terms)),
+        unknown / total,
+        any(is_concept_term(u) and u not in vocabulary for u in reading.units),
+        float(sentence.max()),
+        float(own.max()),
+        fact,
+        math.log1p(sum(1 for t in content if t not in vocabulary)),
+        bool(reading.asked),
+    )
     if reading.asked:
-        out[:, INDEX["q_names_article"]] = 1.0
         out[:, INDEX["cites_asked"]] = [row in reading.asked for row in rows]
     return out
 
@@ -218,17 +226,23 @@ def _gaps(values: np.ndarray) -> np.ndarray:
     return values - best_other
 
 
-def _neighbours(r: Retriever, terms: list[str], rows: np.ndarray) -> np.ndarray:
+def _neighbours(r: Retriever, terms: list[str], rows: Sequence[int]) -> list[float]:
     """The best cosine of each row's neighbours in the same passage (0 where it has none)."""
-    passage = r.sentences.passage
-    n_units = passage.shape[0]
-    before = np.clip(rows - 1, 0, n_units - 1)
-    after = np.clip(rows + 1, 0, n_units - 1)
-    scores = r.unit_index.scores_of(terms, np.concatenate([before, after]))
-    k = rows.shape[0]
-    same_before = (before != rows) & (passage[before] == passage[rows])
-    same_after = (after != rows) & (passage[after] == passage[rows])
-    return np.maximum(np.where(same_before, scores[:k], 0), np.where(same_after, scores[k:], 0))
+    units = r.units
+    last = len(units) - 1
+    asked: list[int] = []
+    owner: list[int] = []
+    for position, row in enumerate(rows):
+        passage = units[row].passage_row
+        for other in (row - 1, row + 1):
+            if 0 <= other <= last and units[other].passage_row == passage:
+                asked.append(other)
+                owner.append(position)
+    best = [0.0] * len(rows)
+    if asked:
+        for position, score in zip(owner, r.unit_index.scores_of(terms, asked).tolist(), strict=True):
+            best[position] = max(best[position], score)
+    return best
 
 
 def year_terms(text: str) -> tuple[str, ...]:
