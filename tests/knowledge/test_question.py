@@ -13,6 +13,7 @@ import snowballstemmer
 from knowledge import text
 from knowledge.base import KnowledgeBase
 from knowledge.decide import Reason
+from knowledge.facts import number_near
 from knowledge.pipeline import prepare, retrieve
 from knowledge.question import (
     WANTS_ARTICLE,
@@ -25,7 +26,6 @@ from knowledge.question import (
     split_parts,
     wants,
 )
-from knowledge.retrieval import number_near
 from knowledge.spelling import Speller, edit_distance
 from knowledge.text import Analyzer, Glossary
 
