@@ -250,8 +250,7 @@ def check(args: argparse.Namespace) -> int:
     )
     print(f"sources    {kb.sources_dir}")
     for document in kb.documents:
-        count = sum(1 for p in kb.passages if p.doc_id == document.id)
-        print(f'document   {document.id}: "{document.title}" ({count} passages)')
+        print(f'document   {document.id}: "{document.title}" ({kb.passage_count(document.id)} passages)')
     for line in _cited_article_lines(kb):
         print(f"articles   {line}")
     print(f"glossary   {len(kb.glossary.instruments)} instruments")

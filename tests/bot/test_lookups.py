@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from bot import render
+from bot import cli, render
 from bot.exts.ask import LIGHT_RATE, Ask, UserCooldowns
 from bot.store import KnowledgeStore
 from knowledge.base import KnowledgeBase
@@ -83,3 +84,19 @@ def test_the_cooldown_prunes_rarely_however_many_users_ask() -> None:
         assert cooldowns.hit(user) is None
 
     assert cooldowns.prunes <= 5  # 1000, 2000, 4000, 8000, 16000: not one pass per request past 1000
+
+
+def test_check_counts_each_documents_passages_without_a_pass_per_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for n in range(8):
+        (tmp_path / f"doc{n}.txt").write_text(f"Document {n}\n\nIOM opened office number {n}.\n", "utf-8")
+    loaded = KnowledgeBase.load(tmp_path)
+    object.__setattr__(loaded, "passages", CountingTuple(loaded.passages))
+    CountingTuple.passes = 0
+    monkeypatch.setattr(cli, "load_kb", lambda sources, index=None: loaded)
+
+    assert cli.main(["check", "--sources", str(tmp_path)]) == 0
+
+    assert 'doc3: "Document 3" (1 passages)' in capsys.readouterr().out
+    assert CountingTuple.passes <= 3  # the summary's sentence counts; not one pass per document
