@@ -89,7 +89,8 @@ def reload_timeout(source_bytes: int) -> float:
 def _saved_indexes(index_dir: Path, read: Sources) -> dict[str, TfidfIndex] | None:
     """The saved set in index_dir if it was built from these passages; persist says why when it is not."""
     loading = time.perf_counter()
-    indexes = persist.load_indexes(index_dir, read.metadata)
+    # Memory-mapped, read-only: processes on one machine that load the same saved set share its pages.
+    indexes = persist.load_indexes(index_dir, read.metadata, mmap=True)
     if indexes is not None:
         log.info(
             "saved index %s matches the sources: loaded in %.2f s, nothing to index",
@@ -271,6 +272,7 @@ class KnowledgeStore:
         self._lock = asyncio.Lock()
         self._release: asyncio.Task[None] | None = None
         self.last_reload: ReloadResult | None = None
+        self.on_reload: list[Callable[[ReloadResult], None]] = []  # called with each reload's result (metrics)
 
     @property
     def current(self) -> KnowledgeBase:
@@ -341,6 +343,8 @@ class KnowledgeStore:
                     changed=len(diff.changed),
                 )
             self.last_reload = result
+            for listener in self.on_reload:
+                listener(result)
             if result.ok and previous is not None:
                 # Freed in small steps by a worker, never by the loop: the next build waits for it (_run_build).
                 dropped: list[object] = [previous]
