@@ -220,6 +220,16 @@ def source_bytes(sources: Path | None) -> int:
         return 0
 
 
+def _within_sources(error: SourceError, sources: Path | None) -> str:
+    """The error with its file named inside the sources directory: what an admin in Discord needs, no more."""
+    folder = sources if sources is not None else BUNDLED_SOURCES
+    try:
+        where = str(error.path.relative_to(folder)) if error.path != folder else folder.name
+    except ValueError:
+        return str(error)
+    return f"{where}:{error.line}: {error.problem}" if error.line is not None else f"{where}: {error.problem}"
+
+
 def validate(knowledge: KnowledgeBase) -> None:
     """Raise SourceError unless the knowledge base can answer: it has passages and its index finds them."""
     if not knowledge.documents or not knowledge.passages:
@@ -321,7 +331,7 @@ class KnowledgeStore:
                 knowledge = await self._run_build()
                 diff = await asyncio.to_thread(knowledge.diff, previous)  # a pass over every passage: not here
             except SourceError as error:
-                result = self._failure(trigger, previous, started, str(error))
+                result = self._failure(trigger, previous, started, _within_sources(error, self.sources))
             except TimeoutError as error:
                 result = self._failure(trigger, previous, started, str(error) or "the build took too long")
             except Exception:

@@ -301,7 +301,7 @@ def test_shards_metrics_and_persona_load(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "discord:\n  shard_count: 4\n  shard_ids: [3, 2]\nmetrics:\n  listen: 127.0.0.1:9108\n"
-        "persona:\n  name: Helper\n  menu_name: Ask Helper\n  examples: [\"What is IOM?\"]\n",
+        'persona:\n  name: Helper\n  menu_name: Ask Helper\n  examples: ["What is IOM?"]\n',
     )
 
     config = load_config(path, ENV)
