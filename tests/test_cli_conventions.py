@@ -196,9 +196,9 @@ def test_chat_on_a_terminal_recalls_the_previous_question_with_the_up_arrow(tmp_
     try:
         read_until(controller, b"> ", seen)
         os.write(controller, b"zqxjkvw\r")
-        read_until(controller, b"Not in my sources", seen)
+        read_until(controller, b"\n> ", seen, count=2)  # answered, and readline waits at the next prompt
         os.write(controller, b"\x1b[A\r")  # Up, Enter: the same question again
-        read_until(controller, b"Not in my sources", seen, count=2)
+        read_until(controller, b"\n> ", seen, count=3)
         os.write(controller, b"quit\r")
         assert process.wait(PTY_TIMEOUT_S) == 0
     finally:
