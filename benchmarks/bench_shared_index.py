@@ -6,13 +6,17 @@ Each process loads the knowledge base exactly as the bot does at start-up (Knowl
 knowledge.index set: the saved index is memory-mapped read-only, bot/store.py), then waits. PSS (proportional
 set size, /proc/PID/smaps_rollup) charges each shared page to its processes in equal parts, so the sum over
 processes is what they cost the machine together. The same is measured with the index read into each process's
-own memory (mmap off), for comparison. Linux only. Prints numbers; asserts nothing.
+own memory (mmap off), for comparison; and for `iom-bot run --processes 2` (bot/cluster.py: the knowledge base
+loaded once, then two processes forked from it), whose parent is counted too. Linux only. Prints numbers;
+asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -46,6 +50,30 @@ knowledge = asyncio.run(store.load())
 knowledge.answer("what does the agreement say about travel")
 print("READY", len(knowledge.passages), flush=True)
 sys.stdin.read()
+"""
+
+
+# `run --processes 2` up to the point where its processes would connect: cluster.py's own load and fork.
+FORKED = """
+import os, sys
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from bot import cluster
+from bot.config import Config, KnowledgeConfig
+config = Config(knowledge=KnowledgeConfig(sources=Path({sources!r}), index=Path({index!r})))
+knowledge = cluster.load_shared(config)
+
+def serve():
+    knowledge.answer("what does the agreement say about travel")
+    print("READY", os.getpid(), flush=True)
+    sys.stdin.read()
+    return 0
+
+children = cluster.fork_workers([serve, serve])
+print("PARENT", os.getpid(), flush=True)
+sys.stdin.read()
+for pid in children:
+    os.kill(pid, 9)
 """
 
 
@@ -86,6 +114,25 @@ def measure(sources: Path, index: Path, count: int, *, mmap: bool) -> list[dict[
             process.wait()
 
 
+def measure_forked(sources: Path, index: Path) -> list[dict[str, int]]:
+    """The parent and its two forked processes, once both have answered a question."""
+    code = FORKED.format(root=str(ROOT), sources=str(sources), index=str(index))
+    process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    pids: list[int] = []
+    try:
+        for _ in range(3):  # two READY, one PARENT, in any order
+            pids.append(int(process.stdout.readline().split()[1]))
+        time.sleep(1.0)
+        return [smaps(pid) for pid in pids]
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        process.kill()
+        process.wait()
+
+
 def mb(kb: int) -> str:
     return f"{kb / 1024:,.0f}"
 
@@ -114,6 +161,14 @@ def main(argv: list[str] | None = None) -> int:
         each = " + ".join(mb(m["Pss"]) for m in two)
         file_backed = sum(m["Pss_File"] for m in two)
         print(f"| {label} | 2 | {each} | {mb(summed)} | {mb(file_backed)} | {summed / one:.2f}x |")
+        if mmap:
+            alone = one
+    forked = measure_forked(sources, index)
+    summed = sum(m["Pss"] for m in forked)
+    each = " + ".join(mb(m["Pss"]) for m in forked)
+    file_backed = sum(m["Pss_File"] for m in forked)
+    print(f"| run --processes 2 (forked; parent + 2) | 3 | {each} | {mb(summed)} | {mb(file_backed)} | "
+          f"{summed / alone:.2f}x |")  # fmt: skip
     return 0
 
 

@@ -331,6 +331,15 @@ def run(args: argparse.Namespace) -> int:
         config = _with_knowledge(config, sources=args.sources, index=args.index)
     if args.shard_count is not None or args.shards is not None:
         config = _with_shards(config, count=args.shard_count, ids=args.shards)
+    if args.processes > 1:
+        if config.discord.shard_count is None:
+            raise CliError("--processes needs shards to share out: --shard-count N or discord.shard_count")
+        shards = config.discord.shard_ids or range(config.discord.shard_count)
+        if len(shards) < args.processes:
+            raise CliError(f"--processes {args.processes} is more than the {len(shards)} shards to share out")
+        from bot import cluster  # lazily: the offline commands must not import discord
+
+        return cluster.run_processes(config, args.processes, sync_global=args.sync, verbose=args.verbose)
     from bot import client  # lazily: the offline commands must not import discord
 
     return client.run_bot(config, sync_global=args.sync, verbose=args.verbose)
@@ -525,6 +534,7 @@ $XDG_STATE_HOME/iom-bot/chat_history).""",
   iom-bot run --config config.yaml                          # the token in $DISCORD_TOKEN (discord.token_env)
   iom-bot run --config config.yaml -v                       # debug logging
   iom-bot run --config config.yaml --shard-count 4 --shards 0,1
+  iom-bot run --config config.yaml --shard-count 4 --processes 2  # one knowledge base in memory for both
   iom-bot run --config config.yaml --sync                   # sync the slash commands globally (rarely)""",
     "init-config": """examples:
   iom-bot init-config                      # writes ./config.yaml
@@ -612,6 +622,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--shard-count", type=_positive_int, metavar="N", help="shards in all (discord.shard_count)")
     sub.add_argument(
         "--shards", type=_shard_list, metavar="IDS", help="the shards this process runs, like 0,1 (discord.shard_ids)"
+    )
+    sub.add_argument(
+        "--processes",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="load the knowledge base once and fork N processes sharing it, the shards dealt out among them",
     )
 
     sub = add("init-config", init_config, "Write the commented example config, to edit.")

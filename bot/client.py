@@ -181,13 +181,15 @@ class ShardedQABot(QABot, commands.AutoShardedBot):
         log.info("shard %d resumed", shard_id)
 
 
-def make_bot(config: Config, *, sync_global: bool = False) -> QABot:
-    """A QABot, or a ShardedQABot running the configured shards."""
+def make_bot(config: Config, *, sync_global: bool = False, store: KnowledgeStore | None = None) -> QABot:
+    """A QABot, or a ShardedQABot running the configured shards; store: a knowledge base already loaded."""
     shards = config.discord
     if shards.shard_count is None:
-        return QABot(config, sync_global=sync_global)
+        return QABot(config, sync_global=sync_global, store=store)
     shard_ids = list(shards.shard_ids) if shards.shard_ids is not None else None
-    return ShardedQABot(config, sync_global=sync_global, shard_count=shards.shard_count, shard_ids=shard_ids)
+    return ShardedQABot(
+        config, sync_global=sync_global, store=store, shard_count=shards.shard_count, shard_ids=shard_ids
+    )
 
 
 # -- running -------------------------------------------------------------------------------------------------------
@@ -259,7 +261,7 @@ def run_bot(config: Config, *, sync_global: bool = False, verbose: int = 0) -> i
     return asyncio.run(_serve(config, config.token, sync_global=sync_global))
 
 
-async def _serve(config: Config, token: Secret, *, sync_global: bool) -> int:
+async def _serve(config: Config, token: Secret, *, sync_global: bool, store: KnowledgeStore | None = None) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
@@ -267,7 +269,7 @@ async def _serve(config: Config, token: Secret, *, sync_global: bool) -> int:
         log.info("%s received: closing the connection", signum.name)
         stop.set()
 
-    async with make_bot(config, sync_global=sync_global) as bot:
+    async with make_bot(config, sync_global=sync_global, store=store) as bot:
         server = None
         if config.metrics.address is not None:
             server = MetricsServer(bot, *config.metrics.address)

@@ -1,5 +1,6 @@
 """Shards across processes: two bot processes, two shards each out of four, against a fake Discord that routes
-each guild's events to its shard. Each process answers the mention in its own guild and never the other's."""
+each guild's events to its shard. Each process answers the mention in its own guild and never the other's; the
+same with `run --processes 2` (one knowledge base, forked)."""
 
 from __future__ import annotations
 
@@ -66,3 +67,34 @@ async def test_two_processes_each_answer_only_their_own_guild(tmp_path: Path) ->
     assert {shard_id for shard_id, _ in routed} <= {shard, theirs[0]}
     assert codes == [0, 0]
     assert "Traceback" not in a.log() + b.log()
+
+
+async def test_processes_share_out_the_shards_of_one_run(tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(BUNDLED_SOURCES, sources)
+    async with ShardedDiscord(SHARD_COUNT) as fake:
+        first = fake.world
+        shard = fake.shard_of(first.guild_id)
+        second = fake.add_guild((shard + 1) % SHARD_COUNT)  # the other process: shards are dealt out in turn
+        discord = {"guild_ids": [first.guild_id, second.guild_id], "shard_count": SHARD_COUNT}
+        bot = await spawn(fake, tmp_path / "run", sources, args=("--processes", "2"), discord=discord)
+        try:
+            await wait_for_shards(fake, SHARD_COUNT, timeout=2 * START_TIMEOUT_S)
+            await fake.wait_for_commands(first.guild_id, timeout=START_TIMEOUT_S)
+            await fake.wait_for_commands(second.guild_id, timeout=START_TIMEOUT_S)
+            messages = [
+                await fake.send_in(world, fake.mention_bot(QUESTION), author=world.new_member("asks"))
+                for world in (first, second)
+            ]
+            replies = [await fake.wait_for_reply(int(m["id"]), START_TIMEOUT_S) for m in messages]
+            code = await bot.terminate(timeout=2 * START_TIMEOUT_S)
+        finally:
+            if bot.running:
+                bot.process.kill()
+
+    assert fake.identified_shards == [[i, SHARD_COUNT] for i in range(SHARD_COUNT)]
+    assert all(ART_11_SENTENCE in reply.embeds[0]["description"] for reply in replies)
+    assert any("process 1 of 2" in line and "runs shards (0, 2)" in line for line in bot.lines), bot.log()
+    assert any("process 2 of 2" in line and "runs shards (1, 3)" in line for line in bot.lines), bot.log()
+    assert len(answer_lines(bot)) == 2
+    assert code == 0 and "Traceback" not in bot.log()
