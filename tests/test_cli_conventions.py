@@ -209,3 +209,34 @@ def test_chat_on_a_terminal_recalls_the_previous_question_with_the_up_arrow(tmp_
     assert b"^[[A" not in seen and seen.count(b"zqxjkvw") >= 2  # the question redrawn, not the escape echoed
     # Python's readline keeps one copy of a line repeated at once.
     assert (tmp_path / "iom-bot" / "chat_history").read_text().split() == ["zqxjkvw", "quit"]
+
+
+def test_the_package_declares_its_licence_and_classifiers() -> None:
+    import importlib.metadata
+
+    metadata = importlib.metadata.metadata("iom-bot")
+
+    assert metadata["License-Expression"] == "MIT"
+    assert "LICENSE" in (metadata.get_all("License-File") or [])
+    assert "Programming Language :: Python :: 3.11" in metadata.get_all("Classifier")
+    assert metadata["Author"] or metadata["Author-email"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--processes", "2"],
+            "error: --processes needs shards to share out: --shard-count N or discord.shard_count\n",
+        ),
+        (["--processes", "3", "--shard-count", "2"], "error: --processes 3 is more than the 2 shards to share out\n"),
+    ],
+)
+def test_processes_need_enough_shards(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv: list[str], message: str
+) -> None:
+    monkeypatch.setenv("IOM_TEST_TOKEN", "abc.def")
+    config = tmp_path / "config.yaml"
+    config.write_text("discord:\n  token_env: IOM_TEST_TOKEN\n", encoding="utf-8")
+
+    assert run_main(capsys, "run", "--config", str(config), *argv) == (2, "", message)
