@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -65,6 +66,9 @@ class QABot(commands.Bot):
         self.metrics.watch(self)
         store.on_reload.append(self.metrics.reloaded)
         self._background: set[asyncio.Task[Any]] = set()
+        # Before the first connection, connect() below says it all: one line per attempt, not two.
+        self._first_attempts = _DropWhile(lambda: self.ws is None, "Attempting a reconnect")
+        logging.getLogger("discord.client").addFilter(self._first_attempts)
 
     @property
     def knowledge(self) -> KnowledgeBase:
@@ -168,7 +172,20 @@ class QABot(commands.Bot):
     async def close(self) -> None:
         for task in list(self._background):
             task.cancel()
+        logging.getLogger("discord.client").removeFilter(self._first_attempts)
         await super().close()
+
+
+class _DropWhile(logging.Filter):
+    """Drop records whose message starts with prefix while condition() holds."""
+
+    def __init__(self, condition: Callable[[], bool], prefix: str) -> None:
+        super().__init__()
+        self.condition = condition
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith(self.prefix) and self.condition())
 
 
 class ShardedQABot(QABot, commands.AutoShardedBot):

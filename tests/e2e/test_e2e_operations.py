@@ -73,6 +73,30 @@ async def test_start_up_waits_out_an_outage_then_answers(tmp_path: Path) -> None
     assert "voice will NOT be supported" not in bot.log()
 
 
+async def test_a_gateway_refused_at_start_is_retried_then_answers(tmp_path: Path) -> None:
+    sources = tmp_path / "sources"
+    shutil.copytree(BUNDLED_SOURCES, sources)
+    async with FakeDiscord() as fake:
+        fake.refuse_gateway = True  # REST answers, the gateway does not: the first connection fails
+        bot = await spawn(fake, tmp_path, sources)
+        try:
+            await bot.wait_for_log(r"cannot connect to the Discord gateway \(.+\); retrying in", START_TIMEOUT_S)
+            fake.refuse_gateway = False
+            await fake.wait_for_ready(1, timeout=START_TIMEOUT_S)
+
+            assert ART_11_SENTENCE in await ask(fake, ANSWERED)
+            code = await bot.terminate()
+        finally:
+            if bot.running:
+                bot.process.kill()
+
+    assert code == 0, bot.log_tail()
+    assert "Traceback" not in bot.log()
+    assert all(LOG_LINE.match(line) for line in bot.lines), bot.log()
+    failed = [line for line in bot.lines if "WSServerHandshakeError" in line]
+    assert failed and all("bot.client: cannot connect to the Discord gateway" in line for line in failed)
+
+
 @contextlib.asynccontextmanager
 async def endpoints(bot: BotProcess) -> AsyncIterator[tuple[aiohttp.ClientSession, str]]:
     line = await bot.wait_for_log(r"health and metrics on http://127\.0\.0\.1:\d+", START_TIMEOUT_S)
