@@ -1,13 +1,16 @@
 """The command line: run the bot, or ask, search, chat, check and evaluate offline (without discord).
 
 Only `run` imports discord (lazily, through bot.client); every other command uses knowledge/ alone.
-Exit codes: 0 ok, 2 usage or input errors (one line on stderr, no traceback), 130 interrupted.
+Exit codes: 0 ok, 1 "no" (search found nothing, eval under --fail-under), 2 usage or input errors (one line per
+problem on stderr, no traceback), 130 interrupted. Global options go before or after the command.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.metadata
+import importlib.resources
 import json
 import logging
 import math
@@ -15,7 +18,8 @@ import os
 import re
 import sys
 import textwrap
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EXIT_OK = 0
+EXIT_NO = 1  # like grep: nothing matched, or a measured quality under the bar
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 NEAREST_SECTIONS = 3  # sections listed with an abstention
@@ -37,6 +42,8 @@ WRAP_COLUMNS = 100  # search hits print the whole passage, wrapped
 INDENT = "   "
 QUIT_WORDS = frozenset({"quit", "exit", "q", ":q", "bye"})
 EMPTY_QUESTION = 'the question is empty; try: iom-bot ask "What does article 11 of the Agreement provide?"'
+HISTORY_LINES = 1000  # kept in chat's history file
+EXAMPLE_CONFIG = "config.example.yaml"  # in the bot package
 
 
 SMALLTALK_LINE = "I answer questions about my sources, quoting and citing them: ask one, or see `iom-bot --help`."
@@ -199,9 +206,10 @@ def search(args: argparse.Namespace) -> int:
     if args.json:
         results = [{**hit.to_dict(), "citations": [c.to_dict() for c in kb.citations_for(hit.passage)]} for hit in hits]
         _print_json({"query": query, "hits": results})
-        return EXIT_OK
+        return EXIT_OK if hits else EXIT_NO
     if not hits:
         print("No passage matches.")
+        return EXIT_NO
     for rank, hit in enumerate(hits, start=1):
         print(f"{rank}. [{hit.score:.3f}] {hit.passage.id}")
         for line in _source_lines(kb, kb.citations_for(hit.passage)):
@@ -220,6 +228,41 @@ def chat(args: argparse.Namespace) -> int:
     interactive = sys.stdin.isatty()
     if interactive:
         print(f"Ask about IOM and the 2016 UN-IOM Agreement ({len(kb.passages)} passages). 'quit' or Ctrl-D ends.")
+        with line_editing(history_path()):
+            return _chat_loop(kb, interactive)
+    return _chat_loop(kb, interactive)
+
+
+def history_path() -> Path:
+    """Where chat keeps its history: $XDG_STATE_HOME/iom-bot/chat_history (~/.local/state by default)."""
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "iom-bot" / "chat_history"
+
+
+@contextmanager
+def line_editing(history: Path) -> Iterator[None]:
+    """Arrow keys, Ctrl-R and history in input() (GNU readline or libedit, where Python has it)."""
+    try:
+        import readline
+    except ImportError:  # a Python built without readline: plain input() still works
+        yield
+        return
+    readline.set_history_length(HISTORY_LINES)
+    try:
+        readline.read_history_file(history)
+    except OSError:
+        log.debug("no chat history at %s yet", history)
+    try:
+        yield
+    finally:
+        try:
+            history.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(history)
+        except OSError as error:
+            log.info("could not save the chat history to %s: %s", history, error.strerror or error)
+
+
+def _chat_loop(kb: KnowledgeBase, interactive: bool) -> int:
     while True:
         try:
             line = input("> " if interactive else "")
@@ -285,9 +328,34 @@ def run(args: argparse.Namespace) -> int:
     config = _load_config(args.config, require_token=True)
     if args.sources is not None or args.index is not None:
         config = _with_knowledge(config, sources=args.sources, index=args.index)
+    if args.shard_count is not None or args.shards is not None:
+        config = _with_shards(config, count=args.shard_count, ids=args.shards)
+    if args.processes > 1:
+        if config.discord.shard_count is None:
+            raise CliError("--processes needs shards to share out: --shard-count N or discord.shard_count")
+        shards = config.discord.shard_ids or range(config.discord.shard_count)
+        if len(shards) < args.processes:
+            raise CliError(f"--processes {args.processes} is more than the {len(shards)} shards to share out")
+        from bot import cluster  # lazily: the offline commands must not import discord
+
+        return cluster.run_processes(config, args.processes, sync_global=args.sync, verbose=args.verbose)
     from bot import client  # lazily: the offline commands must not import discord
 
-    return client.run_bot(config, sync_global=args.sync)
+    return client.run_bot(config, sync_global=args.sync, verbose=args.verbose)
+
+
+def init_config(args: argparse.Namespace) -> int:
+    """Write the commented example config (every key, its default and what it does) to PATH."""
+    path: Path = args.path
+    if path.exists() and not args.force:
+        raise CliError(f"{path.absolute()} exists; give another PATH or --force to overwrite it")
+    text = importlib.resources.files("bot").joinpath(EXAMPLE_CONFIG).read_text(encoding="utf-8")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise CliError(f"cannot write {path.absolute()}: {error.strerror or error}") from None
+    print(f"wrote {path}; edit it, set DISCORD_TOKEN, then: iom-bot check --config {path}")
+    return EXIT_OK
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -304,12 +372,23 @@ def evaluate(args: argparse.Namespace) -> int:
     report = evaluation.run_eval(kb, eval_set.items, name=eval_set.name)
     if args.json:
         _print_json(report.to_dict())
+    else:
+        print(f"{eval_set.name or args.set}: {len(eval_set.items)} questions, knowledge base {kb.version}")
+        print(evaluation.format_table(report))
+        if args.failures:
+            print()
+            print(evaluation.format_failures(report))
+    return _under_the_bar(report.overall.e2e.value, args.fail_under)
+
+
+def _under_the_bar(correct: float | None, fail_under: float | None) -> int:
+    """EXIT_NO (and one line on stderr) when the share of correct answers is below --fail-under PCT."""
+    if fail_under is None:
         return EXIT_OK
-    print(f"{eval_set.name or args.set}: {len(eval_set.items)} questions, knowledge base {kb.version}")
-    print(evaluation.format_table(report))
-    if args.failures:
-        print()
-        print(evaluation.format_failures(report))
+    percent = 100.0 * (correct or 0.0)
+    if percent < fail_under:
+        print(f"fail: {percent:.1f}% correct (e2e) is under --fail-under {fail_under:g}", file=sys.stderr)
+        return EXIT_NO
     return EXIT_OK
 
 
@@ -361,6 +440,40 @@ def _with_knowledge(config: Config, *, sources: Path | None, index: Path | None)
         raise CliError(str(error)) from None
 
 
+def _with_shards(config: Config, *, count: int | None, ids: tuple[int, ...] | None) -> Config:
+    """The config with --shard-count and --shards, when given, in place of discord.shard_count and shard_ids."""
+    from bot.config import ConfigError
+
+    changes: dict[str, Any] = {}
+    if count is not None:
+        changes["shard_count"] = count
+    if ids is not None:
+        changes["shard_ids"] = ids
+    try:
+        return dataclasses.replace(config, discord=dataclasses.replace(config.discord, **changes))
+    except ConfigError as error:
+        raise CliError(
+            str(error).replace("discord.shard_ids", "--shards").replace("discord.shard_count", "--shard-count")
+        ) from None
+
+
+def _shard_list(text: str) -> tuple[int, ...]:
+    try:
+        ids = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected shard numbers like 0,1 — got {text!r}") from None
+    if not ids or min(ids) < 0:
+        raise argparse.ArgumentTypeError(f"expected shard numbers (0 or more) like 0,1 — got {text!r}")
+    return ids
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("iom-bot")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def _print_json(value: Any) -> None:
     # ASCII escapes keep the JSON lossless on any terminal encoding.
     print(json.dumps(value))
@@ -384,24 +497,96 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--sources", type=Path, metavar="DIR", help="directory of sources (default: the bundled ones)")
-    common.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv: debug)")
-    common.add_argument(
+EXAMPLES = {
+    None: """examples:
+  iom-bot ask "Can IOM staff travel on a UN laissez-passer?"
+  iom-bot search laissez-passer -k 3
+  iom-bot init-config config.yaml && iom-bot check --config config.yaml
+  DISCORD_TOKEN=... iom-bot run --config config.yaml
+Global options (--sources, --index, -v) go before or after the command. Exit codes: 0 ok, 1 no match or
+under --fail-under, 2 a usage, config or source error, 130 interrupted.""",
+    "ask": """examples:
+  iom-bot ask "What does article 11 of the Agreement provide?"
+  iom-bot ask --json "When did IOM join the UN system?"
+  echo '{"id": 1, "question": "Who is IOM?"}' | iom-bot ask --batch""",
+    "search": """examples:
+  iom-bot search laissez-passer
+  iom-bot search -k 10 --json "privileges and immunities"
+exits 1 when no passage matches (like grep).""",
+    "chat": """examples:
+  iom-bot chat
+  iom-bot chat --sources ./my-sources < questions.txt
+On a terminal: arrow keys and Ctrl-R edit and recall earlier questions (history in
+$XDG_STATE_HOME/iom-bot/chat_history).""",
+    "check": """examples:
+  iom-bot check
+  iom-bot check --sources ./my-sources
+  iom-bot check --config /etc/iom-bot/config.yaml""",
+    "eval": """examples:
+  iom-bot eval eval/dev.yaml
+  iom-bot eval eval/dev.yaml --failures
+  iom-bot eval eval/dev.yaml --fail-under 80    # exit 1 below 80 % correct (CI)""",
+    "build-index": """examples:
+  iom-bot build-index --index /var/lib/iom-bot/index
+  iom-bot build-index --sources ./my-sources --index ./my-index""",
+    "run": """examples:
+  iom-bot run --config config.yaml                          # the token in $DISCORD_TOKEN (discord.token_env)
+  iom-bot run --config config.yaml -v                       # debug logging
+  iom-bot run --config config.yaml --shard-count 4 --shards 0,1
+  iom-bot run --config config.yaml --shard-count 4 --processes 2  # one knowledge base in memory for both
+  iom-bot run --config config.yaml --sync                   # sync the slash commands globally (rarely)""",
+    "init-config": """examples:
+  iom-bot init-config                      # writes ./config.yaml
+  iom-bot init-config /etc/iom-bot/config.yaml""",
+}
+
+
+def _global_options(parser: argparse.ArgumentParser, *, after: bool) -> None:
+    """--sources, --index and -v; after the command they override what was given before it."""
+    default = argparse.SUPPRESS if after else None
+    parser.add_argument(
+        "--sources", type=Path, metavar="DIR", default=default, help="directory of sources (default: the bundled ones)"
+    )
+    parser.add_argument(
         "--index",
         type=Path,
         metavar="DIR",
+        default=default,
         help="a saved index (build-index), used when it matches the sources; run rebuilds and rewrites it when not",
     )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        dest="verbose_after" if after else "verbose",
+        help="log more (-v: what was loaded and assumed; -vv: debug; run: -v debug, -vv discord.py too)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, after=True)
 
     parser = argparse.ArgumentParser(
-        prog="iom-bot", description="Answer questions about IOM and the 2016 UN-IOM Agreement from cited sources."
+        prog="iom-bot",
+        description="Answer questions about IOM and the 2016 UN-IOM Agreement from cited sources.",
+        epilog=EXAMPLES[None],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    _global_options(parser, after=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, parents=[common], help=help_text, description=help_text)
+        sub = commands.add_parser(
+            name,
+            parents=[common],
+            help=help_text,
+            description=help_text,
+            epilog=EXAMPLES[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sub.set_defaults(handler=handler)
         return sub
 
@@ -410,7 +595,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="print one JSON object (the answer contract)")
     sub.add_argument("--batch", action="store_true", help='read JSON lines {"id", "question"} on stdin')
 
-    sub = add("search", search, "List the passages that best match a query.")
+    sub = add("search", search, "List the passages that best match a query (exit 1 when none does).")
     sub.add_argument("query", nargs="*", metavar="QUERY")
     sub.add_argument("-k", type=_positive_int, default=5, metavar="N", help="how many passages (default 5)")
     sub.add_argument("--json", action="store_true", help="print one JSON object")
@@ -424,25 +609,45 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("set", type=Path, metavar="SET.yaml")
     sub.add_argument("--json", action="store_true", help="print the report as one JSON object")
     sub.add_argument("--failures", action="store_true", help="also list every item answered wrongly")
+    sub.add_argument(
+        "--fail-under", type=float, metavar="PCT", help="exit 1 when under PCT %% of the answers are correct (e2e)"
+    )
 
-    sub = add("build-index", build_index, "Index the sources and save the index to --index DIR.")
+    add("build-index", build_index, "Index the sources and save the index to --index DIR.")
 
     sub = add("run", run, "Run the Discord bot.")
     sub.add_argument("--config", type=Path, metavar="PATH", required=True)
     sub.add_argument("--sync", action="store_true", help="sync the slash commands globally (rate-limited; rarely)")
+    sub.add_argument("--shard-count", type=_positive_int, metavar="N", help="shards in all (discord.shard_count)")
+    sub.add_argument(
+        "--shards", type=_shard_list, metavar="IDS", help="the shards this process runs, like 0,1 (discord.shard_ids)"
+    )
+    sub.add_argument(
+        "--processes",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="load the knowledge base once and fork N processes sharing it, the shards dealt out among them",
+    )
+
+    sub = add("init-config", init_config, "Write the commented example config, to edit.")
+    sub.add_argument("path", type=Path, nargs="?", default=Path("config.yaml"), metavar="PATH")
+    sub.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     _safe_streams()
     args = build_parser().parse_args(argv)
+    args.verbose += args.verbose_after  # -v before and after the command both count
     if args.command != "run":  # the bot sets up its own logging
         level = logging.WARNING - 10 * min(args.verbose, 2)
         logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         return args.handler(args)
     except CliError as error:
-        print(f"error: {error}", file=sys.stderr)
+        for line in str(error).splitlines() or [""]:  # every config mistake, one line each
+            print(f"error: {line}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(file=sys.stderr)

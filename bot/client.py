@@ -1,10 +1,16 @@
-"""QABot and run_bot: the Discord client, its start-up, its signals and its logging."""
+"""QABot and run_bot: the Discord client, its start-up, its signals and its logging.
+
+Start-up waits out outages: logging in and the first gateway connection are retried with backoff (bot.backoff),
+one log line per attempt. With ``discord.shard_count`` the client is a ShardedQABot (an AutoShardedBot) running
+``discord.shard_ids``; with ``metrics.listen``, /healthz and /metrics are served on the same event loop.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from typing import Any
 
 import discord
@@ -13,7 +19,9 @@ from discord.ext import commands
 from knowledge.base import KnowledgeBase
 from knowledge.documents import SourceError
 
-from .config import Config, Secret
+from .backoff import RETRYABLE, Backoff, describe, retry
+from .config import Config, ConfigError, Secret
+from .metrics import Metrics, MetricsServer
 from .store import KnowledgeStore, ReloadResult
 from .tree import QATree
 
@@ -36,7 +44,9 @@ NOT_RESUMABLE = {
 class QABot(commands.Bot):
     """The question-answering bot: slash commands, mentions and DMs over one reloadable knowledge base."""
 
-    def __init__(self, config: Config, *, sync_global: bool = False, store: KnowledgeStore | None = None) -> None:
+    def __init__(
+        self, config: Config, *, sync_global: bool = False, store: KnowledgeStore | None = None, **options: Any
+    ) -> None:
         intents = discord.Intents.default()
         intents.message_content = config.needs_message_content  # privileged: only for answer channels
         super().__init__(
@@ -45,13 +55,20 @@ class QABot(commands.Bot):
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=QATree,
+            **options,
         )
         self.config = config
         self.sync_global = sync_global
         if store is None:
             store = KnowledgeStore(config.knowledge.sources, index=config.knowledge.index)
         self.store = store
+        self.metrics = Metrics()
+        self.metrics.watch(self)
+        store.on_reload.append(self.metrics.reloaded)
         self._background: set[asyncio.Task[Any]] = set()
+        # Before the first connection, connect() below says it all: one line per attempt, not two.
+        self._first_attempts = _DropWhile(lambda: self.ws is None, "Attempting a reconnect")
+        logging.getLogger("discord.client").addFilter(self._first_attempts)
 
     @property
     def knowledge(self) -> KnowledgeBase:
@@ -62,15 +79,56 @@ class QABot(commands.Bot):
         if not self.store.loaded:
             await self.store.load()
         for extension in EXTENSIONS:
-            await self.load_extension(extension)
+            if extension not in self.extensions:  # a login retried after a network error runs this hook again
+                await self.load_extension(extension)
         await self.sync_commands()
 
+    async def start(self, token: str, *, reconnect: bool = True) -> None:
+        """Log in (retried while Discord cannot be reached), then connect and stay connected (discord.py resumes)."""
+
+        async def forget_session() -> None:
+            # static_login makes a new HTTP session each time: close the failed one and its connector first.
+            await self.http.close()
+            self.http.connector = discord.utils.MISSING
+
+        await retry(lambda: self.login(token), "log in to Discord", before_retry=forget_session)
+        await self.connect(reconnect=reconnect)
+
+    async def connect(self, *, reconnect: bool = True) -> None:
+        """Connect to the gateway; a first connection that fails for the network is retried, one line per attempt."""
+        backoff = Backoff()
+        while True:
+            try:
+                await super().connect(reconnect=reconnect)
+                return
+            except AttributeError as error:
+                # discord.py 2.7 retries a failed connection with the previous connection's session, and
+                # before the first one there is none: it ends in AttributeError, the network error its context.
+                cause = error.__context__
+                if self.ws is not None or self.is_closed() or not isinstance(cause, RETRYABLE):
+                    raise
+                delay = backoff.next()
+                log.warning(
+                    "cannot connect to the Discord gateway (%s); retrying in %.1f s (attempt %d)",
+                    describe(cause),
+                    delay,
+                    backoff.attempts,
+                )
+                await asyncio.sleep(delay)
+
     async def sync_commands(self) -> None:
-        """Sync to the configured guilds (instant); globally only when asked (Discord rate-limits it)."""
+        """Sync to the configured guilds (instant); globally only when asked (Discord rate-limits it).
+
+        A sharded process syncs only the guilds its shards receive, and globally only if it runs shard 0, so
+        that N processes do not repeat each other's (rate-limited) syncs.
+        """
         config = self.config.discord
         guilds = [discord.Object(id=guild_id) for guild_id in config.guild_ids]
         # /kb is registered in the admin servers only (exts/admin.py): they are synced even when not in guild_ids.
         admin_only = [discord.Object(id=g) for g in config.admin_guild_ids if g not in config.guild_ids]
+        if self.sync_global and config.shard_ids is not None and 0 not in config.shard_ids:
+            log.info("commands are synced globally by the process that runs shard 0")
+            return
         if self.sync_global:
             synced = await self.tree.sync()
             log.info("synced %d commands globally", len(synced))
@@ -81,6 +139,8 @@ class QABot(commands.Bot):
             return
         if not guilds:
             log.warning("no discord.guild_ids configured and no --sync: slash commands were not synced")
+        guilds = [guild for guild in guilds if config.on_my_shards(guild.id)]  # each process syncs its own
+        admin_only = [guild for guild in admin_only if config.on_my_shards(guild.id)]
         for guild in guilds:
             self.tree.copy_global_to(guild=guild)
             await self._sync_guild(guild)
@@ -112,10 +172,66 @@ class QABot(commands.Bot):
     async def close(self) -> None:
         for task in list(self._background):
             task.cancel()
+        logging.getLogger("discord.client").removeFilter(self._first_attempts)
         await super().close()
 
 
+class _DropWhile(logging.Filter):
+    """Drop records whose message starts with prefix while condition() holds."""
+
+    def __init__(self, condition: Callable[[], bool], prefix: str) -> None:
+        super().__init__()
+        self.condition = condition
+        self.prefix = prefix
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith(self.prefix) and self.condition())
+
+
+class ShardedQABot(QABot, commands.AutoShardedBot):
+    """The bot over several gateway shards (discord.shard_count, discord.shard_ids), in one process."""
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        log.info("shard %d of %s ready", shard_id, self.shard_count)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        log.info("shard %d resumed", shard_id)
+
+
+def make_bot(config: Config, *, sync_global: bool = False, store: KnowledgeStore | None = None) -> QABot:
+    """A QABot, or a ShardedQABot running the configured shards; store: a knowledge base already loaded."""
+    shards = config.discord
+    if shards.shard_count is None:
+        return QABot(config, sync_global=sync_global, store=store)
+    shard_ids = list(shards.shard_ids) if shards.shard_ids is not None else None
+    return ShardedQABot(
+        config, sync_global=sync_global, store=store, shard_count=shards.shard_count, shard_ids=shard_ids
+    )
+
+
 # -- running -------------------------------------------------------------------------------------------------------
+
+
+class QuietDiscordFilter(logging.Filter):
+    """discord.py's start-up voice warnings go (the bot has no voice), and its reconnect notices lose their traceback.
+
+    A reconnect after a network error is expected, not a bug: one line naming the error says all there is.
+    """
+
+    VOICE = "voice will NOT be supported"
+    RECONNECTS = ("Attempting a reconnect", "Failed to connect for shard_id")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith("discord."):
+            return True
+        if isinstance(record.msg, str) and self.VOICE in record.msg:
+            return False
+        if isinstance(record.msg, str) and record.msg.startswith(self.RECONNECTS) and record.exc_info:
+            error = record.exc_info[1]
+            record.msg, record.args = f"{record.getMessage()} ({describe(error) if error else 'no error'})", None
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
 
 
 class RedactFilter(logging.Filter):
@@ -139,30 +255,30 @@ class RedactFilter(logging.Filter):
         return True
 
 
-def setup_logging(config: Config) -> None:
-    """Log to stderr at the configured level; discord.py's own debug output (every gateway payload) stays off."""
+def setup_logging(config: Config, verbose: int = 0) -> None:
+    """Log to stderr at the configured level (-v: debug); discord.py's debug output (every payload) only at -vv."""
     root = logging.getLogger()
     for handler in [h for h in root.handlers if getattr(h, "iom_bot", False)]:
         root.removeHandler(handler)
     handler = logging.StreamHandler()
     handler.iom_bot = True  # type: ignore[attr-defined]
+    handler.addFilter(QuietDiscordFilter())
     handler.addFilter(RedactFilter(config.token))
-    discord.utils.setup_logging(
-        handler=handler, formatter=logging.Formatter(LOG_FORMAT), level=config.logging.level_number
-    )
-    logging.getLogger("discord").setLevel(max(config.logging.level_number, logging.INFO))
+    level = logging.DEBUG if verbose else config.logging.level_number
+    discord.utils.setup_logging(handler=handler, formatter=logging.Formatter(LOG_FORMAT), level=level)
+    logging.getLogger("discord").setLevel(level if verbose >= 2 else max(level, logging.INFO))
 
 
-def run_bot(config: Config, *, sync_global: bool = False) -> int:
+def run_bot(config: Config, *, sync_global: bool = False, verbose: int = 0) -> int:
     """Run the bot until SIGTERM or SIGINT (exit 0); SIGHUP reloads the knowledge base. Returns the exit code."""
-    setup_logging(config)
+    setup_logging(config, verbose)
     if config.token is None:
         log.error("%s is not set (the variable named by discord.token_env)", config.discord.token_env)
         return EXIT_CONFIG
     return asyncio.run(_serve(config, config.token, sync_global=sync_global))
 
 
-async def _serve(config: Config, token: Secret, *, sync_global: bool) -> int:
+async def _serve(config: Config, token: Secret, *, sync_global: bool, store: KnowledgeStore | None = None) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
@@ -170,7 +286,15 @@ async def _serve(config: Config, token: Secret, *, sync_global: bool) -> int:
         log.info("%s received: closing the connection", signum.name)
         stop.set()
 
-    async with QABot(config, sync_global=sync_global) as bot:
+    async with make_bot(config, sync_global=sync_global, store=store) as bot:
+        server = None
+        if config.metrics.address is not None:
+            server = MetricsServer(bot, *config.metrics.address)
+            try:
+                await server.start()
+            except OSError as error:
+                log.error("cannot serve metrics on %s: %s", config.metrics.listen, error.strerror or error)
+                return EXIT_CONFIG
         handled = [signal.SIGTERM, signal.SIGINT]
         for signum in handled:
             loop.add_signal_handler(signum, on_stop, signum)
@@ -194,6 +318,8 @@ async def _serve(config: Config, token: Secret, *, sync_global: bool) -> int:
             stopper.cancel()
             for signum in handled:
                 loop.remove_signal_handler(signum)
+            if server is not None:
+                await server.close()
 
 
 def _on_sighup(bot: QABot) -> None:
@@ -222,6 +348,9 @@ def _exit_code(runner: asyncio.Task[None]) -> int:
         return EXIT_CONFIG
     if isinstance(error, SourceError):
         log.error("cannot load the knowledge base: %s", error)
+        return EXIT_CONFIG
+    if isinstance(error, ConfigError):
+        log.error("bad config: %s", error)
         return EXIT_CONFIG
     log.error("the bot stopped on an unexpected error", exc_info=error)
     return EXIT_FAILURE

@@ -1,7 +1,8 @@
 """The bot's configuration: YAML -> frozen dataclasses, validated on load; the token comes from the environment.
 
 Every section validates itself in ``__post_init__``, so a ``Config(...)`` built in a test is checked exactly like
-one loaded from YAML. Errors are one line and name the key path (``discord.guild_ids[1]: ...``) or the variable.
+one loaded from YAML. Errors are one line and name the key path (``discord.guild_ids[1]: ...``) or the variable;
+a file with several mistakes raises one ConfigError that lists them all (``problems``), one per line.
 """
 
 from __future__ import annotations
@@ -29,14 +30,31 @@ SNOWFLAKE_MAX = 2**64 - 1
 SNOWFLAKE_TEXT = re.compile(r"[0-9]{1,20}")  # a quoted id: ASCII digits only ('²' is a digit to str.isdigit)
 CONFIG_MAX_BYTES = 1_000_000  # the example config is 3 KB
 MESSAGE_MAX_CHARS = 300  # of a ConfigError: a value quoted in it may be huge
+SHARD_COUNT_MAX = 10_000  # Discord's largest bots run a few thousand shards
+DEFAULT_MENU_NAME = "Ask IOM bot"
+DEFAULT_EXAMPLES = ("When did IOM join the UN system?",)
 
 
 class ConfigError(ValueError):
-    """A configuration problem, as one line that names the key path or the environment variable."""
+    """Configuration problems, each one line that names the key path or the environment variable."""
 
-    def __init__(self, message: str) -> None:
-        message = " ".join(message.split("\n"))
-        super().__init__(message if len(message) <= MESSAGE_MAX_CHARS else message[: MESSAGE_MAX_CHARS - 1] + "…")
+    def __init__(self, problems: str | list[str]) -> None:
+        self.problems = [_one_line(problem) for problem in ([problems] if isinstance(problems, str) else problems)]
+        super().__init__("\n".join(self.problems))
+
+
+def _one_line(message: str) -> str:
+    message = " ".join(message.split("\n"))
+    return message if len(message) <= MESSAGE_MAX_CHARS else message[: MESSAGE_MAX_CHARS - 1] + "…"
+
+
+def _collect(problems: list[str], build: Callable[[], Any]) -> Any:
+    """build(), or None after adding its ConfigError's problems to problems: every mistake is reported at once."""
+    try:
+        return build()
+    except ConfigError as error:
+        problems.extend(error.problems)
+        return None
 
 
 class Secret:
@@ -138,6 +156,60 @@ def _directory(null_means: str) -> Callable[[Any, str], Path | None]:
     return check
 
 
+def _optional(check: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    def optional(value: Any, path: str) -> Any:
+        return None if value is None else check(value, path)
+
+    return optional
+
+
+def _shard_ids(value: Any, path: str) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list | tuple):
+        raise ConfigError(f"{path}: expected a list of shard numbers (like [0, 1]) or null, got {_type_name(value)}")
+    ids: list[int] = []
+    for index, item in enumerate(value):
+        if isinstance(item, bool) or not isinstance(item, int) or item < 0:
+            raise ConfigError(f"{path}[{index}]: expected a shard number (0 or more), got {item!r}")
+        if item not in ids:
+            ids.append(item)
+    if not ids:
+        raise ConfigError(f"{path}: list at least one shard, or null for all of them")
+    return tuple(sorted(ids))
+
+
+def _text(limit: int) -> Callable[[Any, str], str]:
+    def check(value: Any, path: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{path}: expected some text, got {value!r}")
+        if len(value.strip()) > limit:
+            raise ConfigError(f"{path}: at most {limit} characters, got {len(value.strip())}")
+        return value.strip()
+
+    return check
+
+
+def _texts(limit: int) -> Callable[[Any, str], tuple[str, ...]]:
+    def check(value: Any, path: str) -> tuple[str, ...]:
+        if not isinstance(value, list | tuple) or not value:
+            raise ConfigError(f"{path}: expected a list of at least one question, got {_type_name(value)}")
+        return tuple(_text(limit)(item, f"{path}[{index}]") for index, item in enumerate(value))
+
+    return check
+
+
+def _listen(value: Any, path: str) -> str | None:
+    """null, or "HOST:PORT" (port 0: any free port, which the log names)."""
+    if value is None:
+        return None
+    host, _, port = str(value).rpartition(":") if isinstance(value, str) else ("", "", "")
+    host = host.removeprefix("[").removesuffix("]")
+    if not host or not port.isdigit() or int(port) > 65_535:
+        raise ConfigError(f"{path}: expected HOST:PORT (like 127.0.0.1:9108) or null, got {value!r}")
+    return f"{host}:{int(port)}"
+
+
 def _check(check: Callable[[Any, str], Any]) -> dict[str, Any]:
     return {"check": check}
 
@@ -152,14 +224,18 @@ class Section:
     KEY: ClassVar[str]
 
     def __post_init__(self) -> None:
+        problems: list[str] = []
         for item in fields(self):  # type: ignore[arg-type]
             path, value = f"{self.KEY}.{item.name}", getattr(self, item.name)
             nested = item.metadata.get("section")
             if nested is not None and not isinstance(value, nested):
-                raise ConfigError(f"{path}: expected a {nested.__name__}, got {_type_name(value)}")
+                problems.append(f"{path}: expected a {nested.__name__}, got {_type_name(value)}")
             check = item.metadata.get("check")
             if check is not None:
-                object.__setattr__(self, item.name, check(value, path))
+                checked = _collect(problems, lambda check=check, value=value, path=path: check(value, path))
+                object.__setattr__(self, item.name, checked)
+        if problems:
+            raise ConfigError(problems)
 
     @classmethod
     def from_mapping(cls, data: Any) -> Self:
@@ -169,17 +245,22 @@ class Section:
         if not isinstance(data, Mapping):
             raise ConfigError(f"{cls.KEY}: expected a mapping of keys to values, got {_type_name(data)}")
         known = [item.name for item in fields(cls) if item.init]  # type: ignore[arg-type]
-        for key in data:
-            if key not in known:
-                raise ConfigError(_unknown_key(cls.KEY, key, known))
+        problems = [_unknown_key(cls.KEY, key, known) for key in data if key not in known]
         values: dict[str, Any] = {}
         for item in fields(cls):  # type: ignore[arg-type]
             nested = item.metadata.get("section")
             if nested is not None:
-                values[item.name] = nested.from_mapping(data.get(item.name))
+                values[item.name] = _collect(
+                    problems, lambda nested=nested, item=item: nested.from_mapping(data.get(item.name))
+                )
+                if values[item.name] is None:
+                    values[item.name] = nested()
             elif item.name in data:
                 values[item.name] = data[item.name]
-        return cls(**values)
+        section = _collect(problems, lambda: cls(**values))
+        if problems:
+            raise ConfigError(problems)
+        return section
 
 
 def _unknown_key(where: str, key: object, known: list[str]) -> str:
@@ -204,9 +285,34 @@ class DiscordConfig(Section):
     denied_channels: tuple[int, ...] = field(default=(), metadata=_check(_ids))
     answer_channels: tuple[int, ...] = field(default=(), metadata=_check(_ids))  # needs the message-content intent
     answer_dms: bool = field(default=True, metadata=_check(_bool))
+    # Sharding (Discord requires it past 2,500 guilds): this process runs shard_ids out of shard_count.
+    # null/null: one process, no sharding. shard_count alone: this process runs every shard.
+    shard_count: int | None = field(default=None, metadata=_check(_optional(_int_in(1, SHARD_COUNT_MAX))))
+    shard_ids: tuple[int, ...] | None = field(default=None, metadata=_check(_shard_ids))
+
+    def _check_shards(self) -> None:
+        if self.shard_ids is not None and self.shard_count is None:
+            raise ConfigError(f"{self.KEY}.shard_ids: needs discord.shard_count (how many shards in all)")
+        too_high = [i for i in self.shard_ids or () if self.shard_count is not None and i >= self.shard_count]
+        if too_high:
+            raise ConfigError(
+                f"{self.KEY}.shard_ids: shard {too_high[0]} does not exist with shard_count {self.shard_count} "
+                f"(shards are numbered 0 to {self.shard_count - 1})"
+            )
+
+    @property
+    def sharded(self) -> bool:
+        return self.shard_count is not None
+
+    def on_my_shards(self, guild_id: int) -> bool:
+        """Whether guild_id's events come to this process: Discord routes a guild to shard (id >> 22) % count."""
+        if self.shard_count is None or self.shard_ids is None:
+            return True
+        return (guild_id >> 22) % self.shard_count in self.shard_ids
 
     def __post_init__(self) -> None:
         Section.__post_init__(self)
+        self._check_shards()
         for index, role in enumerate(self.admin_roles):
             if role in self.admin_guild_ids or role in self.guild_ids:
                 raise ConfigError(
@@ -264,11 +370,37 @@ class LoggingConfig(Section):
         return logging.getLevelNamesMapping()[self.level]
 
 
+@dataclass(frozen=True, slots=True)
+class MetricsConfig(Section):
+    KEY: ClassVar[str] = "metrics"
+
+    # HOST:PORT of /healthz and /metrics (Prometheus); null: off. Keep it on loopback unless a firewall guards it.
+    listen: str | None = field(default=None, metadata=_check(_listen))
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        if self.listen is None:
+            return None
+        host, _, port = self.listen.rpartition(":")
+        return host, int(port)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonaConfig(Section):
+    KEY: ClassVar[str] = "persona"
+
+    name: str | None = field(default=None, metadata=_check(_optional(_text(32))))  # null: the Discord display name
+    menu_name: str = field(default=DEFAULT_MENU_NAME, metadata=_check(_text(32)))  # Discord's limit for a menu name
+    examples: tuple[str, ...] = field(default=DEFAULT_EXAMPLES, metadata=_check(_texts(200)))
+
+
 SECTIONS: dict[str, type[Section]] = {
     "discord": DiscordConfig,
     "asking": AskingConfig,
     "knowledge": KnowledgeConfig,
     "logging": LoggingConfig,
+    "metrics": MetricsConfig,
+    "persona": PersonaConfig,
 }
 
 
@@ -278,6 +410,8 @@ class Config:
     asking: AskingConfig = field(default_factory=AskingConfig)
     knowledge: KnowledgeConfig = field(default_factory=KnowledgeConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    persona: PersonaConfig = field(default_factory=PersonaConfig)
     token: Secret | None = None  # read from the variable named by discord.token_env; None only when not required
 
     def __post_init__(self) -> None:
@@ -298,23 +432,28 @@ def load_config(path: Path | str, environ: Mapping[str, str] = os.environ, *, re
     path = Path(path)
     data = _read_yaml(path)
     discord_data = data.get("discord")
+    problems: list[str] = []
     if "token" in data or (isinstance(discord_data, Mapping) and "token" in discord_data):
         where = "token" if "token" in data else "discord.token"
-        raise ConfigError(f"{where}: the token never goes in the YAML; set the variable named by discord.token_env")
-    for key in data:
-        if key not in SECTIONS:
-            raise ConfigError(_unknown_key("", key, list(SECTIONS)))
+        problems.append(f"{where}: the token never goes in the YAML; set the variable named by discord.token_env")
+        data = {k: v for k, v in data.items() if k != "token"}
+        if isinstance(discord_data, Mapping):
+            discord_data = {k: v for k, v in discord_data.items() if k != "token"}
+    problems.extend(_unknown_key("", key, list(SECTIONS)) for key in data if key not in SECTIONS)
     base = path.absolute().parent
-    knowledge = KnowledgeConfig.from_mapping(data.get("knowledge"))
-    knowledge = KnowledgeConfig(sources=_resolve(base, knowledge.sources), index=_resolve(base, knowledge.index))
-    discord = DiscordConfig.from_mapping(discord_data)
-    return Config(
-        discord=discord,
-        asking=AskingConfig.from_mapping(data.get("asking")),
-        knowledge=knowledge,
-        logging=LoggingConfig.from_mapping(data.get("logging")),
-        token=read_token(discord.token_env, environ, required=require_token),
-    )
+    sections: dict[str, Any] = {}
+    for key, section in SECTIONS.items():
+        value = discord_data if key == "discord" else data.get(key)
+        sections[key] = _collect(problems, lambda section=section, value=value: section.from_mapping(value))
+    knowledge = sections["knowledge"]
+    if knowledge is not None:
+        resolved = {"sources": _resolve(base, knowledge.sources), "index": _resolve(base, knowledge.index)}
+        sections["knowledge"] = _collect(problems, lambda: KnowledgeConfig(**resolved))
+    token_env = sections["discord"].token_env if sections["discord"] is not None else DEFAULT_TOKEN_ENV
+    token = _collect(problems, lambda: read_token(token_env, environ, required=require_token))
+    if problems:
+        raise ConfigError(problems)
+    return Config(**sections, token=token)
 
 
 def _resolve(base: Path, path: Path | None) -> Path | None:

@@ -45,6 +45,7 @@ NEAREST_SECTIONS = 3  # sections offered with an abstention
 MORE_RESULTS_MIN_SCORE = 0.1  # a passage this close to the question counts as a good further result
 EXCERPT_CHARS = 320  # of a passage in a search result
 PASSAGES_SHOWN_MAX = 3  # "Show passage" shows the passages of at most this many answer parts
+HOW_TO_EXAMPLE = "When did IOM join the UN system?"  # persona.examples[0] by default
 SAFE_URL = re.compile(r"https?://[^\s<>()\[\]]+")
 # @everyone, @here and <@id>, <@!id>, <@&id> of any length: discord.utils.escape_mentions only defuses ids of 17 to
 # 20 digits, and the accounts and roles of 2015 have 15 or 16.
@@ -328,14 +329,21 @@ def sources_embed(knowledge: KnowledgeBase) -> discord.Embed:
 
 
 def help_embed(
-    knowledge: KnowledgeBase, *, bot_name: str, answer_dms: bool, answer_channels: Sequence[int]
+    knowledge: KnowledgeBase,
+    *,
+    bot_name: str,
+    answer_dms: bool,
+    answer_channels: Sequence[int],
+    examples: Sequence[str] = (HOW_TO_EXAMPLE,),
+    menu_name: str = "Ask IOM bot",
 ) -> discord.Embed:
     """How to ask, what the bot knows, and what it does not do."""
     name = safe(bot_name)
     asking = [
-        f"• Mention me with a question: `@{name} When did IOM join the UN system?`",
+        f"• Mention me with a question: `@{name} {safe(examples[0])}`",
+        *(f"  or `@{name} {safe(example)}`" for example in examples[1:3]),
         "• `/ask question` — add `private: True` to see the answer alone",
-        "• On any message: **Apps → Ask IOM bot** answers its text",
+        f"• On any message: **Apps → {safe(menu_name)}** answers its text",
     ]
     if answer_dms:
         asking.append("• Send me a direct message")
@@ -421,9 +429,9 @@ def smalltalk_reply(bot_name: str) -> str:
     )
 
 
-def how_to_ask(bot_name: str) -> str:
+def how_to_ask(bot_name: str, example: str = HOW_TO_EXAMPLE) -> str:
     return content(
-        f"Ask me a question after the mention, like “@{safe(bot_name)} When did IOM join the UN system?”, "
+        f"Ask me a question after the mention, like “@{safe(bot_name)} {safe(example)}”, "
         "or use `/ask`. `/help` tells you more."
     )
 

@@ -89,7 +89,8 @@ def reload_timeout(source_bytes: int) -> float:
 def _saved_indexes(index_dir: Path, read: Sources) -> dict[str, TfidfIndex] | None:
     """The saved set in index_dir if it was built from these passages; persist says why when it is not."""
     loading = time.perf_counter()
-    indexes = persist.load_indexes(index_dir, read.metadata)
+    # Memory-mapped, read-only: processes on one machine that load the same saved set share its pages.
+    indexes = persist.load_indexes(index_dir, read.metadata, mmap=True)
     if indexes is not None:
         log.info(
             "saved index %s matches the sources: loaded in %.2f s, nothing to index",
@@ -219,6 +220,16 @@ def source_bytes(sources: Path | None) -> int:
         return 0
 
 
+def _within_sources(error: SourceError, sources: Path | None) -> str:
+    """The error with its file named inside the sources directory: what an admin in Discord needs, no more."""
+    folder = sources if sources is not None else BUNDLED_SOURCES
+    try:
+        where = str(error.path.relative_to(folder)) if error.path != folder else folder.name
+    except ValueError:
+        return str(error)
+    return f"{where}:{error.line}: {error.problem}" if error.line is not None else f"{where}: {error.problem}"
+
+
 def validate(knowledge: KnowledgeBase) -> None:
     """Raise SourceError unless the knowledge base can answer: it has passages and its index finds them."""
     if not knowledge.documents or not knowledge.passages:
@@ -271,6 +282,7 @@ class KnowledgeStore:
         self._lock = asyncio.Lock()
         self._release: asyncio.Task[None] | None = None
         self.last_reload: ReloadResult | None = None
+        self.on_reload: list[Callable[[ReloadResult], None]] = []  # called with each reload's result (metrics)
 
     @property
     def current(self) -> KnowledgeBase:
@@ -319,7 +331,7 @@ class KnowledgeStore:
                 knowledge = await self._run_build()
                 diff = await asyncio.to_thread(knowledge.diff, previous)  # a pass over every passage: not here
             except SourceError as error:
-                result = self._failure(trigger, previous, started, str(error))
+                result = self._failure(trigger, previous, started, _within_sources(error, self.sources))
             except TimeoutError as error:
                 result = self._failure(trigger, previous, started, str(error) or "the build took too long")
             except Exception:
@@ -341,6 +353,8 @@ class KnowledgeStore:
                     changed=len(diff.changed),
                 )
             self.last_reload = result
+            for listener in self.on_reload:
+                listener(result)
             if result.ok and previous is not None:
                 # Freed in small steps by a worker, never by the loop: the next build waits for it (_run_build).
                 dropped: list[object] = [previous]

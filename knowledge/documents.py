@@ -1,9 +1,14 @@
-"""Source documents: loading a directory of front-matter Markdown or plain-text files, all or nothing."""
+"""Source documents: loading a directory of Markdown (with or without front matter) or plain-text files, all or nothing.
+
+A Markdown file without front matter takes its title from its first heading (else from its file name) and its id
+from its file name; the loader logs what it assumed (INFO: `-v` on the command line).
+"""
 
 from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 import os
 import re
 from collections.abc import Iterable
@@ -27,6 +32,8 @@ CAPTION_SECTION = "Photo caption"
 PROBLEM_MAX_CHARS = 300  # of a SourceError's problem: it is logged and shown to admins, whatever the file holds
 VALUE_MAX_CHARS = 60  # of a value quoted in a problem
 
+log = logging.getLogger(__name__)
+
 
 class SourceError(ValueError):
     """A source file that cannot be loaded; the message names the file (and line where known)."""
@@ -37,7 +44,7 @@ class SourceError(ValueError):
             problem = problem[: PROBLEM_MAX_CHARS - 1] + "…"
         self.problem = problem
         self.line = line
-        where = f"{self.path.name}:{line}" if line is not None else self.path.name
+        where = f"{self.path}:{line}" if line is not None else str(self.path)  # the whole path: no guessing which
         super().__init__(f"{where}: {problem}")
 
 
@@ -133,8 +140,10 @@ def load_document(path: Path) -> Document:
     text = text.removeprefix("\ufeff")
     if "\r" in text and "\n" not in text:
         raise SourceError(path, "the lines end with a carriage return only (CR): save the file with LF line endings", 1)
-    if path.suffix == ".md":
+    if path.suffix == ".md" and text.split("\n", 1)[0].rstrip("\r") == "---":
         meta, body, body_line = _split_front_matter(path, text)
+    elif path.suffix == ".md":
+        meta, body, body_line = _plain_markdown(path, text), text, 1
     else:
         meta, body, body_line = {}, text, 1
     return _build_document(path, meta, body, body_line)
@@ -192,6 +201,29 @@ def shown(value: object) -> str:
     else:
         text = f"a {type(value).__name__}"
     return text if len(text) <= VALUE_MAX_CHARS else text[: VALUE_MAX_CHARS - 1] + "…"
+
+
+def _plain_markdown(path: Path, text: str) -> dict[str, Any]:
+    """What a Markdown file without front matter is taken to be: title from its first heading or file name."""
+    first = next((line.strip() for line in text.split("\n") if line.strip()), "")
+    heading = MARKDOWN_HEADING.match(first)
+    title = heading.group("title") if heading else _title_from_name(path)
+    doc_id = _id_from_name(path)
+    source = "its first heading" if heading else "its file name"
+    log.info(
+        "%s: no front matter; assumed title %r (from %s) and id %r (from its file name)", path, title, source, doc_id
+    )
+    return {"title": title, "id": doc_id}
+
+
+def _title_from_name(path: Path) -> str:
+    words = re.sub(r"[-_.]+", " ", path.stem).strip()
+    return words[:1].upper() + words[1:] if words else path.stem
+
+
+def _id_from_name(path: Path) -> str:
+    """The file name as an id: lowercase, runs of other characters as one '-' (a bad id is still refused later)."""
+    return re.sub(r"[^a-z0-9._-]+", "-", path.stem.lower()).strip("-._")[:100] or path.stem.lower()
 
 
 def _key_line(lines: list[str], key: str) -> int | None:

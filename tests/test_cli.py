@@ -60,7 +60,7 @@ def assert_one_line_error(err: str, fragment: str) -> None:
 
 @pytest.fixture
 def bad_sources(write_source) -> Path:
-    return write_source("broken.md", "no front matter here\n").parent
+    return write_source("broken.md", "---\ntitle: no closing line\n").parent
 
 
 @pytest.fixture
@@ -153,7 +153,7 @@ def test_missing_sources_dir_is_one_line(capsys, tmp_path, command):
 def test_broken_source_file_is_one_line(capsys, bad_sources):
     code, _, err = run_main(capsys, "ask", "--sources", str(bad_sources), "hi")
     assert code == 2
-    assert_one_line_error(err, "broken.md:1: missing YAML front matter")
+    assert_one_line_error(err, f"{bad_sources / 'broken.md'}:1: front matter is not closed")
 
 
 def test_unknown_command_is_an_argparse_usage_error(capsys):
@@ -238,7 +238,7 @@ def test_check_summarises_the_bundled_sources(capsys, kb):
 def test_check_reports_bad_sources_with_exit_2(capsys, bad_sources):
     code, out, err = run_main(capsys, "check", "--sources", str(bad_sources))
     assert code == 2 and out == ""
-    assert_one_line_error(err, "broken.md:1: missing YAML front matter")
+    assert_one_line_error(err, f"{bad_sources / 'broken.md'}:1: front matter is not closed")
 
 
 def write_config(tmp_path: Path, text: str) -> Path:
@@ -252,7 +252,7 @@ def test_check_config_uses_its_sources_and_needs_no_token(capsys, monkeypatch, t
     config = write_config(tmp_path, f"knowledge:\n  sources: {bad_sources.name}\n")  # relative to the YAML
     code, _, err = run_main(capsys, "check", "--config", str(config))
     assert code == 2
-    assert_one_line_error(err, "broken.md:1: missing YAML front matter")
+    assert_one_line_error(err, f"{bad_sources / 'broken.md'}:1: front matter is not closed")
 
 
 def test_check_sources_overrides_the_config(capsys, monkeypatch, tmp_path, bad_sources):
@@ -302,7 +302,7 @@ def test_run_without_a_token_is_a_one_line_error(capsys, monkeypatch, tmp_path):
 def test_run_hands_the_config_to_the_bot(monkeypatch, tmp_path):
     calls = []
 
-    def run_bot(config, *, sync_global: bool = False) -> int:
+    def run_bot(config, *, sync_global: bool = False, verbose: int = 0) -> int:
         calls.append((config, sync_global))
         return 0
 

@@ -93,10 +93,17 @@ def parse_article(text: str) -> tuple[str, str | None]:
 class UserCooldowns:
     """One cooldown bucket per user, shared by every way of asking (count per seconds; count 0 means off)."""
 
-    def __init__(self, count: int, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        count: int,
+        seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        on_limited: Callable[[], None] | None = None,
+    ) -> None:
         self.count = count
         self.seconds = seconds
         self._clock = clock
+        self._on_limited = on_limited  # called for each request over the limit (metrics)
         self._buckets: dict[int, app_commands.Cooldown] = {}
         self._told_until: dict[int, float] = {}  # user id -> when the wait they were told about ends
         self._prune_at = COOLDOWN_PRUNE_AT
@@ -114,7 +121,10 @@ class UserCooldowns:
             self._prune_at = max(COOLDOWN_PRUNE_AT, 2 * len(self._buckets))
             self.prunes += 1
         bucket = self._buckets.setdefault(user_id, app_commands.Cooldown(self.count, self.seconds))
-        return bucket.update_rate_limit(now)
+        retry_after = bucket.update_rate_limit(now)
+        if retry_after is not None and self._on_limited is not None:
+            self._on_limited()
+        return retry_after
 
     def first_notice(self, user_id: int, retry_after: float) -> bool:
         """Whether to tell a user over the limit to wait: once per wait, so that spam is not answered with spam."""
@@ -172,9 +182,10 @@ class Ask(commands.Cog):
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
         cooldown = bot.config.asking.cooldown
-        self.cooldowns = UserCooldowns(cooldown.count, cooldown.seconds)
+        self.cooldowns = UserCooldowns(cooldown.count, cooldown.seconds, on_limited=bot.metrics.cooldown_hit)
         self.light_limits = UserCooldowns(*LIGHT_RATE)
-        self.ask_message_menu = app_commands.ContextMenu(name=CONTEXT_MENU_NAME, callback=self.ask_message)
+        menu_name = bot.config.persona.menu_name
+        self.ask_message_menu = app_commands.ContextMenu(name=menu_name, callback=self.ask_message)
         self.ask_message_menu.add_check(self.interaction_check)
 
     async def cog_load(self) -> None:
@@ -196,7 +207,8 @@ class Ask(commands.Cog):
         ):
             where = "in direct messages" if interaction.guild_id is None else "in this channel"
             raise Refused(f"I don't answer {where}.")
-        if interaction.command is not None and interaction.command.name in RATE_LIMITED:
+        command = interaction.command
+        if command is not None and (command.name in RATE_LIMITED or command is self.ask_message_menu):
             self.cooldowns.check(interaction.user.id)
         elif interaction.command is not None and interaction.command.name in LIGHT_LIMITED:
             self.light_limits.check(interaction.user.id)
@@ -206,7 +218,7 @@ class Ask(commands.Cog):
         """The question cleaned, or a UserFacingError saying why it cannot be asked."""
         question = clean_question(text, self.bot.user.id if self.bot.user else None)
         if not question:
-            raise UserFacingError(render.how_to_ask(self.bot_name))
+            raise UserFacingError(render.how_to_ask(self.bot_name, self.bot.config.persona.examples[0]))
         limit = self.bot.config.asking.max_question_length
         if len(question) > limit:
             raise UserFacingError(render.question_too_long(len(question), limit))
@@ -214,6 +226,8 @@ class Ask(commands.Cog):
 
     @property
     def bot_name(self) -> str:
+        if self.bot.config.persona.name:
+            return self.bot.config.persona.name
         return self.bot.user.display_name if self.bot.user else "IOM bot"
 
     def answer(self, question: str) -> tuple[Answer, KnowledgeBase]:
@@ -235,6 +249,7 @@ class Ask(commands.Cog):
             top,
         )
         log.debug("question via=%s: %r", via, answer.question)
+        self.bot.metrics.answered(via, abstained=answer.abstained, seconds=time.perf_counter() - started)
 
     async def send_answer(
         self, interaction: discord.Interaction, question: str, *, via: str, ephemeral: bool = False
@@ -377,6 +392,8 @@ class Ask(commands.Cog):
             bot_name=self.bot_name,
             answer_dms=config.answer_dms,
             answer_channels=config.answer_channels,
+            examples=self.bot.config.persona.examples,
+            menu_name=self.bot.config.persona.menu_name,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 

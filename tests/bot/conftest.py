@@ -20,6 +20,7 @@ from discord import app_commands
 from bot.config import AskingConfig, Config, CooldownConfig, DiscordConfig, KnowledgeConfig
 from bot.exts.admin import Admin
 from bot.exts.ask import Ask
+from bot.metrics import Metrics
 from bot.store import KnowledgeStore
 from bot.tree import reply_error
 from knowledge.base import KnowledgeBase
@@ -261,6 +262,7 @@ class FakeBot:
         self.config = config
         self.store = store
         self.user = FakeUser(id=BOT_ID, name="IOM bot", bot=True)
+        self.metrics = Metrics()
 
     @property
     def knowledge(self) -> KnowledgeBase:

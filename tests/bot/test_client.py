@@ -286,7 +286,7 @@ def test_run_bot_reloads_on_sighup_and_exits_0_on_sigterm(tmp_path: Path) -> Non
     ("case", "config_text", "message"),
     [
         ("reject", "", "Discord rejected the token (check the variable named by discord.token_env)"),
-        ("sources", "knowledge:\n  sources: empty\n", "cannot load the knowledge base: empty: no source files"),
+        ("sources", "knowledge:\n  sources: empty\n", "/empty: no source files"),
     ],
 )
 def test_start_up_failures_are_one_line_and_exit_2(tmp_path: Path, case: str, config_text: str, message: str) -> None:

@@ -175,7 +175,9 @@ def test_bad_yaml_names_the_file_and_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text", ["- a\n- b\n", "just words\n"])
 def test_a_config_that_is_not_a_mapping_is_refused(tmp_path: Path, text: str) -> None:
-    assert "expected a mapping of sections (discord, asking, knowledge, logging)" in error_of(write(tmp_path, text))
+    assert "expected a mapping of sections (discord, asking, knowledge, logging, metrics, persona)" in error_of(
+        write(tmp_path, text)
+    )
 
 
 def test_a_missing_file_is_one_line(tmp_path: Path) -> None:
@@ -255,3 +257,60 @@ def test_the_index_is_optional_and_relative_to_the_yaml_folder(tmp_path: Path, m
 def test_an_index_beside_or_inside_the_sources_is_fine() -> None:
     assert KnowledgeConfig(sources=Path("kb/sources"), index=Path("kb/index")).index == Path("kb/index")
     assert KnowledgeConfig(sources=Path("kb"), index=Path("kb/.index")).index == Path("kb/.index")
+
+
+def test_every_mistake_is_reported_at_once(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "discord:\n  admin_role: [1]\n  guild_ids: [x]\nasking:\n  answer_words: 5\nloging:\n  level: INFO\n",
+    )
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, {})
+
+    assert caught.value.problems == [
+        "loging: unknown key 'loging' (did you mean 'logging'?)",
+        "discord.admin_role: unknown key 'admin_role' (did you mean 'discord.admin_roles'?)",
+        "discord.guild_ids[0]: expected a Discord id (a positive whole number), got 'x'",
+        "asking.answer_words: must be between 10 and 400, got 5",
+        "DISCORD_TOKEN is not set (the variable named by discord.token_env)",
+    ]
+    assert str(caught.value) == "\n".join(caught.value.problems)
+
+
+SHARD_ERRORS = [
+    ("discord:\n  shard_ids: [0]\n", "discord.shard_ids: needs discord.shard_count (how many shards in all)"),
+    (
+        "discord:\n  shard_count: 2\n  shard_ids: [0, 2]\n",
+        "discord.shard_ids: shard 2 does not exist with shard_count 2 (shards are numbered 0 to 1)",
+    ),
+    ("discord:\n  shard_count: 0\n", "discord.shard_count: must be between 1 and 10000, got 0"),
+    ("discord:\n  shard_count: 2\n  shard_ids: []\n", "discord.shard_ids: list at least one shard, or null for all"),
+    ("metrics:\n  listen: 9108\n", "metrics.listen: expected HOST:PORT (like 127.0.0.1:9108) or null, got 9108"),
+    ("persona:\n  examples: []\n", "persona.examples: expected a list of at least one question, got list"),
+    ("persona:\n  menu_name: " + "x" * 33 + "\n", "persona.menu_name: at most 32 characters, got 33"),
+]
+
+
+@pytest.mark.parametrize(("yaml_text", "message"), SHARD_ERRORS)
+def test_shard_metrics_and_persona_mistakes_name_the_key(tmp_path: Path, yaml_text: str, message: str) -> None:
+    assert error_of(write(tmp_path, yaml_text)).startswith(message)
+
+
+def test_shards_metrics_and_persona_load(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "discord:\n  shard_count: 4\n  shard_ids: [3, 2]\nmetrics:\n  listen: 127.0.0.1:9108\n"
+        'persona:\n  name: Helper\n  menu_name: Ask Helper\n  examples: ["What is IOM?"]\n',
+    )
+
+    config = load_config(path, ENV)
+
+    assert (config.discord.shard_count, config.discord.shard_ids) == (4, (2, 3))
+    assert config.metrics.address == ("127.0.0.1", 9108)
+    assert (config.persona.name, config.persona.menu_name, config.persona.examples) == (
+        "Helper",
+        "Ask Helper",
+        ("What is IOM?",),
+    )
+    assert [config.discord.on_my_shards(shard << 22) for shard in range(4)] == [False, False, True, True]

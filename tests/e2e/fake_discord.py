@@ -211,12 +211,13 @@ class Channel:
 class World:
     """One guild (an admin, a plain member, the bot), two text channels, DM channels on demand."""
 
-    def __init__(self, snowflake: Callable[[], int]) -> None:
+    def __init__(self, snowflake: Callable[[], int], *, bot: User | None = None, guild_id: int | None = None) -> None:
+        """bot and guild_id: for a second guild of the same bot (tests/e2e/fake_shards.py)."""
         self._snowflake = snowflake
-        self.bot = User(snowflake(), "IOM Answers", bot=True)
+        self.bot = bot or User(snowflake(), "IOM Answers", bot=True)
         self.application_id = self.bot.id  # as on Discord: a bot's user id is its application id
         self.owner = User(snowflake(), "owner")
-        self.guild_id = snowflake()
+        self.guild_id = guild_id or snowflake()
         self.guild_name = "IOM study group"
         self.everyone_role = Role(self.guild_id, "@everyone", MEMBER_PERMISSIONS, position=0)
         self.admin_role = Role(snowflake(), "Admins", ADMINISTRATOR, position=2)
@@ -503,6 +504,7 @@ class FakeDiscord:
         self.ready_count = 0  # GUILD_CREATEs sent after an IDENTIFY
         self.resumed_count = 0
         self.connections = 0
+        self.connections_refused = 0
         self.heartbeats = 0
         self._ws: web.WebSocketResponse | None = None
         self._ws_lock = asyncio.Lock()
@@ -516,7 +518,8 @@ class FakeDiscord:
         self._waiters: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._request_seq = itertools.count(1)
         self._runner: web.AppRunner | None = None
-        self.port = 0
+        self.port = 0  # set it before start() to listen on a chosen port (a test that starts the fake late)
+        self.refuse_gateway = False  # True: the gateway answers 503 instead of a websocket (Discord unreachable)
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -526,7 +529,7 @@ class FakeDiscord:
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
         log.info("fake Discord listening on %s", self.base_url)
@@ -699,7 +702,11 @@ class FakeDiscord:
 
     # -- the gateway -------------------------------------------------------------------------------------------
 
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if self.refuse_gateway:
+            self.connections_refused += 1
+            self._notify()
+            return web.Response(status=503, text="gateway unavailable (refused by the test)")
         ws = web.WebSocketResponse(max_msg_size=16 * 1024 * 1024)
         await ws.prepare(request)
         previous, self._ws = self._ws, ws

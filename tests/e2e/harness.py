@@ -161,7 +161,13 @@ def write_config(fake: FakeDiscord, directory: Path, sources: Path, **sections: 
 
 
 async def spawn(
-    fake: FakeDiscord, directory: Path, sources: Path, *, token: str | None = None, **sections: dict[str, Any]
+    fake: FakeDiscord,
+    directory: Path,
+    sources: Path,
+    *,
+    token: str | None = None,
+    args: tuple[str, ...] = (),
+    **sections: dict[str, Any],
 ) -> BotProcess:
     """Start `python tests/e2e/launcher.py run` against fake with sources; return at once (it may be meant to fail)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -181,6 +187,7 @@ async def spawn(
         "run",
         "--config",
         str(config_path),
+        *args,  # more options of `run`
         cwd=REPO,
         env=env,
         stdin=asyncio.subprocess.DEVNULL,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 
 import pytest
@@ -76,7 +77,7 @@ def test_txt_title_is_first_line(write_source) -> None:
         ("bad.md", "---\nid: x\ntitle: [unclosed\n---\nBody.\n", "bad YAML", 3),
         ("notitle.md", "---\nid: x\n---\nBody text.\n", "missing title", None),
         ("empty.md", "---\nid: x\ntitle: T\n---\n\n  \n", "empty body", 5),
-        ("nofm.md", "Just text\n", "missing YAML front matter", 1),
+        ("nofm.md", "# Only a heading\n", "no paragraphs of text", 1),
         ("open.md", "---\nid: x\ntitle: T\nBody\n", "not closed", 1),
         ("key.md", "---\nid: x\ntitle: T\nauthor: me\n---\nBody.\n", "unknown front-matter key 'author'", 4),
         ("badid.md", "---\nid: Has Spaces\ntitle: T\n---\nBody.\n", "bad id", None),
@@ -90,7 +91,31 @@ def test_bad_source_names_file_and_problem(write_source, name, content, problem,
         load_documents(path.parent)
     assert raised.value.path.name == name
     assert problem in str(raised.value)
-    assert str(raised.value).startswith(name if line is None else f"{name}:{line}")
+    assert str(raised.value).startswith(str(path) if line is None else f"{path}:{line}")  # the whole path
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "title", "doc_id", "assumed"),
+    [
+        ("iom-history.md", "# IOM at seventy\n\nIOM was founded in 1951.\n", "IOM at seventy", "iom-history",
+         "assumed title 'IOM at seventy' (from its first heading) and id 'iom-history'"),
+        ("Field_Notes 2024.md", "IOM was founded in 1951.\n\n## Later\n\nIt joined the UN in 2016.\n",
+         "Field Notes 2024", "field_notes-2024",
+         "assumed title 'Field Notes 2024' (from its file name) and id 'field_notes-2024'"),
+    ],
+)  # fmt: skip
+def test_plain_markdown_without_front_matter_is_accepted(
+    write_source, caplog: pytest.LogCaptureFixture, name: str, content: str, title: str, doc_id: str, assumed: str
+) -> None:
+    path = write_source(name, content)
+
+    with caplog.at_level(logging.INFO, logger="knowledge.documents"):
+        (document,) = load_documents(path.parent)
+
+    assert (document.title, document.id) == (title, doc_id)
+    assert "IOM was founded in 1951." in [block.text for block in document.blocks]
+    assert title not in [block.text for block in document.blocks]
+    assert [r.getMessage() for r in caplog.records] == [f"{path}: no front matter; {assumed} (from its file name)"]
 
 
 def test_non_utf8_names_the_line(write_source) -> None:

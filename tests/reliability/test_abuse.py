@@ -179,11 +179,11 @@ def restored(rig: Rig) -> Iterator[Path]:
     rigs.copy_sources(rig.sources)
 
 
-@pytest.mark.parametrize("content", [b"---\ntitle: [unclosed\n---\nBody.\n", b"Title\n\nA good text file.\n"])
+@pytest.mark.parametrize("content", [b"---\ntitle: [unclosed\n---\nBody.\n", b"# Title\n\x00binary\n"])
 async def test_mentions_in_file_names_of_reload_errors_ping_no_one(rig: Rig, restored: Path, content: bytes) -> None:
     injected = injections(rig)
     name = " ".join(injected)
-    (restored / f"{name}.md").write_bytes(content)  # bad YAML; or a good file whose name is no valid id
+    (restored / f"{name}.md").write_bytes(content)  # bad YAML; or a binary file
     admin = rigs.new_member(rig.fake, "@everyone <@&" + str(rig.admin_role.id) + ">", rig.admin_role)
 
     summary = await rig.reload(admin)

@@ -45,9 +45,10 @@ class Case:
     problem: str  # words of the problem, as the error says it
 
     def where(self, *, shown: bool = False) -> str:
-        """A regex for how the error starts: the file name (as shown in Discord), and the line when known."""
+        """A regex for how the error starts: the file's path (its name in Discord), and the line when known."""
         names = "|".join(re.escape(render.safe(name) if shown else name) for name in self.file.split("|"))
-        return rf"(?:{names})(?::\d+)?: "
+        folder = "" if shown else r"(?:/[^:\n]*/)?"  # the CLI and the log give the whole path
+        return rf"{folder}(?:{names})(?::\d+)?: "
 
 
 def write(name: str, data: bytes) -> Callable[[Path], None]:
@@ -106,7 +107,7 @@ CASES = [
     Case("deep-front-matter", write("deep.md", b"---\ntitle: " + b"[" * DEEP + b"\n---\nBody.\n"), "deep.md",
          "nested too deeply"),
     Case("empty-file", write("empty.txt", b""), "empty.txt", "empty body"),
-    Case("empty-markdown", write("empty.md", b""), "empty.md", "missing YAML front matter"),
+    Case("empty-markdown", write("empty.md", b""), "empty.md", "empty body"),
     Case("binary-file", write("photo.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "photo.md", "binary file"),
     Case("not-utf8", write("latin1.txt", "Titre\n\nL'OIM a été créée.\n".encode("latin-1")), "latin1.txt",
          "not UTF-8"),
@@ -200,7 +201,7 @@ async def test_a_file_that_disappears_mid_reload_is_named_and_the_old_version_an
     assert store.current is previous
     (sources / "extra.txt").write_text("Extra notes\n\nIOM has an office in Geneva.\n", encoding="utf-8")
     code, _, err = run_check(sources, capsys)
-    assert code == 2 and err == "error: extra.txt: disappeared while loading\n"
+    assert code == 2 and err == f"error: {sources / 'extra.txt'}: disappeared while loading\n"
 
 
 def test_a_deeply_nested_glossary_is_named(sources: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -208,7 +209,7 @@ def test_a_deeply_nested_glossary_is_named(sources: Path, capsys: pytest.Capture
 
     code, _, err = run_check(sources, capsys)
 
-    assert code == 2 and err.startswith("error: glossary.yaml: "), err
+    assert code == 2 and err.startswith(f"error: {sources / 'glossary.yaml'}: "), err
 
 
 async def test_no_half_built_knowledge_base_is_ever_visible(sources: Path) -> None:
