@@ -27,7 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from knowledge import persist
-from knowledge.base import BUNDLED_SOURCES, KnowledgeBase, Sources, build_indexes, read_sources
+from knowledge.base import (
+    BUNDLED_SOURCES,
+    KnowledgeBase,
+    Sources,
+    build_indexes,
+    diff_passages,
+    read_sources,
+)
 from knowledge.documents import SOURCE_SUFFIXES, SourceError
 from knowledge.index import TfidfIndex
 
@@ -329,7 +336,11 @@ class KnowledgeStore:
             started = time.perf_counter()
             try:
                 knowledge = await self._run_build()
-                diff = await asyncio.to_thread(knowledge.diff, previous)  # a pass over every passage: not here
+                # A pass over every passage: not on the loop. The worker gets the passages, not the old knowledge
+                # base: a worker thread that lingers on its arguments must not keep the old version's indexes alive.
+                before = previous.passages if previous is not None else ()
+                diff = await asyncio.to_thread(diff_passages, before, knowledge.passages)
+                del before
             except SourceError as error:
                 result = self._failure(trigger, previous, started, _within_sources(error, self.sources))
             except TimeoutError as error:

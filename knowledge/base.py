@@ -230,13 +230,7 @@ class KnowledgeBase:
 
     def diff(self, previous: KnowledgeBase | None) -> KnowledgeBaseDiff:
         """Passages added, removed and changed (same id, other text) since previous."""
-        old = {p.id: p.text for p in previous.passages} if previous else {}
-        new = {p.id: p.text for p in self.passages}
-        return KnowledgeBaseDiff(
-            added=tuple(i for i in new if i not in old),
-            removed=tuple(i for i in old if i not in new),
-            changed=tuple(i for i in new if i in old and old[i] != new[i]),
-        )
+        return diff_passages(previous.passages if previous else (), self.passages)
 
     @property
     def cited_sentence_count(self) -> int:
@@ -291,6 +285,17 @@ def build_indexes(sources_dir: str | None) -> tuple[dict[str, TfidfIndex], dict[
     """Build a knowledge base's indexes (for persist.build_in_child: a module-level function of a path)."""
     knowledge = KnowledgeBase.load(sources_dir)
     return knowledge.retriever.indexes(), index_metadata(knowledge.passages, knowledge.glossary)
+
+
+def diff_passages(before: tuple[Passage, ...], after: tuple[Passage, ...]) -> KnowledgeBaseDiff:
+    """Passages added, removed and changed (same id, other text) from before to after."""
+    old = {p.id: p.text for p in before}
+    new = {p.id: p.text for p in after}
+    return KnowledgeBaseDiff(
+        added=tuple(i for i in new if i not in old),
+        removed=tuple(i for i in old if i not in new),
+        changed=tuple(i for i in new if i in old and old[i] != new[i]),
+    )
 
 
 def _article_sort_key(number: str) -> tuple[int, str]:
