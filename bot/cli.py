@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from knowledge.answer import Answer, Citation
-from knowledge.base import KnowledgeBase
 from knowledge.documents import SourceError
 from knowledge.labels import citation_label
 
 if TYPE_CHECKING:
     from bot.config import Config
+    from knowledge.base import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -413,6 +413,8 @@ def load_kb(sources: Path | None, index: Path | None = None) -> KnowledgeBase:
     index: a saved index set (`build-index`), used when it matches the sources, else they are indexed anew.
     """
     try:
+        from knowledge.base import KnowledgeBase  # numpy and scipy: only for the commands that answer
+
         kb = KnowledgeBase.load(sources, index_dir=index)
     except SourceError as error:
         raise CliError(str(error)) from None
