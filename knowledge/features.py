@@ -8,6 +8,7 @@ on question sets (eval/train.py); the names below are the columns of that model,
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
@@ -118,11 +119,16 @@ def char_grams(words: Sequence[str], stopwords: frozenset[str]) -> list[str]:
     """Character 4-grams of each content word, padded with spaces (scikit-learn's "char_wb")."""
     grams: list[str] = []
     for word in words:
-        if word in stopwords or len(word) > 40:
-            continue
-        padded = f" {word} "
-        grams.extend(padded[i : i + CHAR_GRAM] for i in range(max(1, len(padded) - CHAR_GRAM + 1)))
+        if word not in stopwords and len(word) <= 40:
+            grams.extend(_word_grams(word))
     return grams
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_grams(word: str) -> tuple[str, ...]:
+    """A word's padded 4-grams (words repeat: a knowledge base's build asks for each one many times)."""
+    padded = f" {word} "
+    return tuple(padded[i : i + CHAR_GRAM] for i in range(max(1, len(padded) - CHAR_GRAM + 1)))
 
 
 def candidate_features(
@@ -178,7 +184,7 @@ def candidate_features(
         carries = new = fits = False
         if fact:
             carries = want in unit.facts
-            new = bool(unit.fact_terms.get(want, frozenset()) - asked)
+            new = bool(r.fact_terms(row).get(want, frozenset()) - asked)
             fits = want == WANTS_NUMBER and carries and r.number_fits(row, terms)
         text = unit.sentence.text
         per_row.append(

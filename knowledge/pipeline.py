@@ -217,7 +217,7 @@ def _uncovered(r: Retriever, articles: ArticleChoice, quoted: set[int]) -> list[
 
 def _states_wanted_fact(r: Retriever, reading: Reading, row: int) -> bool:
     """The sentence states a fact of the kind the part wants that the part does not give itself."""
-    stated = r.units[row].fact_terms.get(reading.want, frozenset())
+    stated = r.fact_terms(row).get(reading.want, frozenset())
     if not stated - set(reading.terms):
         return False
     return reading.want != WANTS_NUMBER or r.number_fits(row, reading.terms)

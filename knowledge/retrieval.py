@@ -89,7 +89,6 @@ class Unit:
     sentence: Sentence
     kind: str  # "claim", "citation" or "caption"
     facts: frozenset[str] = frozenset()  # the kinds of fact it carries (WANTS_*): worked out once, at build
-    fact_terms: dict[str, frozenset[str]] = field(default_factory=dict)  # fact kind -> the stems that state it
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +114,8 @@ class Retriever:
     related: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)  # entity -> terms
     fixes: dict[str, str | None] = field(default_factory=dict, repr=False, compare=False)  # word -> its mend
     token_memo: dict[str, tuple[str, bool] | None] = field(default_factory=dict, repr=False, compare=False)
+    person_name: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+    stated: dict[int, dict[str, frozenset[str]]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -130,7 +131,6 @@ class Retriever:
                 sentence,
                 kind,
                 facts_of(sentence.text, kind, bool(sentence.articles), person_name),
-                fact_terms_of(sentence.text, person_name) if kind != "citation" else {},
             )
             for row, passage in enumerate(passages)
             for sentence in _answerable(passage)
@@ -184,6 +184,7 @@ class Retriever:
             char_index=char_index,
             heading_terms=tuple(frozenset(analyzer(p.section)) if p.section else frozenset() for p in passages),
             language=language,
+            person_name=person_name,
             glossary_instrument_terms=frozenset(
                 stem(w)
                 for instrument in glossary.instruments
@@ -316,6 +317,16 @@ class Retriever:
             WEIGHTS,
             HITS,
         )
+
+    def fact_terms(self, row: int) -> dict[str, frozenset[str]]:
+        """The stems that state each kind of fact in a sentence (worked out on first use; a citation states none)."""
+        found = self.stated.get(row)
+        if found is None:
+            unit = self.units[row]
+            text = unit.sentence.text
+            found = fact_terms_of(text, self.person_name) if unit.kind != "citation" and self.person_name else {}
+            self.stated[row] = found  # bounded by the sentences of the knowledge base
+        return found
 
     def number_fits(self, row: int, terms: Sequence[str]) -> bool:
         """A number of the sentence stands near what the question counts (by word or by glossary concept)."""
