@@ -60,7 +60,13 @@ class QABot(commands.Bot):
         self.config = config
         self.sync_global = sync_global
         if store is None:
-            store = KnowledgeStore(config.knowledge.sources, index=config.knowledge.index)
+            knowledge = config.knowledge
+            store = KnowledgeStore(
+                knowledge.sources,
+                index=knowledge.index,
+                keep_versions=knowledge.keep_versions,
+                min_check_pass=knowledge.min_check_pass,
+            )
         self.store = store
         self.metrics = Metrics()
         self.metrics.watch(self)

@@ -7,6 +7,7 @@ a file with several mistakes raises one ConfigError that lists them all (``probl
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import os
@@ -128,6 +129,14 @@ def _seconds(value: Any, path: str) -> float:
         raise ConfigError(f"{path}: expected a number of seconds, got {value!r}")
     if not 0 < value <= 86_400:
         raise ConfigError(f"{path}: must be more than 0 and at most 86400 seconds, got {value}")
+    return float(value)
+
+
+def _optional_share(value: Any, path: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ConfigError(f"{path}: expected a share between 0 and 1 (like 0.9) or null, got {value!r}")
     return float(value)
 
 
@@ -351,6 +360,10 @@ class KnowledgeConfig(Section):
     # A saved index: loaded when it was built from exactly these sources, else rebuilt and rewritten there.
     # It need not exist yet. None: the sources are indexed at every start and reload.
     index: Path | None = field(default=None, metadata=_check(_directory("no saved index")))
+    # The share of checks.yaml a new version must pass to replace the serving one. None: every check that passed
+    # on the serving version must still pass.
+    min_check_pass: float | None = field(default=None, metadata=_check(_optional_share))
+    keep_versions: int = field(default=3, metadata=_check(_int_in(1, 20)))  # loadable by /kb rollback
 
     def __post_init__(self) -> None:
         Section.__post_init__(self)
@@ -448,7 +461,7 @@ def load_config(path: Path | str, environ: Mapping[str, str] = os.environ, *, re
     knowledge = sections["knowledge"]
     if knowledge is not None:
         resolved = {"sources": _resolve(base, knowledge.sources), "index": _resolve(base, knowledge.index)}
-        sections["knowledge"] = _collect(problems, lambda: KnowledgeConfig(**resolved))
+        sections["knowledge"] = _collect(problems, lambda: dataclasses.replace(knowledge, **resolved))
     token_env = sections["discord"].token_env if sections["discord"] is not None else DEFAULT_TOKEN_ENV
     token = _collect(problems, lambda: read_token(token_env, environ, required=require_token))
     if problems:

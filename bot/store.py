@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import functools
 import gc
 import itertools
@@ -27,16 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from knowledge import persist
-from knowledge.base import (
-    BUNDLED_SOURCES,
-    KnowledgeBase,
-    Sources,
-    build_indexes,
-    diff_passages,
-    read_sources,
-)
+from knowledge.base import BUNDLED_SOURCES, KnowledgeBase, KnowledgeBaseDiff, Sources, build_indexes, read_sources
+from knowledge.changes import Changes, compare
+from knowledge.checks import CheckReport
 from knowledge.documents import SOURCE_SUFFIXES, SourceError
 from knowledge.index import TfidfIndex
+
+from .versions import DEFAULT_KEEP_VERSIONS, Evaluation, History, Version, evaluate
 
 log = logging.getLogger(__name__)
 
@@ -262,6 +260,38 @@ class ReloadResult:
     removed: int = 0
     changed: int = 0
     error: str | None = None  # safe to show an admin: names the file and the problem
+    rollback: bool = False
+    forced: bool = False  # the quality gate refused it and an admin overrode that
+    refused: tuple[str, ...] = ()  # why the quality gate refused the new version (ok is False unless forced)
+    failing_checks: tuple[str, ...] = ()  # the questions of the new version's checks that failed
+    checks: CheckReport | None = None  # the new version's checks (None: the build failed)
+    changes: Changes | None = None
+    changed_answers: int = 0  # checks answered differently than by the previous version
+
+
+class _Refused(Exception):
+    """The new version failed its checks (internal to KnowledgeStore.reload)."""
+
+
+def _evaluate(box: list[Any], min_pass: float | None) -> tuple[Evaluation, KnowledgeBaseDiff]:
+    """Checks, named changes and passage diff of box = [new, serving version, previous] (in a worker thread).
+
+    The knowledge bases come in a list that is emptied here: once this returns, the executor's work item
+    (which the worker thread drops a moment after the loop resumes) no longer holds them, so a replaced
+    version is freed by the release, not kept alive by the executor for a moment.
+    """
+    knowledge, serving, previous = box
+    box.clear()
+    with background_work():
+        return evaluate(knowledge, serving, min_pass), knowledge.diff(previous)
+
+
+def _compare(box: list[Any]) -> tuple[Changes, KnowledgeBaseDiff]:
+    """compare and diff of box = [old, new], emptied as in _evaluate."""
+    old, new = box
+    box.clear()
+    with background_work():
+        return compare(old, new), new.diff(old)
 
 
 class KnowledgeStore:
@@ -275,6 +305,8 @@ class KnowledgeStore:
         knowledge: KnowledgeBase | None = None,
         build: Builder | None = None,
         timeout_s: float | None = None,
+        keep_versions: int = DEFAULT_KEEP_VERSIONS,
+        min_check_pass: float | None = None,
     ) -> None:
         """sources: None for the bundled ones; index: a saved index directory to use and keep up to date.
 
@@ -290,6 +322,10 @@ class KnowledgeStore:
         self._release: asyncio.Task[None] | None = None
         self.last_reload: ReloadResult | None = None
         self.on_reload: list[Callable[[ReloadResult], None]] = []  # called with each reload's result (metrics)
+        self.history = History(keep_versions)
+        self.min_check_pass = min_check_pass
+        if knowledge is not None:  # given ready (tests, benchmarks): kept like a loaded one, without checks run
+            self.history.add(Version(knowledge, knowledge.loaded_at, "given", CheckReport(())))
 
     @property
     def current(self) -> KnowledgeBase:
@@ -315,11 +351,28 @@ class KnowledgeStore:
                 log.exception("freeing the previous knowledge base failed")
             self._release = None
 
+    @property
+    def serving(self) -> Version | None:
+        """The serving version's record (None before the first load, or for a knowledge base given directly)."""
+        return self.history.get(self._current.version) if self._current is not None else None
+
     async def load(self) -> KnowledgeBase:
-        """Load the first knowledge base (start-up): a broken source raises SourceError, nothing is serving yet."""
+        """Load the first knowledge base (start-up): a broken source raises SourceError, nothing is serving yet.
+
+        Its checks run and are logged, but nothing gates it: there is no other version to keep serving.
+        """
         async with self._lock:
             knowledge = await self._run_build()
+            evaluation, _ = await asyncio.to_thread(_evaluate, [knowledge, None, None], self.min_check_pass)
             self._current = knowledge
+            self._keep(Version(knowledge, knowledge.loaded_at, "start-up", evaluation.checks))
+        if evaluation.checks.failed:
+            log.warning(
+                "knowledge base %s: %s; failing: %s",
+                knowledge.version,
+                evaluation.checks.summary(),
+                "; ".join(evaluation.failing()),
+            )
         log.info(
             "knowledge base %s loaded: %d documents, %d passages in %.2f s",
             knowledge.version,
@@ -329,18 +382,44 @@ class KnowledgeStore:
         )
         return knowledge
 
-    async def reload(self, trigger: str) -> ReloadResult:
-        """Rebuild from the sources and swap the result in; on failure keep the old one. Never raises."""
+    async def reload(self, trigger: str, *, force: bool = False) -> ReloadResult:
+        """Rebuild from the sources, run the new version's checks, and swap it in if they pass (or force);
+        on failure or refusal keep the old one. Never raises."""
         async with self._lock:
             previous = self._current
             started = time.perf_counter()
+            refused: Evaluation | None = None
             try:
                 knowledge = await self._run_build()
-                # A pass over every passage: not on the loop. The worker gets the passages, not the old knowledge
-                # base: a worker thread that lingers on its arguments must not keep the old version's indexes alive.
-                before = previous.passages if previous is not None else ()
-                diff = await asyncio.to_thread(diff_passages, before, knowledge.passages)
-                del before
+                # Checks and the named diff: a pass over every passage and an answer per check, not on the loop.
+                evaluation, diff = await asyncio.to_thread(
+                    _evaluate, [knowledge, self.serving, previous], self.min_check_pass
+                )
+                if evaluation.problems and previous is not None:
+                    if not force:
+                        refused = evaluation
+                        raise _Refused
+                    log.warning(
+                        "reload (%s) forced past the checks: %s; failing: %s",
+                        trigger,
+                        "; ".join(evaluation.problems),
+                        "; ".join(evaluation.failing()),
+                    )
+            except _Refused:
+                assert refused is not None
+                self._drop([knowledge])
+                del knowledge
+                result = self._failure(
+                    trigger, previous, started, "the new version failed its checks: " + "; ".join(refused.problems)
+                )
+                result = dataclasses.replace(
+                    result,
+                    refused=refused.problems,
+                    failing_checks=tuple(refused.failing()),
+                    checks=refused.checks,
+                    changes=refused.changes,
+                    changed_answers=refused.changed_answers,
+                )
             except SourceError as error:
                 result = self._failure(trigger, previous, started, _within_sources(error, self.sources))
             except TimeoutError as error:
@@ -350,6 +429,9 @@ class KnowledgeStore:
                 result = self._failure(trigger, previous, started, UNEXPECTED_BUILD_ERROR)
             else:
                 self._current = knowledge  # the swap: one assignment
+                self._keep(
+                    Version(knowledge, datetime.now(UTC), trigger, evaluation.checks, forced=bool(evaluation.problems))
+                )
                 result = ReloadResult(
                     ok=True,
                     trigger=trigger,
@@ -362,15 +444,17 @@ class KnowledgeStore:
                     added=len(diff.added),
                     removed=len(diff.removed),
                     changed=len(diff.changed),
+                    forced=bool(evaluation.problems) and previous is not None,
+                    refused=evaluation.problems if previous is not None else (),
+                    failing_checks=tuple(evaluation.failing()),
+                    checks=evaluation.checks,
+                    changes=evaluation.changes,
+                    changed_answers=evaluation.changed_answers,
                 )
             self.last_reload = result
             for listener in self.on_reload:
                 listener(result)
-            if result.ok and previous is not None:
-                # Freed in small steps by a worker, never by the loop: the next build waits for it (_run_build).
-                dropped: list[object] = [previous]
-                del previous
-                self._release = asyncio.create_task(asyncio.to_thread(release_gradually, dropped), name="release")
+            del previous
         if result.ok:
             log.info(
                 "reload (%s): version %s -> %s, %d documents, %d passages (+%d -%d ~%d) in %.2f s",
@@ -387,6 +471,71 @@ class KnowledgeStore:
         else:
             log.warning("reload (%s) failed, still serving %s: %s", trigger, result.version, result.error)
         return result
+
+    async def rollback(self, version: str | None, trigger: str) -> ReloadResult:
+        """Serve a kept version again (None: the newest one before the serving one), from memory. Never raises."""
+        async with self._lock:
+            previous = self._current
+            started = time.perf_counter()
+            current_id = previous.version if previous is not None else ""
+            target = self.history.get(version) if version else self.history.before(current_id)
+            if target is None:
+                wanted = f"version {version}" if version else "an earlier version"
+                kept = ", ".join(v.id for v in self.history.list()) or "none"
+                result = self._failure(trigger, previous, started, f"{wanted} is not kept (kept: {kept})")
+            else:
+                knowledge = target.knowledge
+                self._current = knowledge  # the swap: one assignment
+                self.history.touch(target.id)
+                changes, diff = await asyncio.to_thread(_compare, [previous, knowledge])
+                result = ReloadResult(
+                    ok=True,
+                    trigger=trigger,
+                    finished_at=datetime.now(UTC),
+                    seconds=time.perf_counter() - started,
+                    version=knowledge.version,
+                    previous_version=current_id or None,
+                    documents=len(knowledge.documents),
+                    passages=len(knowledge.passages),
+                    added=len(diff.added),
+                    removed=len(diff.removed),
+                    changed=len(diff.changed),
+                    rollback=True,
+                    checks=target.checks,
+                    failing_checks=tuple(r.question for r in target.checks.failed),
+                    changes=changes,
+                )
+            self.last_reload = result
+        if result.ok:
+            log.info(
+                "rollback (%s): version %s -> %s in %.3f s",
+                trigger,
+                result.previous_version,
+                result.version,
+                result.seconds,
+            )
+        else:
+            log.warning("rollback (%s) failed, still serving %s: %s", trigger, result.version, result.error)
+        return result
+
+    def _keep(self, version: Version) -> None:
+        """Record version in the history; free, off the loop, the versions no longer kept."""
+        dropped = [k for k in self.history.add(version) if k is not self._current]
+        if dropped:
+            self._drop(dropped)
+
+    def _drop(self, knowledge_bases: list[KnowledgeBase]) -> None:
+        """Free knowledge bases in small steps in a worker, never on the loop: the next build waits for it."""
+        box: list[object] = list(knowledge_bases)
+        knowledge_bases.clear()
+        earlier = self._release
+
+        async def release() -> None:
+            if earlier is not None:
+                await earlier
+            await asyncio.to_thread(release_gradually, box)
+
+        self._release = asyncio.create_task(release(), name="release")
 
     async def _run_build(self) -> KnowledgeBase:
         await self.wait_released()  # never hold three knowledge bases at once
