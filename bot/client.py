@@ -24,6 +24,7 @@ from .config import Config, ConfigError, Secret
 from .metrics import Metrics, MetricsServer
 from .store import KnowledgeStore, ReloadResult
 from .tree import QATree
+from .usage import Usage
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class QABot(commands.Bot):
         self.metrics = Metrics()
         self.metrics.watch(self)
         store.on_reload.append(self.metrics.reloaded)
+        self.usage = Usage()  # answers since start, for /kb status
         self._background: set[asyncio.Task[Any]] = set()
         # Before the first connection, connect() below says it all: one line per attempt, not two.
         self._first_attempts = _DropWhile(lambda: self.ws is None, "Attempting a reconnect")

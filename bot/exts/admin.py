@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -9,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from .. import render
+from .. import render, reports
 from ..config import DiscordConfig
 from ..tree import NO_MENTIONS, Refused
 
@@ -19,6 +21,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOT_ADMIN_MESSAGE = "Only admins can use this command."
+USER_HASH_HEX = 10
+
+
+def actor(user: discord.abc.User) -> str:
+    """Who did something, for logs and /kb versions: the name and a one-way hash of the id (never the id)."""
+    digest = hashlib.sha256(f"iom-bot user {user.id}".encode()).hexdigest()[:USER_HASH_HEX]
+    return f"{user.name} (#{digest})"
 
 
 def is_admin(interaction: discord.Interaction, config: DiscordConfig) -> bool:
@@ -64,18 +73,65 @@ class Admin(commands.Cog):
         return True
 
     @kb.command()
-    async def reload(self, interaction: discord.Interaction) -> None:
-        """Rebuild the knowledge base from the sources directory and swap it in."""
+    @app_commands.describe(force="Swap the new version in even if it fails its checks (logged with your name)")
+    async def reload(self, interaction: discord.Interaction, force: bool = False) -> None:
+        """Rebuild the knowledge base from the sources, run its checks, and swap it in if they pass."""
         await interaction.response.defer(thinking=True, ephemeral=True)
-        result = await self.bot.store.reload(f"/kb reload by {interaction.user} ({interaction.user.id})")
-        await interaction.followup.send(render.reload_summary(result), ephemeral=True, allowed_mentions=NO_MENTIONS)
+        verb = "/kb reload force:true" if force else "/kb reload"
+        result = await self.bot.store.reload(f"{verb} by {actor(interaction.user)}", force=force)
+        embed = reports.reload_embed(result, self.bot.store.current)
+        await interaction.followup.send(
+            render.reload_summary(result),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+            **({"embed": embed} if embed is not None else {}),
+        )
+
+    @kb.command()
+    @app_commands.describe(version="A kept version (see /kb versions); default: the one before the serving one")
+    async def rollback(self, interaction: discord.Interaction, version: str | None = None) -> None:
+        """Serve a kept earlier version of the knowledge base again (from memory, at once)."""
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        result = await self.bot.store.rollback(version, f"/kb rollback by {actor(interaction.user)}")
+        embed = reports.reload_embed(result, self.bot.store.current) if result.ok else None
+        await interaction.followup.send(
+            reports.rollback_summary(result),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+            **({"embed": embed} if embed is not None else {}),
+        )
+
+    @rollback.autocomplete("version")
+    async def version_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """The kept versions, newest first."""
+        serving = self.bot.store.current.version
+        return [
+            app_commands.Choice(
+                name=f"{v.id} — {v.loaded_by}"[:100] + (" (serving)" if v.id == serving else ""), value=v.id
+            )
+            for v in self.bot.store.history.list()
+            if v.id.startswith(current.strip().lower())
+        ][:25]
+
+    @kb.command()
+    async def versions(self, interaction: discord.Interaction) -> None:
+        """The kept versions: when and by whom loaded, source hash, counts and check results."""
+        store = self.bot.store
+        embed = reports.versions_embed(store.history.list(), store.current.version)
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @kb.command()
     async def status(self, interaction: discord.Interaction) -> None:
-        """Version, load time, size and the last reload of the knowledge base."""
+        """Bot and knowledge-base versions, uptime, use, latency, saved index, last reload and checks."""
         store = self.bot.store
-        embed = render.status_embed(store.current, store.last_reload, reloading=store.reloading)
-        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await interaction.response.defer(thinking=True, ephemeral=True)  # the saved index is read from disk
+        state = await asyncio.to_thread(reports.index_state, store.current, store.index)
+        embed = reports.status_embed(
+            store, self.bot.usage, gateway_latency_s=getattr(self.bot, "latency", float("nan")), index_state=state
+        )
+        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
 async def setup(bot: QABot) -> None:

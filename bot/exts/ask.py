@@ -21,7 +21,7 @@ from knowledge.text import INVISIBLE
 from .. import render
 from ..config import QUESTION_MAX_CHARS, DiscordConfig
 from ..tree import NO_MENTIONS, UNEXPECTED_MESSAGE, Refused, UserFacingError
-from ..views import SEARCH_RESULTS_MAX, AnswerView
+from ..views import DYNAMIC_ITEMS, SEARCH_RESULTS_MAX, AnswerView
 
 if TYPE_CHECKING:
     from ..client import QABot
@@ -237,11 +237,15 @@ class Ask(commands.Cog):
     def log_answer(self, via: str, started: float, answer: Answer, user_id: int) -> None:
         """One line per answer; the question itself only at debug level."""
         top = answer.parts[0].passage.id if answer.parts else (answer.hits[0].passage.id if answer.hits else None)
+        latency_ms = (time.perf_counter() - started) * 1000
+        usage = getattr(self.bot, "usage", None)
+        if usage is not None and not answer.smalltalk:
+            usage.record(latency_ms, abstained=answer.abstained)
         log.info(
             "answer via=%s user=%s latency_ms=%.1f score=%.3f confidence=%.3f abstained=%s reason=%s passage=%s",
             via,
             user_id,
-            (time.perf_counter() - started) * 1000,
+            latency_ms,
             answer.score,
             answer.confidence,
             answer.abstained,
@@ -252,8 +256,15 @@ class Ask(commands.Cog):
         self.bot.metrics.answered(via, abstained=answer.abstained, seconds=time.perf_counter() - started)
 
     async def send_answer(
-        self, interaction: discord.Interaction, question: str, *, via: str, ephemeral: bool = False
+        self,
+        interaction: discord.Interaction,
+        question: str,
+        *,
+        via: str,
+        ephemeral: bool = False,
+        asked_in: discord.Message | None = None,
     ) -> None:
+        """Answer as the interaction's response; asked_in: the message answered (the message menu) to link back."""
         started = time.perf_counter()
         answer, knowledge = self.answer(question)
         if answer.smalltalk:
@@ -263,8 +274,12 @@ class Ask(commands.Cog):
             self.log_answer(via, started, answer, interaction.user.id)
             return
         view = AnswerView(answer, knowledge.version)
+        embed = render.answer_embed(answer, knowledge)
+        if asked_in is not None:
+            embed.insert_field_at(0, name="Answering", value=f"[this message]({asked_in.jump_url})", inline=False)
+            embed = render.fit(embed)
         response = await interaction.response.send_message(
-            embed=render.answer_embed(answer, knowledge),
+            embed=embed,
             ephemeral=ephemeral,
             allowed_mentions=NO_MENTIONS,
             **({"view": view} if view.children else {}),
@@ -401,7 +416,7 @@ class Ask(commands.Cog):
         """Answer the selected message's text as a question (the "Ask IOM bot" message menu)."""
         if not clean_question(message.content):
             raise UserFacingError("That message has no text I can read as a question.")
-        await self.send_answer(interaction, self.checked_question(message.content), via="menu")
+        await self.send_answer(interaction, self.checked_question(message.content), via="menu", asked_in=message)
 
     # -- messages --------------------------------------------------------------------------------------------------
 
@@ -494,4 +509,6 @@ class Ask(commands.Cog):
 
 
 async def setup(bot: QABot) -> None:
+    # The answer buttons are persistent: registered here, in setup_hook, so clicks after a restart still work.
+    bot.add_dynamic_items(*DYNAMIC_ITEMS)
     await bot.add_cog(Ask(bot))

@@ -23,6 +23,7 @@ from bot.exts.ask import Ask
 from bot.metrics import Metrics
 from bot.store import KnowledgeStore
 from bot.tree import reply_error
+from bot.usage import Usage
 from knowledge.base import KnowledgeBase
 
 BOT_ID = 900000000000000001
@@ -68,7 +69,9 @@ class Sent:
     def buttons(self) -> list[str]:
         if self.view is None:
             return []
-        return [item.label or "" for item in self.view.children if isinstance(item, discord.ui.Button)]
+        # A persistent button is a DynamicItem wrapping the Button.
+        items = [getattr(item, "item", item) for item in self.view.children]
+        return [item.label or "" for item in items if isinstance(item, discord.ui.Button)]
 
 
 def _record(kind: str, content: Any = None, **kwargs: Any) -> Sent:
@@ -220,6 +223,11 @@ class FakeMessage:
         self.outbox: list[Sent] = []
         self.fail_with: Exception | None = None
 
+    @property
+    def jump_url(self) -> str:
+        guild = self.guild.id if self.guild is not None else "@me"
+        return f"https://discord.com/channels/{guild}/{self.channel.id}/{self.id}"
+
     async def reply(self, content: Any = None, **kwargs: Any) -> FakeMessageSent:
         _check_call(discord.abc.Messageable.send, content, **kwargs)
         if self.fail_with is not None:
@@ -251,6 +259,7 @@ class FakeInteraction:
         self.permissions = permissions or discord.Permissions.none()
         self.namespace = SimpleNamespace(**(namespace or {}))
         self.outbox: list[Sent] = []
+        self.message: Any = None  # the message a clicked button is on
         self.response = FakeResponse(self.outbox)
         self.followup = FakeFollowup(self.outbox)
 
@@ -263,6 +272,7 @@ class FakeBot:
         self.store = store
         self.user = FakeUser(id=BOT_ID, name="IOM bot", bot=True)
         self.metrics = Metrics()
+        self.usage = Usage()
 
     @property
     def knowledge(self) -> KnowledgeBase:

@@ -15,6 +15,7 @@ from discord import app_commands
 from bot import render
 from bot.config import Config, CooldownConfig, DiscordConfig
 from bot.exts.ask import (
+    DYNAMIC_ITEMS,
     AnswerView,
     Ask,
     UserCooldowns,
@@ -306,12 +307,12 @@ def test_one_good_passage_offers_no_more_results(kb: KnowledgeBase) -> None:
         Answer("q", (part,), False, 0.5, (Hit(kb.passages[1], 0.5), Hit(kb.passages[2], 0.01))), kb.version
     )
 
-    assert [item.label for item in view.children] == ["Show passage"]  # type: ignore[attr-defined]
+    assert [item.item.label for item in view.children] == ["Show passage", "Why this answer?"]  # type: ignore[attr-defined]
 
 
 async def test_an_abstention_offers_the_nearest_passages_not_an_answer(bot: FakeBot, kb: KnowledgeBase) -> None:
     view = AnswerView(Answer("q", (), True, 0.05, (Hit(kb.passages[4], 0.05),), reason="r"), kb.version)
-    assert [item.label for item in view.children] == ["More results"]  # type: ignore[attr-defined]
+    assert [item.item.label for item in view.children] == ["More results"]  # type: ignore[attr-defined]
     click = FakeInteraction(bot)
 
     await view.more_results.callback(click)  # type: ignore[call-arg]
@@ -319,17 +320,20 @@ async def test_an_abstention_offers_the_nearest_passages_not_an_answer(bot: Fake
     assert click.outbox[0].embed.title == "Nearest passages (not an answer)"
 
 
-async def test_the_view_disables_its_buttons_when_it_times_out(ask_cog: Ask, bot: FakeBot) -> None:
+async def test_the_buttons_are_persistent_and_carry_their_state_in_custom_ids(ask_cog: Ask, bot: FakeBot) -> None:
     message = guild_message(f"<@{BOT_ID}> {QUESTION}")
     await ask_cog.on_message(message)  # type: ignore[arg-type]
     view = message.outbox[0].view
     assert isinstance(view, AnswerView)
 
-    await view.on_timeout()
-
-    edit = message.outbox[-1]
-    assert edit.kind == "edit"
-    assert edit.view is view and all(item.disabled for item in view.children)  # type: ignore[attr-defined]
+    assert view.timeout is None and view.is_persistent()
+    for item in view.children:
+        custom_id = item.custom_id  # type: ignore[attr-defined]
+        assert len(custom_id) <= 100 and bot.store.current.version in custom_id
+        [factory] = [f for f in DYNAMIC_ITEMS if f.__discord_ui_compiled_template__.fullmatch(custom_id)]
+        match = factory.__discord_ui_compiled_template__.fullmatch(custom_id)
+        rebuilt = await factory.from_custom_id(FakeInteraction(bot), item.item, match)  # type: ignore[arg-type]
+        assert rebuilt.custom_id == custom_id  # what a click after a restart rebuilds is the same button
 
 
 async def test_a_failing_button_gets_the_generic_reply(
@@ -714,4 +718,4 @@ async def test_a_click_after_a_reload_that_removed_the_passage_says_it_is_gone(
         await view.on_error(click, error, view.show_passage)  # type: ignore[arg-type]
 
     [shown] = click.outbox
-    assert shown.ephemeral and "no longer in my sources" in shown.text and kb.version in shown.text
+    assert shown.ephemeral and "has since been removed" in shown.text and kb.version in shown.text
