@@ -100,6 +100,20 @@ def articles_line(citation: Citation, glossary: GlossaryFile) -> str | None:
     return citation_label(citation.instrument, citation.articles, glossary)
 
 
+def linked_articles_line(citation: Citation, glossary: GlossaryFile) -> str | None:
+    """articles_line made safe, its instrument linked where the glossary gives the instrument a url."""
+    line = articles_line(citation, glossary)
+    if line is None:
+        return None
+    instrument = glossary.instrument(citation.instrument) if citation.instrument else None
+    url = instrument.url if instrument is not None else None
+    name = instrument_label(citation.instrument, glossary) if citation.instrument else ""
+    if not url or not SAFE_URL.fullmatch(url) or not name or not line.startswith(name):
+        return safe(line)
+    label = safe(name).replace("[", "(").replace("]", ")")
+    return f"[{label}]({url}){safe(line[len(name) :])}"
+
+
 def source_line(title: str, section: str | None, url: str | None, publisher: str | None = None) -> str:
     """Title (linked when the URL is known), publisher and section, made safe."""
     name = safe(title)
@@ -123,10 +137,10 @@ def _citation_fields(embed: discord.Embed, citations: Sequence[Citation], glossa
     sources = _unique(citation_source(c) for c in citations)
     if sources:
         embed.add_field(name="Source" if len(sources) == 1 else "Sources", value="\n".join(sources), inline=False)
-    articles = _unique(articles_line(c, glossary) for c in citations)
+    articles = _unique(linked_articles_line(c, glossary) for c in citations)
     if articles:
         name = "Agreement article" if len(articles) == 1 and "arts." not in articles[0] else "Agreement articles"
-        embed.add_field(name=name, value="\n".join(safe(a) for a in articles), inline=False)
+        embed.add_field(name=name, value="\n".join(articles), inline=False)
     others = _unique(other for c in citations for other in c.others)
     if others:
         embed.add_field(name="Also cited", value="\n".join(safe(o) for o in others), inline=False)

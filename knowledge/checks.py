@@ -3,11 +3,11 @@
 ``checks.yaml`` in the sources directory (beside ``glossary.yaml``)::
 
     checks:
-      - question: Can IOM staff travel on a UN laissez-passer?
-        expect: valid travel document      # a span the answer must quote (case and spacing ignored)
-        article: 11                        # and/or an article one of its citations must name
-        instrument: A/70/976               # optional: the article's instrument (default: any)
-      - question: What is the capital of Mongolia?
+      - question: Where do the harbour pilots train?
+        expect: at the pilot school        # a span the answer must quote (case and spacing ignored)
+        article: 4                         # and/or an article one of its citations must name
+        instrument: A/1/2                  # optional: the article's instrument (default: any)
+      - question: What is the capital of Atlantis?
         abstain: true                      # the honest answer is "not in my sources"
 
 A check passes when every condition it states holds. ``gate`` decides whether a new version may replace the

@@ -24,7 +24,7 @@ class Explanation:
     answer: Answer
     probability: float  # the selector's probability for the answer's sentence (its confidence)
     matched_terms: tuple[str, ...]  # the question's words (stems) that the answer's sentence has too
-    concepts: tuple[str, ...]  # glossary concepts both share ("iom", "laissez_passer")
+    concepts: tuple[str, ...]  # glossary concepts both share (the glossary's group names)
     runner_up: str | None  # the best sentence the answer did not quote
     runner_up_probability: float
     passage: Passage | None  # the passage the answer quotes (None when abstaining)

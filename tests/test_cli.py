@@ -79,7 +79,9 @@ def test_ask_prints_the_answer_and_where_it_comes_from(capsys):
     assert code == 0
     assert "laissez-passer" in answer
     assert source.startswith('— IJRC, "International Organization for Migration to Join United Nations System"')
-    assert source.endswith("§ Details of the Agreement · 2016 Agreement (A/70/976) art. 11")
+    assert source.endswith(
+        "§ Details of the Agreement · 2016 Agreement (A/70/976) art. 11 · https://ijrcenter.org/2016/08/09/international-organization-for-migration-to-join-united-nations-system/"
+    )
 
 
 def test_ask_joins_unquoted_words(capsys):
@@ -171,7 +173,13 @@ def test_search_ranks_passages_with_scores_ids_sections_and_citations(capsys):
     assert code == 0
     assert [line.split()[0] for line in lines if not line.startswith(" ")] == ["1.", "2."]
     assert lines[0].startswith("1. [0.") and "#details-of-the-agreement-" in lines[0]
-    assert lines[1].strip().endswith("2016 Agreement (A/70/976) arts. 8, 10, 11")
+    assert (
+        lines[1]
+        .strip()
+        .endswith(
+            "2016 Agreement (A/70/976) arts. 8, 10, 11 · https://ijrcenter.org/2016/08/09/international-organization-for-migration-to-join-united-nations-system/"
+        )
+    )
     assert "laissez-passer" in out.split("\n2. ")[0]
 
 

@@ -89,7 +89,8 @@ def test_answer_embed_quotes_the_extract_verbatim_with_source_articles_and_versi
     fields = {item.name: item.value for item in embed.fields}
     assert "Details of the Agreement" in fields["Source"]
     assert "International Organization for Migration to Join United Nations System" in fields["Source"]
-    assert fields["Agreement article"] == "2016 Agreement (A/70/976) art. 11"
+    # The instrument links to the UN's document-symbol resolver (its url in glossary.yaml).
+    assert fields["Agreement article"] == "[2016 Agreement (A/70/976)](https://undocs.org/A/70/976) art. 11"
     assert kb.version in (embed.footer.text or "")
     assert_within_limits(embed)
 
@@ -300,7 +301,10 @@ def test_sources_embed_lists_title_publisher_link_and_passages(kb: KnowledgeBase
     item = embed.fields[0]
     assert item.name == document.title
     assert "International Justice Resource Center (IJRC)" in (item.value or "")
-    assert "No link known" in (item.value or "")
+    assert (
+        "https://ijrcenter.org/2016/08/09/international-organization-for-migration-to-join-united-nations-system/"
+        in (item.value or "")
+    )
     assert f"{len(kb.passages)} passages" in (item.value or "")
 
 

@@ -36,7 +36,7 @@ def field(sent: Sent, name: str) -> str:
 def assert_cites_art_11(sent: Sent) -> None:
     """The answer quotes the source sentence and cites art. 11 of A/70/976."""
     assert f"> {ART_11_SENTENCE}" in sent.embeds[0]["description"], sent.text
-    assert field(sent, "Agreement article") == "2016 Agreement (A/70/976) art. 11"
+    assert field(sent, "Agreement article") == "[2016 Agreement (A/70/976)](https://undocs.org/A/70/976) art. 11"
     assert SOURCE_TITLE in field(sent, "Source")
 
 
@@ -232,7 +232,10 @@ async def test_show_passage_button(e2e: Harness) -> None:
     # The whole passage, not only the answer's sentence: the sentences around it are there too.
     assert ART_11_SENTENCE in embed["description"]
     assert "See id. at art. 10." in embed["description"]
-    assert field(passage, "Agreement articles") == "2016 Agreement (A/70/976) arts. 8, 10, 11"
+    assert (
+        field(passage, "Agreement articles")
+        == "[2016 Agreement (A/70/976)](https://undocs.org/A/70/976) arts. 8, 10, 11"
+    )
 
 
 # -- 5. nothing the bot says can ping anyone -----------------------------------------------------------------------

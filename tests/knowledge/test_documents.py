@@ -27,7 +27,10 @@ def test_bundled_metadata_is_honest() -> None:
     (document,) = load_documents(BUNDLED_SOURCES)
     assert document.title == "International Organization for Migration to Join United Nations System"
     assert "IJRC" in (document.publisher or "")
-    assert document.url is None  # the text gives no address; none is invented
+    assert (
+        document.url
+        == "https://ijrcenter.org/2016/08/09/international-organization-for-migration-to-join-united-nations-system/"
+    )  # where IJRC published it (given with issue 14)
     assert "breech" in document.body and "\u00a0" in document.body and "’" in document.body
 
 
