@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_NO = 1  # like grep: nothing matched, or a measured quality under the bar
 EXIT_USAGE = 2
+EXIT_CHECKS_FAILED = 1  # `check`: the sources load, but a check of checks.yaml fails
 EXIT_INTERRUPTED = 130
 NEAREST_SECTIONS = 3  # sections listed with an abstention
 WRAP_COLUMNS = 100  # search hits print the whole passage, wrapped
@@ -302,7 +303,22 @@ def check(args: argparse.Namespace) -> int:
     if args.config is not None:
         print(f"config     {args.config}: ok")
     print(f"built in   {kb.build_seconds:.2f} s")
-    return EXIT_OK
+    return _run_checks(kb)
+
+
+def _run_checks(kb: KnowledgeBase) -> int:
+    """The sources' checks.yaml, run and printed; exit 1 when one fails (a reload would be refused)."""
+    from knowledge.checks import load_checks, run_checks
+
+    try:
+        checks = load_checks(kb.sources_dir)
+    except SourceError as error:
+        raise CliError(str(error)) from None
+    report = run_checks(kb, checks)
+    print(f"checks     {report.summary()}" + ("" if checks else " (add checks.yaml to the sources: see docs)"))
+    for result in report.failed:
+        print(f"  FAILED   {result.question}")
+    return EXIT_CHECKS_FAILED if report.failed else EXIT_OK
 
 
 def _index_state(kb: KnowledgeBase, index: Path) -> str:
