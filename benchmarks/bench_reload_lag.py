@@ -15,7 +15,9 @@ then runs ``KnowledgeStore.reload`` while the questions are answered by ``store.
 chunking, indexing, validation, the swap, and freeing the old knowledge base, exactly as ``/kb reload`` and
 SIGHUP do them. It runs with a saved index that matches the sources (``knowledge.index``) and without one
 (the sources are indexed anew, in a child process). *reload s* is until the new knowledge base answers;
-the lag is measured until the old one is freed too.
+the lag is measured until the old one is freed too. The sources carry a ``checks.yaml`` of CHECKS questions
+(abstain: true, so the same sources pass the gate), which every reload runs on the new knowledge base before
+the swap, with the named changes (issue 14): their cost is part of *reload s* and of the lag.
 
 The second table isolates the index build: in a worker thread (asyncio.to_thread), or in a child process
 (knowledge.persist.build_in_child) with the saved arrays loaded in a thread. A thread shares the GIL with
@@ -48,6 +50,7 @@ from knowledge.persist import build_in_child, index_text_file  # noqa: E402
 from knowledge.text import Analyzer  # noqa: E402
 
 TICK_S = 0.002  # a question every 2 ms
+CHECKS = 50  # questions of the synthetic sources' checks.yaml
 IDLE_S = 2.0
 SETTLE_S = 0.2  # the loop is answering before the reload starts
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "iom-bot-bench"
@@ -122,6 +125,7 @@ async def reload_table(passages: int, cache: Path, questions: list[str]) -> None
     files = sum(1 for path in sources.iterdir() if path.suffix == ".md")
     size = sum(path.stat().st_size for path in sources.iterdir())
     print(f"sources: {files} files, {size / 1e6:.1f} MB (ready in {time.perf_counter() - started:.1f} s)")
+    write_checks(sources, questions[:CHECKS])
     index = Path(tempfile.mkdtemp(prefix="iom-bot-bench-index-")) / "index"
     try:
         store = KnowledgeStore(sources, index=index)
@@ -148,6 +152,14 @@ async def reload_table(passages: int, cache: Path, questions: list[str]) -> None
         shutil.rmtree(index.parent, ignore_errors=True)
 
 
+def write_checks(sources: Path, questions: list[str]) -> None:
+    """checks.yaml for the synthetic sources: the reload runs them before the swap, as the bot's does."""
+    import yaml
+
+    checks = [{"question": question, "abstain": True} for question in dict.fromkeys(questions)]
+    (sources / "checks.yaml").write_text(yaml.safe_dump({"checks": checks}), encoding="utf-8")
+
+
 async def _reloaded(store: KnowledgeStore) -> float:
     """Reload store; the seconds until the new knowledge base answered, then wait until the old one is freed."""
     started = time.perf_counter()
@@ -155,6 +167,10 @@ async def _reloaded(store: KnowledgeStore) -> float:
     seconds = time.perf_counter() - started
     if not result.ok:
         raise SystemExit(f"the reload failed: {result.error}")
+    if result.checks is None or not result.checks.total:
+        raise SystemExit("the reload ran no checks")
+    changed = len(result.changes.lines(store.current)) if result.changes else 0
+    print(f"<!-- {result.checks.summary()}, {changed} change lines -->")
     await store.wait_released()
     return seconds
 
