@@ -22,6 +22,7 @@ from knowledge.documents import SourceError
 from .backoff import RETRYABLE, Backoff, describe, retry
 from .config import Config, ConfigError, Secret
 from .metrics import Metrics, MetricsServer
+from .storage import Storage
 from .store import KnowledgeStore, ReloadResult
 from .tree import QATree
 from .usage import Usage
@@ -73,6 +74,7 @@ class QABot(commands.Bot):
         self.metrics.watch(self)
         store.on_reload.append(self.metrics.reloaded)
         self.usage = Usage()  # answers since start, for /kb status
+        self.storage: Storage | None = None  # answers, votes and doubtful questions (storage.database)
         self._background: set[asyncio.Task[Any]] = set()
         # Before the first connection, connect() below says it all: one line per attempt, not two.
         self._first_attempts = _DropWhile(lambda: self.ws is None, "Attempting a reconnect")
@@ -86,6 +88,9 @@ class QABot(commands.Bot):
     async def setup_hook(self) -> None:
         if not self.store.loaded:
             await self.store.load()
+        if self.config.storage.database is not None and self.storage is None:
+            self.storage = Storage(self.config.storage.database, retention_days=self.config.storage.retention_days)
+            self.storage.start()  # opens, migrates and prunes in its own thread
         for extension in EXTENSIONS:
             if extension not in self.extensions:  # a login retried after a network error runs this hook again
                 await self.load_extension(extension)
@@ -181,6 +186,8 @@ class QABot(commands.Bot):
         for task in list(self._background):
             task.cancel()
         logging.getLogger("discord.client").removeFilter(self._first_attempts)
+        if self.storage is not None:
+            await asyncio.to_thread(self.storage.close)  # writes what is queued
         await super().close()
 
 

@@ -407,6 +407,37 @@ class PersonaConfig(Section):
     examples: tuple[str, ...] = field(default=DEFAULT_EXAMPLES, metadata=_check(_texts(200)))
 
 
+def _database(value: Any, path: str) -> Path | str | None:
+    if value is None or value == ":memory:" or isinstance(value, Path):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{path}: expected a file path, ':memory:' or null (storage off), got {value!r}")
+    return Path(value.strip()).expanduser()
+
+
+def _share(value: Any, path: str) -> float:
+    share = _optional_share(value, path)
+    if share is None:
+        raise ConfigError(f"{path}: expected a share between 0 and 1, got null")
+    return share
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig(Section):
+    """The database of answers, votes and doubtful questions (issue 15)."""
+
+    KEY: ClassVar[str] = "storage"
+
+    # A file; ':memory:'; None: storage off. load_config puts it beside the config file when the YAML omits it.
+    database: Path | str | None = field(default=None, metadata=_check(_database))
+    record_questions: bool = field(default=False, metadata=_check(_bool))  # else only their analysed terms
+    retention_days: int = field(default=30, metadata=_check(_int_in(1, 3650)))
+    doubtful_below: float = field(default=0.5, metadata=_check(_share))  # an answer this unsure is recorded
+
+
+DEFAULT_DATABASE = "iom-bot.sqlite3"
+
+
 SECTIONS: dict[str, type[Section]] = {
     "discord": DiscordConfig,
     "asking": AskingConfig,
@@ -414,6 +445,7 @@ SECTIONS: dict[str, type[Section]] = {
     "logging": LoggingConfig,
     "metrics": MetricsConfig,
     "persona": PersonaConfig,
+    "storage": StorageConfig,
 }
 
 
@@ -425,6 +457,7 @@ class Config:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     persona: PersonaConfig = field(default_factory=PersonaConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
     token: Secret | None = None  # read from the variable named by discord.token_env; None only when not required
 
     def __post_init__(self) -> None:
@@ -462,11 +495,23 @@ def load_config(path: Path | str, environ: Mapping[str, str] = os.environ, *, re
     if knowledge is not None:
         resolved = {"sources": _resolve(base, knowledge.sources), "index": _resolve(base, knowledge.index)}
         sections["knowledge"] = _collect(problems, lambda: dataclasses.replace(knowledge, **resolved))
+    if sections["storage"] is not None:
+        sections["storage"] = _collect(problems, lambda: _storage(base, data.get("storage")))
     token_env = sections["discord"].token_env if sections["discord"] is not None else DEFAULT_TOKEN_ENV
     token = _collect(problems, lambda: read_token(token_env, environ, required=require_token))
     if problems:
         raise ConfigError(problems)
     return Config(**sections, token=token)
+
+
+def _storage(base: Path, data: Any) -> StorageConfig:
+    """The storage section; its database beside the config file unless the YAML names one (or null)."""
+    storage = StorageConfig.from_mapping(data)
+    named = isinstance(data, Mapping) and "database" in data
+    database = storage.database if named else Path(DEFAULT_DATABASE)
+    if isinstance(database, Path):
+        database = _resolve(base, database)
+    return dataclasses.replace(storage, database=database)
 
 
 def _resolve(base: Path, path: Path | None) -> Path | None:

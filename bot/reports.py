@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from knowledge.base import KnowledgeBase
+from knowledge.clusters import Cluster
 from knowledge.explain import Explanation
 
 from . import render
@@ -90,7 +91,14 @@ def versions_embed(versions: Sequence[Version], serving: str) -> discord.Embed:
     return fit(embed)
 
 
-def status_embed(store: KnowledgeStore, usage: Usage, *, gateway_latency_s: float, index_state: str) -> discord.Embed:
+def status_embed(
+    store: KnowledgeStore,
+    usage: Usage,
+    *,
+    gateway_latency_s: float,
+    index_state: str,
+    storage_state: str | None = None,
+) -> discord.Embed:
     """Everything an admin checks first: versions, age, size, use, latency, scorer, saved index, last reload."""
     knowledge = store.current
     embed = render.status_embed(knowledge, store.last_reload, reloading=store.reloading)
@@ -104,6 +112,8 @@ def status_embed(store: KnowledgeStore, usage: Usage, *, gateway_latency_s: floa
     embed.add_field(name="Gateway latency", value=gateway)
     embed.add_field(name="Scorer", value=_scorer(knowledge))
     embed.add_field(name="Saved index", value=safe(index_state), inline=False)
+    if storage_state is not None:
+        embed.add_field(name="Storage", value=clip(safe(storage_state), FIELD_LIMIT), inline=False)
     serving = store.serving
     if serving is not None:
         embed.add_field(name="Checks of the serving version", value=_checks_value(serving), inline=False)
@@ -182,3 +192,50 @@ def _duration(seconds: float) -> str:
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
     return f"{days}d {hours}h {minutes}m" if days else f"{hours}h {minutes}m {secs}s"
+
+
+# -- learning from use (issue 15) ------------------------------------------------------------------------------------
+
+CLUSTERS_SHOWN = 10
+FEEDBACK_SHOWN = 5
+
+
+def unanswered_embed(clusters: Sequence[Cluster], days: int, *, record_questions: bool) -> discord.Embed:
+    """The doubtful questions of the last days, grouped, most frequent first, with an example each."""
+    what = "questions" if record_questions else "questions (their analysed terms: storage.record_questions is off)"
+    embed = discord.Embed(title=f"Unanswered and doubtful {what}, last {days} days", colour=render.LOOKUP_COLOUR)
+    lines = [f"**{c.count}×** {safe(clip(c.example, 200))}" for c in clusters[:CLUSTERS_SHOWN]]
+    embed.description = "\n".join(lines) if lines else "None recorded."
+    if len(clusters) > CLUSTERS_SHOWN:
+        embed.set_footer(text=f"{len(clusters) - CLUSTERS_SHOWN} more groups in the CSV export")
+    return fit(embed)
+
+
+def feedback_embed(rows: Sequence[dict[str, object]], days: int, knowledge: KnowledgeBase) -> discord.Embed:
+    """The worst-rated answers of the last days, with their passages."""
+    embed = discord.Embed(title=f"Worst-rated answers, last {days} days", colour=render.LOOKUP_COLOUR)
+    for row in rows[:FEEDBACK_SHOWN]:
+        ids = str(row["passage_ids"] or "").split()
+        passage = knowledge.passage(ids[0]) if ids else None
+        text = quote(passage.text) if passage is not None else "*(passage not in the current version)*"
+        wrong = f", {row['wrong_article']} wrong article" if row["wrong_article"] else ""
+        embed.add_field(
+            name=clip(f"👍 {row['up']} 👎 {row['down']}{wrong} · {ids[0] if ids else 'no passage'}", 256),
+            value=clip(f"{text}\n{safe(str(row['articles'] or ''))} · version `{row['kb_version']}`", FIELD_LIMIT),
+            inline=False,
+        )
+    if not rows:
+        embed.description = "No votes recorded."
+    return fit(embed)
+
+
+def csv_file(name: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> discord.File:
+    """A CSV attachment of rows."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return discord.File(io.BytesIO(buffer.getvalue().encode()), filename=name)

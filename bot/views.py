@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import time
 from typing import Any
 
 import discord
@@ -182,13 +183,10 @@ class WhyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"iom:
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
-DYNAMIC_ITEMS = (PassageButton, MoreButton, WhyButton)
-
-
 class AnswerView(discord.ui.View):
     """The buttons under an answer; persistent (no timeout), every one rebuilt from its custom_id on a click."""
 
-    def __init__(self, answer: Answer, version: str) -> None:
+    def __init__(self, answer: Answer, version: str, *, answer_id: str | None = None) -> None:
         super().__init__(timeout=None)
         self.question = answer.question
         self.abstained = answer.abstained
@@ -213,6 +211,9 @@ class AnswerView(discord.ui.View):
         if not answer.abstained and answer.parts:
             self.why = WhyButton(version, answer.question)
             self.add_item(self.why)
+        if answer_id is not None:  # storage is on: 👍 / 👎
+            self.add_item(VoteButton(answer_id, "up"))
+            self.add_item(VoteButton(answer_id, "down"))
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any]) -> None:
         await reply_error(interaction, error)
@@ -251,3 +252,90 @@ def _passages(knowledge: KnowledgeBase, ids: list[str], version: str) -> list[Pa
 def _knowledge(interaction: discord.Interaction) -> KnowledgeBase:
     """The knowledge base answering now (the client is a QABot, or a test's stand-in for one)."""
     return interaction.client.knowledge  # type: ignore[attr-defined]
+
+
+# -- feedback (issue 15) ---------------------------------------------------------------------------------------------
+
+REASONS = {
+    "wrong_article": "Wrong article",
+    "not_answered": "It does not answer my question",
+    "other": "Something else",
+}
+
+
+class VoteButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"iom:v:(?P<answer>[0-9a-f]{16}):(?P<vote>up|down)"
+):
+    """👍 / 👎 on an answer: one vote per user per answer, changeable (a later click replaces it)."""
+
+    def __init__(self, answer_id: str, vote: str) -> None:
+        super().__init__(
+            discord.ui.Button(
+                emoji="👍" if vote == "up" else "👎",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"iom:v:{answer_id}:{vote}",
+            )
+        )
+        self.answer_id, self.vote = answer_id, vote
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
+    ) -> VoteButton:
+        return cls(match["answer"], match["vote"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        try:
+            if not record_vote(interaction, self.answer_id, 1 if self.vote == "up" else -1, None):
+                raise UserFacingError("Feedback is not being recorded on this bot.")
+            if self.vote == "up":
+                await interaction.response.send_message("Thanks: 👍 recorded.", ephemeral=True)
+                return
+            view = discord.ui.View(timeout=None)
+            view.add_item(ReasonSelect(self.answer_id))
+            await interaction.response.send_message(
+                "Thanks: 👎 recorded. What was wrong? (optional)", view=view, ephemeral=True
+            )
+        except Exception as error:
+            await reply_error(interaction, error)
+
+
+class ReasonSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"iom:r:(?P<answer>[0-9a-f]{16})"):
+    """Why a 👎: "wrong article" and the like, stored with the vote."""
+
+    def __init__(self, answer_id: str) -> None:
+        options = [discord.SelectOption(label=label, value=value) for value, label in REASONS.items()]
+        super().__init__(
+            discord.ui.Select(custom_id=f"iom:r:{answer_id}", placeholder="What was wrong?", options=options)
+        )
+        self.answer_id = answer_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Select[Any], match: re.Match[str], /
+    ) -> ReasonSelect:
+        return cls(match["answer"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        try:
+            reason = self.item.values[0] if self.item.values else "other"
+            record_vote(interaction, self.answer_id, -1, reason if reason in REASONS else "other")
+            await interaction.response.edit_message(content=f"Thanks: 👎 recorded ({REASONS.get(reason)}).", view=None)
+        except Exception as error:
+            await reply_error(interaction, error)
+
+
+def record_vote(interaction: discord.Interaction, answer_id: str, vote: int, reason: str | None) -> bool:
+    """Queue the vote (never waits for the database); False when storage is off."""
+    from .storage import VoteRow
+
+    storage = getattr(interaction.client, "storage", None)
+    if storage is None:
+        return False
+    storage.record_vote(
+        VoteRow(answer_id, interaction.user.id, vote, reason, time.time(), interaction.guild_id, interaction.channel_id)
+    )
+    return True
+
+
+DYNAMIC_ITEMS = (PassageButton, MoreButton, WhyButton, VoteButton, ReasonSelect)

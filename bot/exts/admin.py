@@ -5,14 +5,19 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from knowledge.clusters import cluster
+
 from .. import render, reports
+from .. import storage as stored
 from ..config import DiscordConfig
+from ..storage import DAY_S, Storage
 from ..tree import NO_MENTIONS, Refused
 
 if TYPE_CHECKING:
@@ -128,10 +133,57 @@ class Admin(commands.Cog):
         store = self.bot.store
         await interaction.response.defer(thinking=True, ephemeral=True)  # the saved index is read from disk
         state = await asyncio.to_thread(reports.index_state, store.current, store.index)
+        storage = getattr(self.bot, "storage", None)
+        storage_state = None
+        if storage is not None:
+            storage_state = f"degraded: {storage.degraded}" if storage.degraded else f"ok ({storage.path})"
         embed = reports.status_embed(
-            store, self.bot.usage, gateway_latency_s=getattr(self.bot, "latency", float("nan")), index_state=state
+            store,
+            self.bot.usage,
+            gateway_latency_s=getattr(self.bot, "latency", float("nan")),
+            index_state=state,
+            storage_state=storage_state,
         )
         await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @kb.command()
+    @app_commands.describe(days="How many days back (default 7)", csv="Attach every group as a CSV file")
+    async def unanswered(
+        self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 3650] = 7, csv: bool = False
+    ) -> None:
+        """The questions I could not answer (or answered unsure), grouped by similarity, most frequent first."""
+        storage = self._storage()
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        rows = await storage.read(lambda conn: stored.unanswered(conn, time.time() - days * DAY_S))
+        groups = await asyncio.to_thread(cluster, [text for text, _, _ in rows])
+        embed = reports.unanswered_embed(groups, days, record_questions=self.bot.config.storage.record_questions)
+        extra = {}
+        if csv:
+            table = [(g.count, g.example, " | ".join(g.texts)) for g in groups]
+            extra["file"] = reports.csv_file("unanswered.csv", ("count", "example", "texts"), table)
+        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS, **extra)
+
+    @kb.command()
+    @app_commands.describe(days="How many days back (default 7)", csv="Attach every rated answer as a CSV file")
+    async def feedback(
+        self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 3650] = 7, csv: bool = False
+    ) -> None:
+        """The worst-rated answers (👍 / 👎) with their passages."""
+        storage = self._storage()
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        rows = await storage.read(lambda conn: stored.feedback(conn, time.time() - days * DAY_S))
+        embed = reports.feedback_embed(rows, days, self.bot.store.current)
+        extra = {}
+        if csv:
+            header = ("kb_version", "passage_ids", "articles", "up", "down", "wrong_article", "confidence")
+            extra["file"] = reports.csv_file("feedback.csv", header, [[row[k] for k in header] for row in rows])
+        await interaction.followup.send(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS, **extra)
+
+    def _storage(self) -> Storage:
+        storage = getattr(self.bot, "storage", None)
+        if storage is None:
+            raise Refused("Storage is off (storage.database is null): nothing is recorded.")
+        return storage
 
 
 async def setup(bot: QABot) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,6 +21,7 @@ from knowledge.text import INVISIBLE
 
 from .. import render
 from ..config import QUESTION_MAX_CHARS, DiscordConfig
+from ..storage import AnswerRow
 from ..tree import NO_MENTIONS, UNEXPECTED_MESSAGE, Refused, UserFacingError
 from ..views import DYNAMIC_ITEMS, SEARCH_RESULTS_MAX, AnswerView
 
@@ -234,6 +236,38 @@ class Ask(commands.Cog):
         knowledge = self.bot.knowledge  # read once: a reload mid-answer cannot mix two versions
         return knowledge.answer(question, max_words=self.bot.config.asking.answer_words), knowledge
 
+    def record(
+        self, answer: Answer, knowledge: KnowledgeBase, guild_id: int | None, channel_id: int | None
+    ) -> str | None:
+        """Queue the answer for storage (never waits); its id for the feedback buttons, or None (storage off)."""
+        storage = getattr(self.bot, "storage", None)
+        if storage is None or answer.smalltalk:
+            return None
+        config = self.bot.config.storage
+        doubtful = answer.abstained or answer.confidence < config.doubtful_below
+        terms = " ".join(knowledge.retriever.terms(answer.question)) if doubtful else None
+        answer_id = secrets.token_hex(8)
+        storage.record_answer(
+            AnswerRow(
+                id=answer_id,
+                at=time.time(),
+                kb_version=knowledge.version,
+                passage_ids=" ".join(p.id for p in render.answer_passages(answer)),
+                articles="; ".join(
+                    f"{c.instrument or ''} {' '.join(c.articles)}".strip() for c in answer.citations if c.articles
+                ),
+                confidence=float(answer.confidence),
+                abstained=answer.abstained,
+                reason=answer.reason_code,
+                guild_id=guild_id,
+                channel_id=channel_id,
+                doubtful=doubtful,
+                question=answer.question if doubtful and config.record_questions else None,
+                terms=terms,
+            )
+        )
+        return answer_id
+
     def log_answer(self, via: str, started: float, answer: Answer, user_id: int) -> None:
         """One line per answer; the question itself only at debug level."""
         top = answer.parts[0].passage.id if answer.parts else (answer.hits[0].passage.id if answer.hits else None)
@@ -273,7 +307,8 @@ class Ask(commands.Cog):
             )
             self.log_answer(via, started, answer, interaction.user.id)
             return
-        view = AnswerView(answer, knowledge.version)
+        answer_id = self.record(answer, knowledge, interaction.guild_id, interaction.channel_id)
+        view = AnswerView(answer, knowledge.version, answer_id=answer_id)
         embed = render.answer_embed(answer, knowledge)
         if asked_in is not None:
             embed.insert_field_at(0, name="Answering", value=f"[this message]({asked_in.jump_url})", inline=False)
@@ -485,7 +520,9 @@ class Ask(commands.Cog):
             self.log_answer(via, started, answer, message.author.id)
             return
         async with typing_shown(message.channel):
-            view = AnswerView(answer, knowledge.version)
+            guild_id = message.guild.id if message.guild is not None else None
+            answer_id = self.record(answer, knowledge, guild_id, message.channel.id)
+            view = AnswerView(answer, knowledge.version, answer_id=answer_id)
             embed = render.answer_embed(answer, knowledge)
             sent = await retry_503(
                 lambda: message.reply(

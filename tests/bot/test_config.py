@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import (
+    DEFAULT_DATABASE,
     AskingConfig,
     Config,
     ConfigError,
@@ -15,6 +16,7 @@ from bot.config import (
     DiscordConfig,
     KnowledgeConfig,
     Secret,
+    StorageConfig,
     load_config,
 )
 
@@ -40,7 +42,8 @@ def error_of(path: Path, environ: dict[str, str] | None = None) -> str:
 def test_example_config_loads_with_the_defaults() -> None:
     config = load_config(EXAMPLE, ENV)
 
-    assert config == dataclasses.replace(Config(), token=Secret(TOKEN))
+    storage = StorageConfig(database=EXAMPLE.parent / DEFAULT_DATABASE)  # beside the config file
+    assert config == dataclasses.replace(Config(), token=Secret(TOKEN), storage=storage)
     assert config.token is not None and config.token.reveal() == TOKEN
 
 
@@ -175,8 +178,9 @@ def test_bad_yaml_names_the_file_and_line(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text", ["- a\n- b\n", "just words\n"])
 def test_a_config_that_is_not_a_mapping_is_refused(tmp_path: Path, text: str) -> None:
-    assert "expected a mapping of sections (discord, asking, knowledge, logging, metrics, persona)" in error_of(
-        write(tmp_path, text)
+    assert (
+        "expected a mapping of sections (discord, asking, knowledge, logging, metrics, persona, storage)"
+        in error_of(write(tmp_path, text))
     )
 
 
@@ -185,7 +189,38 @@ def test_a_missing_file_is_one_line(tmp_path: Path) -> None:
 
 
 def test_an_empty_file_means_all_defaults(tmp_path: Path) -> None:
-    assert load_config(write(tmp_path, ""), ENV) == dataclasses.replace(Config(), token=Secret(TOKEN))
+    storage = StorageConfig(database=tmp_path / DEFAULT_DATABASE)
+    assert load_config(write(tmp_path, ""), ENV) == dataclasses.replace(Config(), token=Secret(TOKEN), storage=storage)
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "database"),
+    [
+        ("storage: {database: null}", None),
+        ("storage: {database: ':memory:'}", ":memory:"),
+        ("storage: {database: data/bot.db}", "data/bot.db"),
+        ("storage: {record_questions: true}", DEFAULT_DATABASE),
+    ],
+)
+def test_the_database_is_beside_the_config_unless_named(tmp_path: Path, yaml_text: str, database: str | None) -> None:
+    config = load_config(write(tmp_path, yaml_text), ENV)
+
+    expected = database if database in (None, ":memory:") else (tmp_path / database).resolve()
+    assert config.storage.database == expected
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "problem"),
+    [
+        ("storage: {database: 3}", "storage.database: expected a file path, ':memory:' or null"),
+        ("storage: {record_questions: yes please}", "storage.record_questions: expected true or false"),
+        ("storage: {retention_days: 0}", "storage.retention_days: must be between 1 and 3650"),
+        ("storage: {doubtful_below: 2}", "storage.doubtful_below: expected a share between 0 and 1"),
+        ("storage: {record_question: true}", "storage.record_question: unknown key"),
+    ],
+)
+def test_bad_storage_settings_are_one_line(tmp_path: Path, yaml_text: str, problem: str) -> None:
+    assert problem in error_of(write(tmp_path, yaml_text))
 
 
 def test_relative_sources_resolve_against_the_yaml_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
