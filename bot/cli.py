@@ -420,6 +420,68 @@ def build_index(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def report(args: argparse.Namespace) -> int:
+    """Print what people asked that the bot could not answer and how they rated answers; chart them per day."""
+    import sqlite3
+    import time
+
+    from bot import storage
+    from knowledge.clusters import cluster
+
+    if not args.database.is_file():
+        raise CliError(f"{args.database}: no such file")
+    try:
+        conn = storage.open_database(str(args.database), read_only=True)
+        since = time.time() - args.since
+        days = storage.daily(conn, since)
+        unanswered = storage.unanswered(conn, since)
+        rated = storage.feedback(conn, since)
+    except sqlite3.Error as error:
+        raise CliError(f"{args.database}: cannot read it ({error})") from None
+    print(f"since {time.strftime('%Y-%m-%d %H:%M', time.gmtime(since))} UTC")
+    print("\nday          answers  abstentions  thumbs-down")
+    for day, answers, abstentions, down in days:
+        print(f"{day}  {answers:>7}  {abstentions:>11}  {down:>11}")
+    print("\nunanswered and doubtful questions (groups, most frequent first)")
+    for group in cluster([text for text, _, _ in unanswered]):
+        print(f"{group.count:>5}  {group.example}")
+    print("\nworst-rated answers")
+    for row in rated:
+        print(f"{row['up']:>3} up {row['down']:>3} down  {row['passage_ids'] or '-'}  {row['articles']}")
+    if args.chart is not None:
+        _chart(days, args.chart)
+    return EXIT_OK
+
+
+def _chart(days: list[tuple[str, int, int, int]], path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("no chart: it needs matplotlib (pip install 'iom-bot[report]')", file=sys.stderr)
+        return
+    figure, axes = plt.subplots(figsize=(8, 4))
+    labels = [day for day, *_ in days]
+    for column, name in ((1, "answers"), (2, "abstentions"), (3, "thumbs down")):
+        axes.plot(labels, [row[column] for row in days], marker="o", label=name)
+    axes.set_xlabel("day (UTC)")
+    axes.legend()
+    figure.autofmt_xdate()
+    figure.savefig(path, format="png")
+    plt.close(figure)
+    print(f"\nchart      {path}")
+
+
+def _duration(text: str) -> float:
+    """'7d', '12h', '30m' -> seconds."""
+    match = re.fullmatch(r"(\d+)([dhm])", text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"expected a duration like 7d, 12h or 30m, not {text!r}")
+    return int(match[1]) * {"d": 86_400, "h": 3_600, "m": 60}[match[2]]
+
+
 # ---------------------------------------------------------------- shared plumbing
 
 
@@ -632,6 +694,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add("build-index", build_index, "Index the sources and save the index to --index DIR.")
+
+    sub = add("report", report, "Print the unanswered questions and the feedback stored by the bot; chart them.")
+    sub.add_argument("--database", type=Path, metavar="FILE", required=True, help="the bot's storage.database")
+    sub.add_argument("--since", type=_duration, default=7 * 86_400, metavar="7d", help="how far back (default 7d)")
+    sub.add_argument(
+        "--chart",
+        type=Path,
+        default=Path("iom-bot-report.png"),
+        metavar="PNG",
+        help="where to write the chart per day (default iom-bot-report.png; needs iom-bot[report])",
+    )
+    sub.add_argument("--no-chart", dest="chart", action="store_const", const=None, help="print the tables only")
 
     sub = add("run", run, "Run the Discord bot.")
     sub.add_argument("--config", type=Path, metavar="PATH", required=True)

@@ -342,6 +342,12 @@ def sources_embed(knowledge: KnowledgeBase) -> discord.Embed:
     return fit(embed)
 
 
+QUESTIONS_RECORDED = (
+    "The text of questions I cannot answer (or answer unsure) is stored, without your name, so that the admins "
+    "can add sources; it is deleted after the retention period. 👍 / 👎 under an answer are stored the same way."
+)
+
+
 def help_embed(
     knowledge: KnowledgeBase,
     *,
@@ -350,6 +356,7 @@ def help_embed(
     answer_channels: Sequence[int],
     examples: Sequence[str] = (HOW_TO_EXAMPLE,),
     menu_name: str = "Ask IOM bot",
+    records_questions: bool = False,
 ) -> discord.Embed:
     """How to ask, what the bot knows, and what it does not do."""
     name = safe(bot_name)
@@ -383,6 +390,8 @@ def help_embed(
     embed.add_field(name="Lookups", value="\n".join(lookups), inline=False)
     embed.add_field(name="What I know", value=knows, inline=False)
     embed.add_field(name="What I don't do", value=limits, inline=False)
+    if records_questions:
+        embed.add_field(name="What is recorded", value=QUESTIONS_RECORDED, inline=False)
     embed.set_footer(text=_footer(knowledge, "Answers are quoted, never written"))
     return fit(embed)
 

@@ -444,6 +444,7 @@ class Ask(commands.Cog):
             answer_channels=config.answer_channels,
             examples=self.bot.config.persona.examples,
             menu_name=self.bot.config.persona.menu_name,
+            records_questions=self.bot.config.storage.record_questions and self.bot.config.storage.database is not None,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
