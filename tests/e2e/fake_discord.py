@@ -1096,6 +1096,21 @@ class FakeDiscord:
             MESSAGE_COMPONENT, data, user, channel, dm=channel.is_dm, message_id=message_id
         )
 
+    async def choose(
+        self, message: Sent | dict[str, Any], values: list[str], *, user: User | None = None
+    ) -> Interaction:
+        """A user picks values in the (first) string select of a message the bot sent."""
+        message_id = message.id if isinstance(message, Sent) else int(message["id"])
+        selects = [c for c in interactive_components(self.messages[message_id]) if c.get("type") == 3]
+        assert selects, f"no select on message {message_id}"
+        offered = [option["value"] for option in selects[0].get("options") or []]
+        assert set(values) <= set(offered), f"{values} not among the options {offered}"
+        channel = self.world.channels[int(self.messages[message_id]["channel_id"])]
+        data = {"custom_id": selects[0]["custom_id"], "component_type": 3, "values": values}
+        return await self._dispatch_interaction(
+            MESSAGE_COMPONENT, data, user, channel, dm=channel.is_dm, message_id=message_id
+        )
+
     # -- REST --------------------------------------------------------------------------------------------------
 
     async def _rest(self, request: web.Request) -> web.Response:
