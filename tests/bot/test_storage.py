@@ -194,3 +194,62 @@ async def test_report_prints_the_tables_and_writes_a_chart(tmp_path: Path, capsy
     assert "    1  Where is the headquarters of UNHCR?" in out
     assert "  0 up   1 down  doc#part-1  A/70/976 art. 11" in out
     assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+async def test_a_full_disk_degrades_with_one_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    db = Storage(tmp_path / "db.sqlite3", clock=lambda: NOW)
+    db.start()
+    pages = await db.read(lambda conn: conn.execute("PRAGMA page_count").fetchone()[0])
+    await db.read(lambda conn: conn.execute(f"PRAGMA max_page_count = {pages}"))  # no room to grow: "disk full"
+    with caplog.at_level(logging.WARNING, logger="bot.storage"):
+        for n in range(2000):
+            db.record_answer(answer_row(f"{n:016x}", question="x" * 500))
+        await db.read(lambda conn: None)
+    db.close()
+
+    warnings = [r.getMessage() for r in caplog.records if r.name == "bot.storage" and r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "full" in warnings[0]
+    assert db.degraded is not None
+
+
+KILL_SCRIPT = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from bot.storage import AnswerRow, Storage
+db = Storage(sys.argv[2])
+db.start()
+n = 0
+while True:
+    db.record_answer(AnswerRow(f"{n:016x}", time.time(), "v", "p", "", 0.1, True, None, 1, 2, True, None, "t"))
+    n += 1
+    if n == 2000:
+        print("writing", flush=True)
+    if n % 100 == 0:
+        time.sleep(0.001)
+"""
+
+
+def test_sigkill_during_writes_never_corrupts_the_file(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "db.sqlite3"
+    repo = Path(__file__).resolve().parents[2]
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILL_SCRIPT, str(repo), str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline() == "writing\n"
+        rows_before, deadline = 0, time.monotonic() + 30
+        while rows_before == 0:  # wait until batches are on disk, then kill mid-stream
+            assert time.monotonic() < deadline, "no batch was written"
+            with sqlite3.connect(path, timeout=5) as conn:
+                rows_before = conn.execute("SELECT count(*) FROM answers").fetchone()[0]
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait(timeout=10)
+
+    conn = storage.open_database(str(path))
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("SELECT count(*) FROM answers").fetchone()[0] >= rows_before
