@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.metadata
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import discord
@@ -120,13 +121,11 @@ def status_embed(
     return fit(embed)
 
 
-def index_state(knowledge: KnowledgeBase, directory: object) -> str:
+def index_state(knowledge: KnowledgeBase, directory: Path | None) -> str:
     """Whether the saved index (knowledge.index) was written for the serving version, or why not (a thread)."""
-    from pathlib import Path
-
     if directory is None:
         return "not configured (knowledge.index is null): the sources are indexed at every start"
-    matches = knowledge.saved_index_matches(Path(str(directory)))
+    matches = knowledge.saved_index_matches(directory)
     if matches:
         return f"written at {directory}, for this version"
     if matches is None:

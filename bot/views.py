@@ -104,7 +104,9 @@ class PassageButton(
 class MoreButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"iom:m:{VERSION}"):
     """ "More results": the other good passages (the nearest ones for an abstention)."""
 
-    def __init__(self, version: str, *, abstained: bool = False, results: tuple[tuple[str, float], ...] | None = None):
+    def __init__(
+        self, version: str, *, abstained: bool = False, results: tuple[tuple[str, float], ...] | None = None
+    ) -> None:
         super().__init__(
             discord.ui.Button(label="More results", style=discord.ButtonStyle.secondary, custom_id=f"iom:m:{version}")
         )
