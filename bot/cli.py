@@ -601,7 +601,13 @@ $XDG_STATE_HOME/iom-bot/chat_history).""",
     "check": """examples:
   iom-bot check
   iom-bot check --sources ./my-sources
-  iom-bot check --config /etc/iom-bot/config.yaml""",
+  iom-bot check --config /etc/iom-bot/config.yaml
+exits 1 when a check of the sources' checks.yaml fails (a reload would be refused).""",
+    "report": """examples:
+  iom-bot report --database /var/lib/iom-bot/iom-bot.sqlite3
+  iom-bot report --database iom-bot.sqlite3 --since 30d --chart last-month.png
+  iom-bot report --database iom-bot.sqlite3 --no-chart
+The chart needs matplotlib: pip install 'iom-bot[report]'.""",
     "eval": """examples:
   iom-bot eval eval/dev.yaml
   iom-bot eval eval/dev.yaml --failures
