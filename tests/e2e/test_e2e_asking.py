@@ -102,7 +102,8 @@ async def test_unanswerable_question_gets_honest_abstention(e2e: Harness) -> Non
     assert embed["title"] == ABSTENTION
     assert "so I won't guess" in embed["description"]
     assert "headquarters" in embed["description"]  # the reason names what the sources lack
-    assert not reply.buttons or [b["label"] for b in reply.buttons] == ["More results"]
+    labels = [b["label"] for b in reply.buttons if "label" in b]  # the 👍 / 👎 buttons carry an emoji only
+    assert labels in ([], ["More results"])
 
 
 async def test_off_topic_question_gets_one_line_and_no_quote(e2e: Harness) -> None:
