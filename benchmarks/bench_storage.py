@@ -28,7 +28,9 @@ import numpy as np  # noqa: E402
 
 from bot.config import Config, StorageConfig  # noqa: E402
 from bot.exts.ask import Ask  # noqa: E402
+from bot.metrics import Metrics  # noqa: E402
 from bot.storage import Storage  # noqa: E402
+from bot.usage import Usage  # noqa: E402
 from knowledge.base import KnowledgeBase  # noqa: E402
 from knowledge.checks import load_checks  # noqa: E402
 
@@ -42,7 +44,8 @@ EXTRA_QUESTIONS = (
 
 def run(kb: KnowledgeBase, questions: list[str], answers: int, storage: Storage | None) -> np.ndarray:
     config = Config(storage=StorageConfig(database=":memory:" if storage else None))
-    cog = Ask(SimpleNamespace(config=config, storage=storage, user=None))  # type: ignore[arg-type]
+    bot = SimpleNamespace(config=config, storage=storage, user=None, metrics=Metrics(), usage=Usage())
+    cog = Ask(bot)  # type: ignore[arg-type]
     latencies = np.empty(answers)
     for n in range(answers):
         question = questions[n % len(questions)]

@@ -74,7 +74,7 @@ class AnswerRow:
     channel_id: int | None
     doubtful: bool
     question: str | None  # only with record_questions
-    terms: str | None  # the analysed terms of a doubtful question
+    terms: str | Callable[[], str] | None  # the analysed terms of a doubtful question (worked out by the writer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +146,10 @@ class Storage:
         self.retention_days = retention_days
         self.clock = clock
         self.degraded: str | None = None  # why storage is not writing, for /kb status
-        self._queue: queue.Queue[Any] = queue.Queue(QUEUE_MAX)
+        # A SimpleQueue, and a writer that sleeps between batches: a put never wakes the writer (a thread woken
+        # for every answer would take the GIL from the event loop each time); only a read does (self._wake).
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._wake = threading.Event()
         self._conn: sqlite3.Connection | None = None
         self._salt = b""
         self._pruned_at = 0.0
@@ -166,11 +169,11 @@ class Storage:
         self._put(row)
 
     def _put(self, item: object) -> None:
-        try:
-            self._queue.put_nowait(item)
-        except queue.Full:
+        if self._queue.qsize() >= QUEUE_MAX:
             self._dropped += 1
             self._degrade(f"{QUEUE_MAX:,} rows waiting: new rows are dropped")
+            return
+        self._queue.put(item)
 
     async def read(self, query: Callable[[sqlite3.Connection], T]) -> T:
         """Run query on the writer's connection, after every row queued before it (StorageError if degraded)."""
@@ -178,11 +181,13 @@ class Storage:
 
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
         self._queue.put((query, future))
+        self._wake.set()
         return await asyncio.wrap_future(future)
 
     def close(self, timeout: float = 5.0) -> None:
         """Write what is queued and stop the writer."""
         self._stopping.set()
+        self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
 
@@ -190,24 +195,29 @@ class Storage:
 
     def _run(self) -> None:
         self._connect()
-        while not (self._stopping.is_set() and self._queue.empty()):
-            try:
-                first = self._queue.get(timeout=FLUSH_S)
-            except queue.Empty:
-                self._maybe_prune()
-                continue
-            batch = [first]
-            deadline = time.monotonic() + FLUSH_S
-            while len(batch) < BATCH_MAX and not isinstance(batch[-1], tuple):
+        while True:
+            stopping = self._stopping.is_set()
+            self._wake.wait(FLUSH_S)
+            self._wake.clear()
+            rows: list[Any] = []
+            while True:
                 try:
-                    batch.append(self._queue.get(timeout=max(deadline - time.monotonic(), 0)))
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            reads = [item for item in batch if isinstance(item, tuple)]
-            self._write([item for item in batch if not isinstance(item, tuple)])
-            for query, future in reads:
-                self._answer(query, future)
+                if isinstance(item, tuple):  # a read: after the rows queued before it
+                    self._write(rows)
+                    rows = []
+                    self._answer(*item)
+                else:
+                    rows.append(item)
+                    if len(rows) >= BATCH_MAX:
+                        self._write(rows)
+                        rows = []
+            self._write(rows)
             self._maybe_prune()
+            if stopping and self._queue.empty():
+                break
         if self._conn is not None:
             self._conn.close()
 
@@ -231,28 +241,30 @@ class Storage:
             return
         assert self._conn is not None
         try:
-            with self._conn:
-                for row in rows:
-                    if isinstance(row, AnswerRow):
-                        self._conn.execute(
-                            "INSERT OR REPLACE INTO answers (id, at, kb_version, passage_ids, articles, confidence,"
-                            " abstained, reason, guild_id, channel_id, question, terms, doubtful)"
-                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (
-                                row.id, row.at, row.kb_version, row.passage_ids, row.articles, row.confidence,
-                                row.abstained, row.reason, row.guild_id, row.channel_id, row.question, row.terms,
-                                row.doubtful,
-                            ),
-                        )  # fmt: skip
-                    else:
-                        self._conn.execute(
-                            "INSERT OR REPLACE INTO votes (answer_id, user_hash, vote, reason, at, guild_id,"
-                            " channel_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            (
-                                row.answer_id, self.user_hash(row.user_id), row.vote, row.reason, row.at,
-                                row.guild_id, row.channel_id,
-                            ),
-                        )  # fmt: skip
+            answers = [row for row in rows if isinstance(row, AnswerRow)]
+            votes = [row for row in rows if not isinstance(row, AnswerRow)]
+            with self._conn:  # one transaction; executemany loops in C, holding the GIL for less
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO answers (id, at, kb_version, passage_ids, articles, confidence,"
+                    " abstained, reason, guild_id, channel_id, question, terms, doubtful)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            r.id, r.at, r.kb_version, r.passage_ids, r.articles, r.confidence, r.abstained,
+                            r.reason, r.guild_id, r.channel_id, r.question,
+                            r.terms() if callable(r.terms) else r.terms, r.doubtful,
+                        )
+                        for r in answers
+                    ],
+                )  # fmt: skip
+                self._conn.executemany(
+                    "INSERT OR REPLACE INTO votes (answer_id, user_hash, vote, reason, at, guild_id, channel_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (r.answer_id, self.user_hash(r.user_id), r.vote, r.reason, r.at, r.guild_id, r.channel_id)
+                        for r in votes
+                    ],
+                )
         except (sqlite3.Error, OSError) as error:
             self._degrade(f"could not write {len(rows)} rows to {self.path}: {error}")
             if isinstance(error, sqlite3.DatabaseError) and "not a database" in str(error):
@@ -294,6 +306,14 @@ class Storage:
     def user_hash(self, user_id: int) -> str:
         """A one-way hash of a user id, keyed by this database's salt (the same user, the same hash)."""
         return hmac.new(self._salt, str(user_id).encode(), hashlib.sha256).hexdigest()[:USER_HASH_HEX]
+
+
+def analysed_terms(analyzer: Any, question: str) -> str:
+    """A question as the index reads it (stems and glossary concepts), never its text: what is stored of it."""
+    from knowledge.question import strip_mentions
+    from knowledge.text import normalize
+
+    return " ".join(analyzer.analyze(normalize(strip_mentions(question)))[0])
 
 
 # -- the admin views' queries (a connection in, plain rows out; used by the bot and `iom-bot report`) -------------

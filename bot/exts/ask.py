@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import re
 import secrets
@@ -21,7 +22,7 @@ from knowledge.text import INVISIBLE
 
 from .. import render
 from ..config import QUESTION_MAX_CHARS, DiscordConfig
-from ..storage import AnswerRow
+from ..storage import AnswerRow, analysed_terms
 from ..tree import NO_MENTIONS, UNEXPECTED_MESSAGE, Refused, UserFacingError
 from ..views import DYNAMIC_ITEMS, SEARCH_RESULTS_MAX, AnswerView
 
@@ -245,7 +246,8 @@ class Ask(commands.Cog):
             return None
         config = self.bot.config.storage
         doubtful = answer.abstained or answer.confidence < config.doubtful_below
-        terms = " ".join(knowledge.retriever.terms(answer.question)) if doubtful else None
+        # Analysed by the writer thread, not here: the answer never waits for it. Only the analyser goes along.
+        terms = functools.partial(analysed_terms, knowledge.retriever.analyzer, answer.question) if doubtful else None
         answer_id = secrets.token_hex(8)
         storage.record_answer(
             AnswerRow(
