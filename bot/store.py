@@ -83,6 +83,11 @@ def build_knowledge(
             _save_index(knowledge, index_dir, read.metadata)
         validate(knowledge)
         knowledge.warm()
+        # Out of the cyclic collector's sight before it is on again: its first collections would otherwise
+        # traverse the millions of objects just made, holding the GIL for seconds at 100k passages. They are
+        # freed by reference counting when the version is released (a knowledge base has no reference
+        # cycles, and views hold ids, not knowledge bases: tests/reliability/test_memory.py).
+        gc.freeze()
     return knowledge
 
 
@@ -161,8 +166,9 @@ def background_work() -> Iterator[None]:
     - Python's cyclic garbage collector is off. A knowledge base is millions of long-lived objects without
       reference cycles (refcounting frees them), and a collection traverses every tracked object while
       holding the GIL: at 100k passages the full ones take up to a second each, a second the event loop
-      would stall. It is not frozen afterwards (gc.freeze()): frozen objects are never collected, so a cycle
-      that held an old knowledge base (a view, a traceback) kept that whole version in memory for good.
+      would stall. build_knowledge freezes what it built (gc.freeze()) before the collector is back on, so the
+      collector never traverses it; a frozen object is still freed when its last reference goes, and views
+      hold ids, not knowledge bases, so no frozen cycle keeps an old version alive (the memory test checks it).
     - The GIL's switch interval is SWITCH_INTERVAL_S instead of Python's 5 ms. An answer releases the GIL
       many times (numpy, the compiled kernel); each time, a busy worker takes it, and the loop waits a whole
       interval to get it back: answers that take 10 ms alone took 110 ms during a 100k-passage reload.
