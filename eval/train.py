@@ -47,7 +47,6 @@ from knowledge.evaluation import (  # noqa: E402
     score_item,
 )
 from knowledge.features import FEATURES, LOWERING, RAISING  # noqa: E402
-from knowledge.glossary import GlossaryFile  # noqa: E402
 from knowledge.pipeline import answer, prepare, retrieve  # noqa: E402
 from knowledge.retrieval import Retriever  # noqa: E402
 from knowledge.selector import SELECTOR_FILE, SELECTOR_FORMAT, SELECTOR_VERSION, Selector, Thresholds  # noqa: E402
@@ -136,10 +135,6 @@ def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
         keep[max(wrong, key=lambda column: abs(coef[column]))] = False
 
 
-def _instrument(glossary: GlossaryFile, article_source: str | None) -> str | None:
-    return instrument_symbol(glossary, article_source)
-
-
 class Fold(NamedTuple):
     selector: Selector  # trained without the fold's items
     items: tuple[EvalItem, ...]
@@ -166,7 +161,7 @@ def out_of_fold(r: Retriever, fold_list: Sequence[Fold], thresholds: Thresholds,
         selector = replace(fold.selector, thresholds=thresholds)
         results.extend(
             score_item(item, answer(r, selector, item.question, citations_for, 60),
-                       _instrument(r.glossary, item.article_source))
+                       instrument_symbol(r.glossary, item.article_source))
             for item in fold.items
         )  # fmt: skip
     return compute_metrics(results)
@@ -247,7 +242,7 @@ def report(split_name: str) -> str:
     by_style: dict[str, list] = {}
     for item in items:
         got = kb.answer(item.question)
-        result = score_item(item, got, _instrument(r.glossary, item.article_source))
+        result = score_item(item, got, instrument_symbol(r.glossary, item.article_source))
         by_style.setdefault(item.style or "-", []).append(result)
         by_style.setdefault("all", []).append(result)
     lines = [f"{'style':<12} {'n':>4} {'e2e':>6} {'wrong':>6} {'abst-F1':>8} {'ans-hit':>8} {'hit@3':>6}"]
