@@ -58,8 +58,10 @@ WANTS_PATTERNS = tuple(
         ),
         (
             WANTS_DATE,
-            "when, what date, what day, what year, what month, what time",
-            r"\b(when|what\s+(date|day|year|month|time)|on\s+what\s+date|since\s+when|what\s+year)\b",
+            "when, what date, what day, what year, what month, what time, which date, which day, which year,"
+            " which month, year in, date on, day on",
+            r"\b(when|(what|which)\s+(date|day|year|month|time)|on\s+what\s+date|since\s+when"
+            r"|the\s+(year|date|day|month)\s+(in|on)\s+which)\b",
         ),
         (WANTS_DATE, "date", r"\bdate\b"),
         (
