@@ -23,6 +23,7 @@ def shipped() -> dict:
     return json.loads(SELECTOR_FILE.read_text(encoding="utf-8"))
 
 
+@pytest.mark.timeout(900)  # training answers every training question some 50 times: 1-3 minutes on 2 cores
 def test_the_shipped_selector_is_what_training_gives() -> None:
     # Same data, same file: eval/train.py --check trains again and compares byte for byte.
     done = subprocess.run(
