@@ -131,11 +131,23 @@ def _word_grams(word: str) -> tuple[str, ...]:
     return tuple(padded[i : i + CHAR_GRAM] for i in range(max(1, len(padded) - CHAR_GRAM + 1)))
 
 
+# Features worked out row by row that cost the most: left at 0 when the selector gives them no weight.
+FACT_DETAIL = frozenset({"new_fact", "number_fits", "lacks_name", "lacks_date", "lacks_number"})
+MISSING = frozenset({"miss_own", "miss_context", "missing_count"})
+
+
 def candidate_features(
-    retriever: Retriever, reading: Reading, rows: Sequence[int], hand: Sequence[float]
+    retriever: Retriever,
+    reading: Reading,
+    rows: Sequence[int],
+    hand: Sequence[float],
+    used: frozenset[str] | None = None,
 ) -> np.ndarray:
-    """The FEATURES of each candidate row (float64, one row per candidate, in the order given)."""
+    """The FEATURES of each candidate row (float64, one row per candidate, in the order given). With used
+    (the features a selector weighs), the costly ones outside it are left at 0: the same probabilities."""
     r = retriever
+    details = used is None or not used.isdisjoint(FACT_DETAIL)
+    missing = used is None or not used.isdisjoint(MISSING)
     n = len(rows)
     out = np.zeros((n, len(FEATURES)))
     if not n:
@@ -184,16 +196,17 @@ def candidate_features(
         carries = new = fits = False
         if fact:
             carries = want in unit.facts
-            new = bool(r.fact_terms(row).get(want, frozenset()) - asked)
-            fits = want == WANTS_NUMBER and carries and r.number_fits(row, terms)
+            if details:
+                new = bool(r.fact_terms(row).get(want, frozenset()) - asked)
+                fits = want == WANTS_NUMBER and carries and r.number_fits(row, terms)
         text = unit.sentence.text
         per_row.append(
             (
                 sum(w for t, w in term_idf.items() if t in held),
                 sum(w for u, w in cover.items() if u in held or u in previous) / total,
-                next((w for t, w in by_weight if t not in held), 0.0),
-                next((w for t, w in by_weight if t not in held and t not in around), 0.0),
-                math.log1p(sum(1 for t in rare_terms if t not in held and t not in around)),
+                next((w for t, w in by_weight if t not in held), 0.0) if missing else 0.0,
+                next((w for t, w in by_weight if t not in held and t not in around), 0.0) if missing else 0.0,
+                math.log1p(sum(1 for t in rare_terms if t not in held and t not in around)) if missing else 0.0,
                 math.log1p(text.count(" ") + 1),
                 sum(1 for t in terms if t in heading) / len(terms) if heading and terms else 0.0,
                 carries,
@@ -203,7 +216,7 @@ def candidate_features(
                 sum(r.mentions(row, e) for e in names) / len(names) if names else 1.0,
                 all(group & held for group in modifiers),
                 all(y in text or r.glossary.resolve_instrument(y) for y in reading.years),
-                fact and not new,
+                fact and not new and details,
             )
         )
     out[:, columns] = per_row

@@ -76,9 +76,12 @@ def prepare(r: Retriever, question: str) -> Prepared | Reason:
     return Prepared(q, terms, readings, articles)
 
 
-def retrieve(r: Retriever, reading: Reading, articles: ArticleChoice | None = None) -> tuple[Candidates, np.ndarray]:
-    """A part's candidate sentences (with the claims citing an article the question names) and their features;
-    for a part that asks for a date, a number or a name, only the sentences that state one of their own."""
+def retrieve(
+    r: Retriever, reading: Reading, articles: ArticleChoice | None = None, used: frozenset[str] | None = None
+) -> tuple[Candidates, np.ndarray]:
+    """A part's candidate sentences (with the claims citing an article the question names) and their features
+    (all of them, or those a selector weighs: used); for a part that asks for a date, a number or a name, only
+    the sentences that state one of their own."""
     found = r.candidates(reading)
     if articles is not None:
         known = set(found.rows)
@@ -97,7 +100,7 @@ def retrieve(r: Retriever, reading: Reading, articles: ArticleChoice | None = No
             scores=[found.scores[i] for i in keep],
             coverage=[found.coverage[i] for i in keep],
         )
-    features = candidate_features(r, reading, found.rows, found.scores)
+    features = candidate_features(r, reading, found.rows, found.scores, used)
     return found, features
 
 
@@ -113,7 +116,7 @@ def answer(r: Retriever, selector: Selector, question: str, citations_for: Citat
     readings = prepared.readings
     scored = []
     for reading in readings:
-        found, features = retrieve(r, reading, prepared.articles)
+        found, features = retrieve(r, reading, prepared.articles, selector.used)
         scored.append((reading, found, features, selector.probabilities(features)))
     hits = nearest(r, scored[0][1].hits) if len(readings) == 1 else None
     thresholds = selector.thresholds
@@ -247,7 +250,7 @@ def _lookup(
     """The claims citing the articles a question names and nothing else, best first."""
     assert prepared.articles is not None
     rows = prepared.articles.covering
-    found, features = retrieve(r, prepared.readings[0], prepared.articles)
+    found, features = retrieve(r, prepared.readings[0], prepared.articles, selector.used)
     probabilities = selector.probabilities(features)
     confidence = {row: float(p) for row, p in zip(found.rows, probabilities, strict=True)}
     parts = [quote(r, row, citations_for, max_words, confidence[row]) for row in rows]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,12 @@ class Selector:
     coef: np.ndarray
     intercept: float
     thresholds: Thresholds
+
+    used: frozenset[str] = field(init=False, repr=False, compare=False)  # the features it weighs
+
+    def __post_init__(self) -> None:
+        weighed = frozenset(name for name, weight in zip(FEATURES, self.coef.tolist(), strict=True) if weight != 0)
+        object.__setattr__(self, "used", weighed)
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """P(candidate answers the part) for each row of features (FEATURES columns)."""
