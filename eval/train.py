@@ -54,7 +54,11 @@ from knowledge.selector import SELECTOR_FILE, SELECTOR_FORMAT, SELECTOR_VERSION,
 EVAL = ROOT / "eval"
 WHOLE_TRAINING_SETS = (EVAL / "dev.yaml", EVAL / "chat.yaml")
 # The blind banks, and each final set once it was measured (docs/evaluation.md): split by source sentence.
-SPLIT_SETS = tuple(sorted(path for folder in ("blind", "final", "final2", "final3", "final4") for path in (EVAL / folder).glob("*.yaml")))
+SPLIT_SETS = tuple(
+    sorted(
+        path for folder in ("blind", "final", "final2", "final3", "final4") for path in (EVAL / folder).glob("*.yaml")
+    )
+)
 VALIDATION_SHARE = 30  # percent of source sentences (and of unanswerable items) held out
 C = 1.0  # inverse regularisation strength of the logistic regression
 WRONG_BUDGET = 0.05  # at most this share of validation questions answered wrongly
