@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from .decide import Reason, reason
+from .labels import article_label, instrument_phrase
 from .question import Question
 from .text import is_article_term
 
 if TYPE_CHECKING:
-    from .glossary import GlossaryFile
     from .retrieval import Retriever, Unit
 
 SENTENCE_WEIGHT = 0.45
@@ -84,8 +84,8 @@ def choose_article_claims(r: Retriever, q: Question, terms: list[str]) -> Articl
         instrument = default if default in instruments or len(instruments) != 1 else instruments.pop()
     rows, exact = r.citations.rows(instrument, wanted)
     if not rows.size:
-        names = ", ".join(f"art. {n}" for n in q.articles)
-        return reason("article_not_cited", articles=names, instrument=instrument_name(r.glossary, instrument))
+        names = ", ".join(map(article_label, q.articles))
+        return reason("article_not_cited", articles=names, instrument=instrument_phrase(instrument, r.glossary))
     terms = [t for t in terms if not is_article_term(t)]
     # Only the citing sentences and their passages are scored: no pass over the whole knowledge base.
     base = SENTENCE_WEIGHT * r.unit_index.scores_of(terms, rows) + PASSAGE_WEIGHT * (
@@ -114,10 +114,3 @@ def _instrument_named_by_year(q: Question, cited: Sequence[tuple[str | None, str
             if instrument and year in instrument.split("/"):
                 return instrument
     return None
-
-
-def instrument_name(glossary: GlossaryFile, symbol: str | None) -> str:
-    instrument = glossary.instrument(symbol)
-    if instrument is None:
-        return symbol or "any instrument"
-    return f"the {instrument.name} ({instrument.symbol})"

@@ -200,7 +200,7 @@ class KnowledgeBase:
         if not by_instrument:
             return (Citation(**common),)
         return tuple(
-            Citation(**common, articles=tuple(f"art. {n}" for n in numbers), instrument=instrument)
+            Citation(**common, articles=tuple(numbers), instrument=instrument)
             for instrument, numbers in by_instrument.items()
         )
 
@@ -219,8 +219,7 @@ class KnowledgeBase:
                 mentions.extend(
                     ArticleMention(sentence, passage, citation)
                     for citation in citations
-                    if f"art. {wanted}" in citation.articles
-                    and (instrument is None or citation.instrument == instrument)
+                    if wanted in citation.articles and (instrument is None or citation.instrument == instrument)
                 )
         return mentions
 
@@ -269,7 +268,7 @@ def index_metadata(passages: tuple[Passage, ...], glossary: GlossaryFile) -> dic
     return {
         "retriever": RETRIEVER_FORMAT,
         "passages": persist.fingerprint(texts),
-        "analyzer": persist.analyzer_fingerprint(Analyzer(glossary.glossary)),
+        "analyzer": persist.analyzer_fingerprint(Analyzer(glossary.synonyms)),
         # persist.load_indexes checks the loaded indexes have exactly these rows: the scorer trusts them.
         "rows": {"units": unit_rows(passages), "passages": len(passages), "chars": unit_rows(passages)},
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .labels import instrument_label
+from .labels import article_label, instrument_label
 
 if TYPE_CHECKING:
     from .base import KnowledgeBase
@@ -22,7 +22,7 @@ class ArticleChange:
 
     def label(self, knowledge: KnowledgeBase) -> str:
         name = instrument_label(self.instrument, knowledge.glossary) if self.instrument else "no instrument"
-        return f"art. {self.number} of {name}: {self.before} -> {self.after} citing sentences"
+        return f"{article_label(self.number)} of {name}: {self.before} -> {self.after} citing sentences"
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from . import yamltext
+from .citations import article_number
 from .documents import SourceError
 from .files import FileTooLarge, NotRegularFile, read_limited
 
@@ -62,9 +63,8 @@ class Check:
         if self.expect is not None and _fold(self.expect) not in _fold(answer.text):
             return False
         if self.article is not None:
-            wanted = f"art. {self.article}"
             return any(
-                wanted in c.articles and (self.instrument is None or c.instrument == self.instrument)
+                self.article in c.articles and (self.instrument is None or c.instrument == self.instrument)
                 for c in answer.citations
             )
         return True
@@ -162,7 +162,8 @@ def _check(path: Path, index: int, entry: Any) -> Check:
     abstain = entry.get("abstain", False)
     if expect is not None and (not isinstance(expect, str) or not expect.strip()):
         raise SourceError(path, f"{where}.expect: expected the text the answer must quote")
-    if article is not None and (isinstance(article, bool) or not isinstance(article, int | str) or not str(article)):
+    number = None if article is None or isinstance(article, bool) else article_number(str(article))
+    if article is not None and (not isinstance(article, int | str) or number is None):
         raise SourceError(path, f"{where}.article: expected an article number like 11")
     if instrument is not None and (not isinstance(instrument, str) or article is None):
         raise SourceError(path, f"{where}.instrument: expected a document symbol, with an article")
@@ -170,7 +171,7 @@ def _check(path: Path, index: int, entry: Any) -> Check:
         raise SourceError(path, f"{where}.abstain: expected true or false")
     if abstain == (expect is not None or article is not None):
         raise SourceError(path, f"{where}: give an expected span and/or article, or abstain: true (not both)")
-    return Check(question.strip(), expect, None if article is None else str(article), instrument, abstain)
+    return Check(question.strip(), expect, number, instrument, abstain)
 
 
 def run_checks(knowledge: KnowledgeBase, checks: Sequence[Check]) -> CheckReport:

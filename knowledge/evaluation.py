@@ -16,7 +16,6 @@ e2e and latency over all items. A ratio with nothing to count is None ("-" in th
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,9 @@ import yaml
 
 from . import yamltext
 from .answer import Answer
+from .citations import article_number
 from .files import FileTooLarge, NotRegularFile, read_limited
+from .labels import article_label
 
 if TYPE_CHECKING:
     from .base import KnowledgeBase
@@ -39,7 +40,6 @@ ITEM_KEYS = frozenset(
 )  # fmt: skip
 OVERALL = "overall"
 EVAL_SET_MAX_BYTES = 10_000_000  # eval/dev.yaml is 40 KB
-ARTICLE_NUMBER = re.compile(r"^(?:(?:art|arts|article)\.?\s*)?(?P<number>\d+[a-z]?)$", re.IGNORECASE)
 
 
 class EvalError(ValueError):
@@ -114,7 +114,9 @@ class ItemResult:
             "answer": self.answer.text,
             "abstained": self.answer.abstained,
             "score": round(float(self.answer.score), 4),
-            "cited": [f"{c.instrument} {a}" for c in self.answer.citations if c.instrument for a in c.articles],
+            "cited": [
+                f"{c.instrument} {article_label(n)}" for c in self.answer.citations if c.instrument for n in c.articles
+            ],
             "hit_at_1": self.hit_at_1,
             "hit_at_3": self.hit_at_3,
             "answer_hit": self.answer_hit,
@@ -323,12 +325,6 @@ def _articles(raw: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     return tuple(numbers)
 
 
-def article_number(label: str) -> str | None:
-    """ "art. 11", "Article 11", "11" -> "11"; anything else -> None."""
-    match = ARTICLE_NUMBER.match(label.strip())
-    return match.group("number").lower() if match else None
-
-
 # ---------------------------------------------------------------- scoring
 
 
@@ -363,8 +359,7 @@ def score_item(item: EvalItem, answer: Answer, instrument: str | None, latency_s
         number
         for citation in ([] if answer.abstained else answer.citations)
         if citation.instrument == instrument
-        for number in (article_number(label) for label in citation.articles)
-        if number is not None
+        for number in citation.articles
     ]
     missing = tuple(n for n in item.gold_articles if n not in cited)
     allowed = {*item.gold_articles, *item.allowed_articles}

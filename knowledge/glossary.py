@@ -11,7 +11,7 @@ import yaml
 from . import yamltext
 from .documents import SourceError, check_inside, shown
 from .files import FileTooLarge, NotRegularFile, read_limited
-from .text import Glossary, normalize
+from .text import Synonyms, normalize
 
 GLOSSARY_FILE = "glossary.yaml"
 GLOSSARY_KEYS = frozenset({"default_instrument", "instruments", "terms", "not_people"})
@@ -30,7 +30,7 @@ class Instrument:
 
 @dataclass(frozen=True, slots=True)
 class GlossaryFile:
-    glossary: Glossary
+    synonyms: Synonyms  # the 'terms' groups
     instruments: tuple[Instrument, ...]
     default_instrument: str | None
     sha256: str
@@ -50,7 +50,7 @@ class GlossaryFile:
         return None
 
 
-EMPTY_GLOSSARY = GlossaryFile(Glossary(), (), None, "")
+EMPTY_GLOSSARY = GlossaryFile(Synonyms(), (), None, "")
 
 
 def load_glossary(directory: Path) -> GlossaryFile:
@@ -96,7 +96,7 @@ def load_glossary(directory: Path) -> GlossaryFile:
     if not isinstance(not_people, list) or not all(isinstance(w, str) for w in not_people):
         raise SourceError(path, "'not_people' must be a list of words")
     return GlossaryFile(
-        Glossary.from_groups(groups),
+        Synonyms.from_groups(groups),
         instruments,
         default,
         hashlib.sha256(raw).hexdigest(),

@@ -122,7 +122,7 @@ class Retriever:
         cls, passages: Sequence[Passage], glossary: GlossaryFile, indexes: Mapping[str, TfidfIndex] | None = None
     ) -> Retriever:
         """Index the passages, or take indexes saved for exactly these passages ("units", "passages")."""
-        analyzer = Analyzer(glossary.glossary)
+        analyzer = Analyzer(glossary.synonyms)
         language = load_language()
         person_name = person_name_pattern(language.institution_words | glossary.not_people)
         units = tuple(
@@ -153,7 +153,7 @@ class Retriever:
         # A generator, not a list of every word of the sources: freeing ten million strings at once when build
         # returns would be one long C call holding the GIL (the event loop would stall).
         vocabulary = itertools.chain(
-            (w for text in unit_texts for w in words(text)), (w for w in glossary.glossary.vocabulary if len(w) >= 5)
+            (w for text in unit_texts for w in words(text)), (w for w in glossary.synonyms.vocabulary if len(w) >= 5)
         )
         retriever = cls(
             passages=tuple(passages),
@@ -172,7 +172,7 @@ class Retriever:
             # Titles in citation sentences are capitalised throughout: only claims tell names apart.
             entities=proper_names(
                 [u.sentence.text for u in units if u.kind == "claim"],
-                glossary.glossary.vocabulary | language.not_names,
+                glossary.synonyms.vocabulary | language.not_names,
             ),
             sentences=Sentences(
                 index=unit_index,
@@ -330,7 +330,7 @@ class Retriever:
 
     def number_fits(self, row: int, terms: Sequence[str]) -> bool:
         """A number of the sentence stands near what the question counts (by word or by glossary concept)."""
-        return number_near(self.units[row].sentence.text, terms, self.analyzer.glossary)
+        return number_near(self.units[row].sentence.text, terms, self.analyzer.synonyms)
 
     @staticmethod
     def _carries(unit: Unit, want: str) -> bool:

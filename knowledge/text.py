@@ -11,16 +11,14 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from .citations import article_numbers
+
 # Removed before tokenising: marks people paste from other apps. Zero-width characters and the soft hyphen;
 # bidi marks, embeddings, overrides and isolates.
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 BIDI = "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 INVISIBLE = dict.fromkeys(map(ord, ZERO_WIDTH + BIDI))
 PUNCTUATION_MAP = str.maketrans({"‘": "'", "’": "'", "‚": "'", "′": "'", "“": '"', "”": '"', "„": '"', "\u00a0": " "})
-# "art. 5", "Article 8", "arts. 4 and 5", "articles 4, 5 or 6" -> one term per article number.
-ARTICLE_PATTERN = re.compile(
-    r"\b(?:art|arts|article|articles)\b\.?\s*(?P<list>\d{1,3}[a-z]?\b(?:\s*(?:,|and|&|or|to|-)\s*\d{1,3}[a-z]?\b)*)"
-)
 TOKEN_PATTERN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['][^\W\d_]+)?", re.UNICODE)
 MAX_TERM_LENGTH = 40  # a longer run of letters is no word (and would only bloat the vocabulary)
 ARTICLE_PREFIX = "art§"  # article terms cannot collide with words: § never survives tokenising
@@ -80,24 +78,14 @@ def words(text: str) -> list[str]:
     return TOKEN_PATTERN.findall(normalize(text))
 
 
-def article_numbers(normalized: str) -> list[str]:
-    numbers: list[str] = []
-    if "art" not in normalized:  # every form ARTICLE_PATTERN reads starts so
-        return numbers
-    for match in ARTICLE_PATTERN.finditer(normalized):
-        numbers.extend(re.findall(r"\d{1,3}[a-z]?", match.group("list")))
-    return numbers
-
-
 Phrase = tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class Glossary:
-    """Groups of equivalent terms; any member found in a text adds the group's concept term."""
+class Synonyms:
+    """The glossary's synonym groups: any member phrase found in a text adds the group's concept term ("≡iom")."""
 
     groups: tuple[tuple[str, tuple[Phrase, ...]], ...] = ()  # (concept, stemmed phrases)
-    max_phrase: int = field(default=1)
     vocabulary: frozenset[str] = frozenset()  # the words of its phrases, unstemmed (for spelling correction)
     # First term -> (phrase, its concept terms), longest phrase first: derived from groups.
     starts: dict[str, tuple[tuple[Phrase, tuple[str, ...]], ...]] = field(
@@ -105,10 +93,9 @@ class Glossary:
     )
 
     @classmethod
-    def from_groups(cls, groups: Iterable[tuple[str, Sequence[str]]]) -> Glossary:
+    def from_groups(cls, groups: Iterable[tuple[str, Sequence[str]]]) -> Synonyms:
         """Build from (concept name, member phrases); a phrase matches its words in order, stopwords too."""
         built = []
-        longest = 1
         vocabulary: set[str] = set()
         for concept, phrases in groups:
             stemmed = []
@@ -117,9 +104,8 @@ class Glossary:
                 terms = tuple(stem(w) for w in (_fold(w) for w in words(phrase)) if w)
                 if terms:
                     stemmed.append(terms)
-                    longest = max(longest, len(terms))
             built.append((concept, tuple(dict.fromkeys(stemmed))))
-        return cls(tuple(built), longest, frozenset(vocabulary), _phrase_starts(built))
+        return cls(tuple(built), frozenset(vocabulary), _phrase_starts(built))
 
     def concepts(self, terms: Sequence[str]) -> list[str]:
         """Concept terms ("≡iom") for every group with a member occurring in terms (in order, with repeats)."""
@@ -164,7 +150,7 @@ class Analyzer:
     Picklable and pure, so an index can be built in a child process and queried with the same analyser.
     """
 
-    glossary: Glossary = Glossary()
+    synonyms: Synonyms = Synonyms()
     stopwords: frozenset[str] = STOPWORDS
 
     def __call__(self, text: str) -> list[str]:
@@ -185,7 +171,7 @@ class Analyzer:
     def analyze_tokens(self, normalized: str, tokens: list[tuple[str, bool]]) -> tuple[list[str], list[str]]:
         """analyze() of normalised text whose tokens() the caller has already."""
         stems = [term for term, _ in tokens]
-        matches = self.glossary.matches(stems)
+        matches = self.synonyms.matches(stems)
         articles = [ARTICLE_PREFIX + number for number in article_numbers(normalized)]
         terms = [term for term, stop in tokens if not stop]
         terms.extend(articles)

@@ -115,8 +115,8 @@ def test_sources_merge_per_section(kb):
         return Citation("doc", "T", section, None, "Pub Co (PC)", passage.id, articles, instrument, others)
 
     parts = (
-        AnswerPart("One.", passage, (cite("Details", "art. 8"),)),
-        AnswerPart("Two.", passage, (cite("Details", "art. 10"), cite("Details", "art. 8"))),
+        AnswerPart("One.", passage, (cite("Details", "8"),)),
+        AnswerPart("Two.", passage, (cite("Details", "10"), cite("Details", "8"))),
         AnswerPart("Three.", passage, (cite(None, others=("UN News Centre: IOM",)),)),
     )
     answer = Answer("q", parts, False, 0.5)
