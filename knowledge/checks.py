@@ -24,12 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from . import yamltext
 from .citations import article_number
 from .documents import SourceError
-from .files import FileTooLarge, NotRegularFile, read_limited
 
 if TYPE_CHECKING:
     from .answer import Answer
@@ -117,19 +114,9 @@ def load_checks(directory: Path | str) -> tuple[Check, ...]:
     if not path.exists() and not path.is_symlink():
         return ()
     try:
-        data = yamltext.load(read_limited(path, CHECKS_MAX_BYTES).decode("utf-8"))
-    except FileTooLarge:
-        raise SourceError(path, f"too large (the limit is {CHECKS_MAX_BYTES:,} bytes)") from None
-    except NotRegularFile:
-        raise SourceError(path, "not a regular file") from None
-    except UnicodeDecodeError:
-        raise SourceError(path, "not UTF-8") from None
-    except RecursionError:
-        raise SourceError(path, "bad YAML: nested too deeply") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise SourceError(path, f"bad YAML: {getattr(error, 'problem', None) or 'invalid YAML'}", line) from None
+        data = yamltext.read(path, CHECKS_MAX_BYTES)
+    except yamltext.YamlError as error:
+        raise SourceError(path, error.problem, error.line) from None
     if data is None:
         return ()
     if not isinstance(data, Mapping) or set(data) - {"checks"}:

@@ -22,12 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from . import yamltext
 from .answer import Answer
 from .citations import article_number
-from .files import FileTooLarge, NotRegularFile, read_limited
 from .labels import article_label
 
 if TYPE_CHECKING:
@@ -219,25 +216,9 @@ def load_eval_set(path: Path | str) -> EvalSet:
     """Load a question set in the eval/dev.yaml format; raise EvalError with a one-line message."""
     path = Path(path)
     try:
-        data = yamltext.load(read_limited(path, EVAL_SET_MAX_BYTES).decode("utf-8"))
-    except FileNotFoundError:
-        raise EvalError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise EvalError(f"{path}: is a directory, not a question set") from None
-    except UnicodeDecodeError:
-        raise EvalError(f"{path}: not UTF-8") from None
-    except (FileTooLarge, NotRegularFile) as error:
-        raise EvalError(f"{path}: {error}") from None
-    except RecursionError:
-        raise EvalError(f"{path}: bad YAML: nested too deeply") from None
-    except ValueError as error:  # an int of more than 4,300 digits
-        raise EvalError(f"{path}: bad YAML: {str(error)[:80]}") from None
-    except OSError as error:
-        raise EvalError(f"{path}: cannot read: {error.strerror or error}") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise EvalError(f"{where}: bad YAML: {getattr(error, 'problem', None) or 'invalid YAML'}") from None
+        data = yamltext.read(path, EVAL_SET_MAX_BYTES)
+    except yamltext.YamlError as error:
+        raise EvalError(error.at(path)) from None
     return parse_eval_set(data, origin=str(path), default_name=path.stem)
 
 
