@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # Document symbols: A/1/2, B/1950/7, A/RES/70/130, C/12/3 ...
 SYMBOL = r"[A-Z]{1,5}(?:/[A-Z]{1,5})*/\d+(?:/\d+)*(?:/[A-Za-z0-9.]+)*"
@@ -29,6 +30,18 @@ NUMBER_PATTERN = re.compile(r"\d+[a-z]?")
 CITATION_LEAD = re.compile(r"^(?:See|Cf\.|See also|See generally)(?:,\s*e\.g\.,)?\s+", re.IGNORECASE)
 BRACKETED = re.compile(r"^\[(?P<label>[^\[\]]{1,200})\]$")
 DATE_TAIL = re.compile(r",\s*\d{1,2}\s+[A-Z][a-z]+\s+\d{4}\s*$")
+
+
+class Pinpoint(NamedTuple):
+    """One article a sentence rests on: the instrument's document symbol (None: not known) and the number."""
+
+    instrument: str | None
+    number: str  # "11", "5a"
+
+    def order(self) -> tuple[str, int, str]:
+        """Sort key: by instrument (none first), then by number as a number ("2" before "11")."""
+        digits = "".join(ch for ch in self.number if ch.isdigit())
+        return (self.instrument or "", int(digits) if digits else 0, self.number)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import snowballstemmer
 
@@ -79,6 +80,11 @@ def words(text: str) -> list[str]:
 
 
 Phrase = tuple[str, ...]
+
+
+class Analysis(NamedTuple):
+    terms: list[str]  # index terms: content stems, article terms, concept terms
+    units: list[str]  # units of meaning: content stems, a glossary phrase as its one concept, article terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,13 +160,13 @@ class Analyzer:
     stopwords: frozenset[str] = STOPWORDS
 
     def __call__(self, text: str) -> list[str]:
-        return self.analyze(text)[0]
+        return self.analyze(text).terms
 
     def query_units(self, text: str) -> list[str]:
         """The question's units of meaning: content stems, with glossary phrases replaced by their concept."""
-        return self.analyze(text)[1]
+        return self.analyze(text).units
 
-    def analyze(self, text: str, words: list[str] | None = None) -> tuple[list[str], list[str]]:
+    def analyze(self, text: str, words: list[str] | None = None) -> Analysis:
         """(index terms, units of meaning) of text from one pass: what a question needs of both.
 
         words: TOKEN_PATTERN's tokens of the normalised text, when the caller has them already.
@@ -168,7 +174,7 @@ class Analyzer:
         normalized = normalize(text)
         return self.analyze_tokens(normalized, self.tokens(normalized, words))
 
-    def analyze_tokens(self, normalized: str, tokens: list[tuple[str, bool]]) -> tuple[list[str], list[str]]:
+    def analyze_tokens(self, normalized: str, tokens: list[tuple[str, bool]]) -> Analysis:
         """analyze() of normalised text whose tokens() the caller has already."""
         stems = [term for term, _ in tokens]
         matches = self.synonyms.matches(stems)
@@ -176,7 +182,7 @@ class Analyzer:
         terms = [term for term, stop in tokens if not stop]
         terms.extend(articles)
         if not matches:  # no glossary phrase: the units of meaning are the terms
-            return terms, terms.copy()
+            return Analysis(terms, terms.copy())
         terms.extend(concept for _, _, concepts in matches for concept in concepts)
         units: list[str] = []
         covered = 0
@@ -188,11 +194,7 @@ class Analyzer:
             covered = end
         units.extend(term for term, stop in tokens[covered:] if not stop)
         units.extend(articles)
-        return terms, units
-
-    def content_terms(self, normalized: str) -> list[str]:
-        """Stemmed content words of already-normalised text (no article or concept terms)."""
-        return [term for term, stop in self.tokens(normalized) if not stop]
+        return Analysis(terms, units)
 
     def tokens(self, normalized: str, words: list[str] | None = None) -> list[tuple[str, bool]]:
         """(stem, is stopword) for every word of normalised text, chat spellings folded."""
