@@ -1,4 +1,4 @@
-"""knowledge.evaluation: loading question sets, judging answers, and the metrics on a hand-made set."""
+"""knowledge.evalset and .evaluation: loading question sets, judging answers, the metrics on a hand-made set."""
 
 from __future__ import annotations
 
@@ -10,16 +10,8 @@ import pytest
 from knowledge.answer import Answer, AnswerPart, Citation, Hit
 from knowledge.base import BUNDLED_SOURCES
 from knowledge.chunking import Passage
-from knowledge.evaluation import (
-    EvalError,
-    EvalItem,
-    format_failures,
-    format_table,
-    instrument_symbol,
-    load_eval_set,
-    parse_eval_set,
-    run_eval,
-)
+from knowledge.evalset import EvalError, EvalItem, load_eval_set, parse_eval_set
+from knowledge.evaluation import format_failures, format_table, instrument_symbol, run_eval
 from knowledge.glossary import EMPTY_GLOSSARY, GlossaryFile, load_glossary
 
 DEV_SET = Path(__file__).resolve().parents[2] / "eval" / "dev.yaml"
