@@ -33,11 +33,11 @@ if TYPE_CHECKING:
 __all__ = ["EvalError", "EvalItem", "build_report", "compute_metrics", "format_failures", "format_table"]
 __all__ += ["instrument_symbol", "load_eval_set", "normalize_space", "run_eval", "score_item"]
 
-OVERALL = "overall"
-
 
 @dataclass(frozen=True, slots=True)
 class ItemResult:
+    """One item's answer and how it was judged."""
+
     item: EvalItem
     answer: Answer
     latency_s: float
@@ -286,6 +286,7 @@ def _round(value: float | None) -> float | None:
 
 # ---------------------------------------------------------------- formatting
 
+OVERALL = "overall"  # the table's last row
 TABLE_COLUMNS = (
     "n", "hit@1", "hit@3", "ans-hit", "complete", "article", "abst-P", "abst-R", "abst-F1", "e2e", "wrong", "ms/q"
 )  # fmt: skip
