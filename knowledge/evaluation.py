@@ -68,8 +68,8 @@ class ItemResult:
             problems.append("the answer holds no gold span")
         if self.complete is False:
             problems.append("incomplete: misses a gold group")
-        problems.extend(f"missing art. {n} ({self.instrument})" for n in self.missing_articles)
-        problems.extend(f"spurious art. {n} ({self.instrument})" for n in self.spurious_articles)
+        problems.extend(f"missing {article_label(n)} ({self.instrument})" for n in self.missing_articles)
+        problems.extend(f"spurious {article_label(n)} ({self.instrument})" for n in self.spurious_articles)
         if not self.hit_at_3:
             problems.append("no gold span in the top 3 passages")
         return problems
