@@ -335,7 +335,7 @@ def _index_state(kb: KnowledgeBase, index: Path) -> str:
 def _cited_article_lines(kb: KnowledgeBase) -> list[str]:
     by_instrument: dict[str | None, list[str]] = {}
     for instrument, number in kb.cited_articles():
-        by_instrument.setdefault(instrument, []).append(f"art. {number}")
+        by_instrument.setdefault(instrument, []).append(number)
     return [citation_label(symbol, articles, kb.glossary) for symbol, articles in by_instrument.items()]
 
 

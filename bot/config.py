@@ -17,10 +17,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-import yaml
-
 from knowledge import yamltext
-from knowledge.files import FileTooLarge, NotRegularFile, read_limited
 
 DEFAULT_TOKEN_ENV = "DISCORD_TOKEN"
 QUESTION_MAX_CHARS = 4000  # a Discord message holds at most 4000 characters (with Nitro)
@@ -533,26 +530,9 @@ def read_token(name: str, environ: Mapping[str, str], *, required: bool = True) 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        text = read_limited(path, CONFIG_MAX_BYTES).decode("utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text") from None
-    except (FileTooLarge, NotRegularFile) as error:
-        raise ConfigError(f"{path}: {error}") from None
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read ({error.strerror or error})") from None
-    try:
-        data = yamltext.load(text)
-    except ValueError as error:  # an int of 5,000 digits is past Python's limit for converting text
-        raise ConfigError(f"{path}: bad YAML: {error}") from None
-    except RecursionError:  # "[[[[..." nested a thousand deep exhausts the YAML parser's stack
-        raise ConfigError(f"{path}: bad YAML: nested too deeply") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(error, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{where}: bad YAML: {problem}") from None
+        data = yamltext.read(path, CONFIG_MAX_BYTES)
+    except yamltext.YamlError as error:
+        raise ConfigError(error.at(path)) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

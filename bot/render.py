@@ -295,7 +295,7 @@ def article_embed(
         groups.setdefault(mention.citation.instrument, []).append(mention)
     for symbol, group in sorted(groups.items(), key=lambda item: item[0] != glossary.default_instrument):
         if len(groups) > 1 or not instrument:
-            heading = f"{instrument_label(symbol, glossary)} art. {number}" if symbol else f"art. {number}"
+            heading = citation_label(symbol, (number,), glossary)
             lines.append(f"**{safe(heading)}**")
         seen: set[tuple[str, int]] = set()
         for mention in group:

@@ -2,8 +2,10 @@
 
 Usage: python eval/validate.py [--source PATH] SET.yaml [SET.yaml ...]
 
+A set, source or glossary that cannot be read (not YAML, not a mapping with 'meta' and 'items'): one line, exit
+status 2.
 Errors (exit status 1):
-- the file is not a mapping with 'meta' and 'items'; meta lacks name/version/source; source_sha256 differs
+- 'meta' lacks name/version/source; source_sha256 differs
 - an item lacks a required field, has an unknown one, a duplicate id, an unknown category, a malformed article
 - a gold span (or gold_groups span) is not a substring of the body once whitespace runs are collapsed
 - a multi item without two or more gold_groups, or a group span missing from gold_spans; gold_groups elsewhere
@@ -13,7 +15,8 @@ Errors (exit status 1):
 Warnings (printed, exit status unaffected): an article a span's sentence cites for the item's instrument
 that is neither gold nor allowed; an alternative span (non-multi item) whose sentence lacks a gold article.
 
-Deliberately independent of the knowledge package: the gold data must not be checked by the code it grades.
+Deliberately independent of the knowledge package's reading of sources and citations: the gold data must not be
+checked by the code it grades. YAML is read with knowledge.yamltext, as every YAML file of the project is.
 Citations are resolved the law-review way: a citation sentence ("See id. at art. 3.", "[UN News Centre: IOM]")
 supports the claim sentences since the previous citation in the same paragraph; "id." is the authority cited
 just before, and a bare "See id." repeats its pinpoint.
@@ -30,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from knowledge import yamltext
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = ROOT / "knowledge" / "sources" / "iom-joins-un-system.md"
@@ -41,6 +44,7 @@ ABSTAINING = frozenset({"out_of_scope", "smalltalk"})  # categories whose items 
 REQUIRED_KEYS = ("id", "question", "category", "gold_spans", "gold_articles", "abstain")
 ITEM_KEYS = frozenset({*REQUIRED_KEYS, "gold_groups", "article_source", "allowed_articles", "note", "style"})
 META_KEYS = ("name", "version", "source")
+YAML_MAX_BYTES = 10_000_000  # a set or glossary (eval/dev.yaml is 40 KB)
 INSTRUMENTS = {"2016": "A/70/976", "1996": "E/1996/90"}
 DEFAULT_ARTICLE_SOURCE = "2016"
 # How the source names each instrument in a full or short citation.
@@ -147,9 +151,9 @@ def load_source(path: Path | str = DEFAULT_SOURCE, glossary: Path | str | None =
 def read_instruments(path: Path) -> tuple[dict[str, str], dict[str, tuple[str, ...]], str]:
     """year -> symbol, year -> the strings that name it in a citation, and the default year, from a glossary."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise ValidationError(f"cannot load the glossary: {error}") from None
+        data = yamltext.read(path, YAML_MAX_BYTES) or {}
+    except yamltext.YamlError as error:
+        raise ValidationError(error.at(path)) from None
     raw = data.get("instruments") if isinstance(data, dict) else None
     if not isinstance(raw, dict) or not raw:
         raise ValidationError(f"{path}: no 'instruments' mapping")
@@ -239,9 +243,9 @@ def resolve_citation(
 def load_set(path: Path | str) -> dict[str, Any]:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise ValidationError(f"{path}: cannot load: {error}") from None
+        data = yamltext.read(path, YAML_MAX_BYTES)
+    except yamltext.YamlError as error:
+        raise ValidationError(error.at(path)) from None
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
         raise ValidationError(f"{path}: expected a mapping with 'meta' and a list 'items'")
     return data
@@ -396,13 +400,21 @@ def _articles(item: dict[str, Any], key: str, where: str, errors: list[str]) -> 
 def check_files(paths: Iterable[Path | str], source: Source) -> Report:
     """Check each set, then that no question is asked twice across them."""
     report = Report()
-    asked: dict[str, str] = {}
+    sets: dict[Path | str, dict[str, Any]] = {}
     for path in paths:
         try:
-            data = load_set(path)
+            sets[path] = load_set(path)
         except ValidationError as error:
             report.errors.append(str(error))
-            continue
+    report.extend(check_sets(sets, source))
+    return report
+
+
+def check_sets(sets: dict[Path | str, dict[str, Any]], source: Source) -> Report:
+    """check_files() of sets already loaded (path -> data)."""
+    report = Report()
+    asked: dict[str, str] = {}
+    for path, data in sets.items():
         report.extend(check_set(data, source, str(path)))
         for item in data["items"]:
             if isinstance(item, dict) and isinstance(item.get("question"), str):
@@ -422,10 +434,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         source = load_source(args.source, args.glossary)
-    except (OSError, UnicodeDecodeError, ValidationError) as error:
+        sets = {path: load_set(path) for path in args.sets}
+    except (OSError, UnicodeDecodeError) as error:
         print(f"error: {args.source}: {error}", file=sys.stderr)
         return 2
-    report = check_files(args.sets, source)
+    except ValidationError as error:  # names its file
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    report = check_sets(sets, source)
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for error in report.errors:
@@ -433,8 +449,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if report.errors:
         print(f"{len(report.errors)} error(s) in {len(args.sets)} set(s)", file=sys.stderr)
         return 1
-    for path in args.sets:
-        items = load_set(path)["items"]
+    for path, data in sets.items():
+        items = data["items"]
         counts: dict[str, int] = {}
         for item in items:
             counts[item["category"]] = counts.get(item["category"], 0) + 1

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .chunking import Passage
+from .labels import article_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +19,7 @@ class Citation:
     url: str | None
     publisher: str | None
     passage_id: str
-    articles: tuple[str, ...] = ()  # ("art. 11",)
+    articles: tuple[str, ...] = ()  # article numbers of the instrument: ("11",)
     instrument: str | None = None  # a document symbol ("A/1/2", "C/12/3") or None
     others: tuple[str, ...] = ()  # non-instrument authorities cited, e.g. "Harbour News: Board"
 
@@ -28,7 +29,7 @@ class Citation:
             "title": self.title,
             "section": self.section,
             "url": self.url,
-            "articles": list(self.articles),
+            "articles": [article_label(number) for number in self.articles],
             "instrument": self.instrument,
             "passage_id": self.passage_id,
         }

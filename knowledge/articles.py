@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from .citations import Pinpoint
 from .decide import Reason, reason
+from .labels import article_label, instrument_phrase
 from .question import Question
 from .text import is_article_term
 
 if TYPE_CHECKING:
-    from .glossary import GlossaryFile
     from .retrieval import Retriever, Unit
 
 SENTENCE_WEIGHT = 0.45
@@ -22,17 +23,22 @@ DIRECT_BONUS = 0.1  # the claim right before its citation is what the article is
 EXACT_BONUS = 0.05  # ... and a sentence citing several articles is less about any one of them
 
 
+class CitingRows(NamedTuple):
+    rows: np.ndarray  # the claims citing an article, ascending (int32)
+    counts: np.ndarray  # how many times each cites it (int32)
+
+
 @dataclass(frozen=True, slots=True)
 class ArticleIndex:
     """Which claims cite which article: (instrument, number) -> rows and how often each row cites it."""
 
-    pairs: dict[tuple[str | None, str], tuple[np.ndarray, np.ndarray]]  # rows ascending, int32; counts
+    pairs: dict[Pinpoint, CitingRows]
     cited_directly: np.ndarray  # per unit: the claim right before its citation
     count: np.ndarray  # per unit: how many (instrument, article) pairs it rests on
 
     @classmethod
     def build(cls, units: Sequence[Unit]) -> ArticleIndex:
-        pairs: dict[tuple[str | None, str], dict[int, int]] = {}
+        pairs: dict[Pinpoint, dict[int, int]] = {}
         for row, unit in enumerate(units):
             if unit.kind == "claim":
                 for pair in unit.sentence.articles:
@@ -40,28 +46,29 @@ class ArticleIndex:
                     counts[row] = counts.get(row, 0) + 1
         return cls(
             {
-                pair: (np.array(list(counts), np.int32), np.array(list(counts.values()), np.int32))
+                pair: CitingRows(np.array(list(counts), np.int32), np.array(list(counts.values()), np.int32))
                 for pair, counts in pairs.items()
             },
             np.array([u.sentence.cited_directly for u in units], bool),
             np.array([len(u.sentence.articles) for u in units], np.int32),
         )
 
-    def cited(self, numbers: Iterable[str]) -> list[tuple[str | None, str]]:
-        """The (instrument, number) pairs cited for these numbers, by the first claim citing each."""
+    def cited(self, numbers: Iterable[str]) -> list[Pinpoint]:
+        """The articles cited with these numbers (of any instrument), by the first claim citing each."""
         wanted = set(numbers)
-        found = [pair for pair in self.pairs if pair[1] in wanted]
-        return sorted(found, key=lambda pair: int(self.pairs[pair][0][0]))
+        found = [pair for pair in self.pairs if pair.number in wanted]
+        return sorted(found, key=lambda pair: int(self.pairs[pair].rows[0]))
 
-    def rows(self, instrument: str | None, numbers: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+    def rows(self, instrument: str | None, numbers: Iterable[str]) -> CitingRows:
         """The claims citing any of these numbers of instrument (ascending), and how many of them each cites."""
-        found = [self.pairs[(instrument, n)] for n in set(numbers) if (instrument, n) in self.pairs]
+        found = [self.pairs[pair] for pair in (Pinpoint(instrument, n) for n in set(numbers)) if pair in self.pairs]
         if not found:
-            return np.zeros(0, np.int32), np.zeros(0, np.int32)
+            return CitingRows(np.zeros(0, np.int32), np.zeros(0, np.int32))
         if len(found) == 1:
             return found[0]
-        rows, inverse = np.unique(np.concatenate([r for r, _ in found]), return_inverse=True)
-        return rows, np.bincount(inverse, weights=np.concatenate([c for _, c in found])).astype(np.int32)
+        rows, inverse = np.unique(np.concatenate([f.rows for f in found]), return_inverse=True)
+        counts = np.bincount(inverse, weights=np.concatenate([f.counts for f in found])).astype(np.int32)
+        return CitingRows(rows, counts)
 
 
 class ArticleChoice(NamedTuple):
@@ -80,12 +87,12 @@ def choose_article_claims(r: Retriever, q: Question, terms: list[str]) -> Articl
     if instrument is None:
         # No instrument named: "the Agreement" is the default one, if the sources cite it for N.
         default = r.glossary.default_instrument
-        instruments = {i for i, _ in cited}
+        instruments = {pair.instrument for pair in cited}
         instrument = default if default in instruments or len(instruments) != 1 else instruments.pop()
     rows, exact = r.citations.rows(instrument, wanted)
     if not rows.size:
-        names = ", ".join(f"art. {n}" for n in q.articles)
-        return reason("article_not_cited", articles=names, instrument=instrument_name(r.glossary, instrument))
+        names = ", ".join(map(article_label, q.articles))
+        return reason("article_not_cited", articles=names, instrument=instrument_phrase(instrument, r.glossary))
     terms = [t for t in terms if not is_article_term(t)]
     # Only the citing sentences and their passages are scored: no pass over the whole knowledge base.
     base = SENTENCE_WEIGHT * r.unit_index.scores_of(terms, rows) + PASSAGE_WEIGHT * (
@@ -107,17 +114,10 @@ def choose_article_claims(r: Retriever, q: Question, terms: list[str]) -> Articl
     return ArticleChoice(ranked, scores[order].tolist(), chosen, instrument, frozenset(wanted))
 
 
-def _instrument_named_by_year(q: Question, cited: Sequence[tuple[str | None, str]]) -> str | None:
+def _instrument_named_by_year(q: Question, cited: Sequence[Pinpoint]) -> str | None:
     """An instrument the glossary does not know, named by the year in its symbol ("B/1950/7" for 1950)."""
     for year in q.years:
         for instrument, _ in cited:
             if instrument and year in instrument.split("/"):
                 return instrument
     return None
-
-
-def instrument_name(glossary: GlossaryFile, symbol: str | None) -> str:
-    instrument = glossary.instrument(symbol)
-    if instrument is None:
-        return symbol or "any instrument"
-    return f"the {instrument.name} ({instrument.symbol})"

@@ -13,6 +13,7 @@ from typing import Any
 from . import persist
 from .answer import Answer, Citation, Hit
 from .chunking import Passage, Sentence, chunk
+from .citations import Pinpoint
 from .documents import Document, SourceError, load_documents
 from .glossary import GlossaryFile, load_glossary
 from .index import TfidfIndex
@@ -59,7 +60,7 @@ class KnowledgeBase:
     # Lookups by id and the cited articles, made once here: a request never scans every passage or document.
     _documents_by_id: dict[str, Document] = field(init=False, repr=False, compare=False)
     _passages_by_id: dict[str, Passage] = field(init=False, repr=False, compare=False)
-    _cited_articles: tuple[tuple[str | None, str], ...] = field(init=False, repr=False, compare=False)
+    _cited_articles: tuple[Pinpoint, ...] = field(init=False, repr=False, compare=False)
     _claims_by_article: dict[str, list[tuple[Passage, Sentence]]] = field(init=False, repr=False, compare=False)
     _passage_counts: dict[str, int] = field(init=False, repr=False, compare=False)
 
@@ -67,7 +68,7 @@ class KnowledgeBase:
         object.__setattr__(self, "_documents_by_id", {document.id: document for document in self.documents})
         object.__setattr__(self, "_passages_by_id", {passage.id: passage for passage in self.passages})
         pairs = {pair for passage in self.passages for s in passage.sentences for pair in s.articles}
-        cited = sorted(pairs, key=lambda pair: (pair[0] or "", _article_sort_key(pair[1])))
+        cited = sorted(pairs, key=Pinpoint.order)
         object.__setattr__(self, "_cited_articles", tuple(cited))
         claims: dict[str, list[tuple[Passage, Sentence]]] = {}
         for passage in self.passages:
@@ -200,7 +201,7 @@ class KnowledgeBase:
         if not by_instrument:
             return (Citation(**common),)
         return tuple(
-            Citation(**common, articles=tuple(f"art. {n}" for n in numbers), instrument=instrument)
+            Citation(**common, articles=tuple(numbers), instrument=instrument)
             for instrument, numbers in by_instrument.items()
         )
 
@@ -219,13 +220,12 @@ class KnowledgeBase:
                 mentions.extend(
                     ArticleMention(sentence, passage, citation)
                     for citation in citations
-                    if f"art. {wanted}" in citation.articles
-                    and (instrument is None or citation.instrument == instrument)
+                    if wanted in citation.articles and (instrument is None or citation.instrument == instrument)
                 )
         return mentions
 
-    def cited_articles(self) -> list[tuple[str | None, str]]:
-        """(instrument, article number) pairs that some sentence cites, sorted by instrument and number."""
+    def cited_articles(self) -> list[Pinpoint]:
+        """The articles that some sentence cites, sorted by instrument and number."""
         return list(self._cited_articles)
 
     def diff(self, previous: KnowledgeBase | None) -> KnowledgeBaseDiff:
@@ -269,7 +269,7 @@ def index_metadata(passages: tuple[Passage, ...], glossary: GlossaryFile) -> dic
     return {
         "retriever": RETRIEVER_FORMAT,
         "passages": persist.fingerprint(texts),
-        "analyzer": persist.analyzer_fingerprint(Analyzer(glossary.glossary)),
+        "analyzer": persist.analyzer_fingerprint(Analyzer(glossary.synonyms)),
         # persist.load_indexes checks the loaded indexes have exactly these rows: the scorer trusts them.
         "rows": {"units": unit_rows(passages), "passages": len(passages), "chars": unit_rows(passages)},
     }
@@ -296,8 +296,3 @@ def diff_passages(before: tuple[Passage, ...], after: tuple[Passage, ...]) -> Kn
         removed=tuple(i for i in old if i not in new),
         changed=tuple(i for i in new if i in old and old[i] != new[i]),
     )
-
-
-def _article_sort_key(number: str) -> tuple[int, str]:
-    digits = "".join(ch for ch in number if ch.isdigit())
-    return (int(digits) if digits else 0, number)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .labels import instrument_label
+from .citations import Pinpoint
+from .labels import article_label, instrument_label
 
 if TYPE_CHECKING:
     from .base import KnowledgeBase
@@ -22,7 +23,7 @@ class ArticleChange:
 
     def label(self, knowledge: KnowledgeBase) -> str:
         name = instrument_label(self.instrument, knowledge.glossary) if self.instrument else "no instrument"
-        return f"art. {self.number} of {name}: {self.before} -> {self.after} citing sentences"
+        return f"{article_label(self.number)} of {name}: {self.before} -> {self.after} citing sentences"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +87,9 @@ def compare(old: KnowledgeBase | None, new: KnowledgeBase) -> Changes:
     old_counts = _article_counts(old) if old else {}
     new_counts = _article_counts(new)
     articles = tuple(
-        ArticleChange(
-            instrument, number, old_counts.get((instrument, number), 0), new_counts.get((instrument, number), 0)
-        )
-        for instrument, number in sorted(
-            set(old_counts) | set(new_counts), key=lambda pair: (pair[0] or "", _number_key(pair[1]))
-        )
-        if old_counts.get((instrument, number), 0) != new_counts.get((instrument, number), 0)
+        ArticleChange(pair.instrument, pair.number, old_counts.get(pair, 0), new_counts.get(pair, 0))
+        for pair in sorted(set(old_counts) | set(new_counts), key=Pinpoint.order)
+        if old_counts.get(pair, 0) != new_counts.get(pair, 0)
     )
     passages = new.diff(old)
     return Changes(
@@ -117,8 +114,8 @@ def _sections(knowledge: KnowledgeBase) -> dict[str, tuple[str, ...]]:
     return {key: tuple(texts) for key, texts in out.items()}
 
 
-def _article_counts(knowledge: KnowledgeBase) -> dict[tuple[str | None, str], int]:
-    counts: dict[tuple[str | None, str], int] = {}
+def _article_counts(knowledge: KnowledgeBase) -> dict[Pinpoint, int]:
+    counts: dict[Pinpoint, int] = {}
     for passage in knowledge.passages:
         for sentence in passage.claims:
             for pair in dict.fromkeys(sentence.articles):
@@ -129,8 +126,3 @@ def _article_counts(knowledge: KnowledgeBase) -> dict[tuple[str | None, str], in
 def _names(names: list[str] | tuple[str, ...]) -> str:
     shown = ", ".join(names[:NAMES_SHOWN])
     return shown + (f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else "")
-
-
-def _number_key(number: str) -> tuple[int, str]:
-    digits = "".join(ch for ch in number if ch.isdigit())
-    return (int(digits) if digits else 0, number)

@@ -24,11 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from . import yamltext
+from .citations import article_number
 from .documents import SourceError
-from .files import FileTooLarge, NotRegularFile, read_limited
 
 if TYPE_CHECKING:
     from .answer import Answer
@@ -62,9 +60,8 @@ class Check:
         if self.expect is not None and _fold(self.expect) not in _fold(answer.text):
             return False
         if self.article is not None:
-            wanted = f"art. {self.article}"
             return any(
-                wanted in c.articles and (self.instrument is None or c.instrument == self.instrument)
+                self.article in c.articles and (self.instrument is None or c.instrument == self.instrument)
                 for c in answer.citations
             )
         return True
@@ -117,19 +114,9 @@ def load_checks(directory: Path | str) -> tuple[Check, ...]:
     if not path.exists() and not path.is_symlink():
         return ()
     try:
-        data = yamltext.load(read_limited(path, CHECKS_MAX_BYTES).decode("utf-8"))
-    except FileTooLarge:
-        raise SourceError(path, f"too large (the limit is {CHECKS_MAX_BYTES:,} bytes)") from None
-    except NotRegularFile:
-        raise SourceError(path, "not a regular file") from None
-    except UnicodeDecodeError:
-        raise SourceError(path, "not UTF-8") from None
-    except RecursionError:
-        raise SourceError(path, "bad YAML: nested too deeply") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise SourceError(path, f"bad YAML: {getattr(error, 'problem', None) or 'invalid YAML'}", line) from None
+        data = yamltext.read(path, CHECKS_MAX_BYTES)
+    except yamltext.YamlError as error:
+        raise SourceError(path, error.problem, error.line) from None
     if data is None:
         return ()
     if not isinstance(data, Mapping) or set(data) - {"checks"}:
@@ -162,7 +149,8 @@ def _check(path: Path, index: int, entry: Any) -> Check:
     abstain = entry.get("abstain", False)
     if expect is not None and (not isinstance(expect, str) or not expect.strip()):
         raise SourceError(path, f"{where}.expect: expected the text the answer must quote")
-    if article is not None and (isinstance(article, bool) or not isinstance(article, int | str) or not str(article)):
+    number = None if article is None or isinstance(article, bool) else article_number(str(article))
+    if article is not None and (not isinstance(article, int | str) or number is None):
         raise SourceError(path, f"{where}.article: expected an article number like 11")
     if instrument is not None and (not isinstance(instrument, str) or article is None):
         raise SourceError(path, f"{where}.instrument: expected a document symbol, with an article")
@@ -170,7 +158,7 @@ def _check(path: Path, index: int, entry: Any) -> Check:
         raise SourceError(path, f"{where}.abstain: expected true or false")
     if abstain == (expect is not None or article is not None):
         raise SourceError(path, f"{where}: give an expected span and/or article, or abstain: true (not both)")
-    return Check(question.strip(), expect, None if article is None else str(article), instrument, abstain)
+    return Check(question.strip(), expect, number, instrument, abstain)
 
 
 def run_checks(knowledge: KnowledgeBase, checks: Sequence[Check]) -> CheckReport:

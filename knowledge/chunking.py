@@ -7,7 +7,7 @@ import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from .citations import CitationContext, Reference, is_citation_sentence, parse_citation_sentence
+from .citations import CitationContext, Pinpoint, Reference, is_citation_sentence, parse_citation_sentence
 from .documents import Block, Document
 
 PASSAGE_MAX_WORDS = 110  # a paragraph longer than this is cut into windows of whole claim+citation runs
@@ -32,9 +32,9 @@ class Sentence:
     cited_directly: bool = False  # a claim right before its citation, not one earlier in the run
 
     @property
-    def articles(self) -> tuple[tuple[str | None, str], ...]:
-        """(instrument, article number) pairs this sentence rests on."""
-        return tuple((ref.instrument, number) for ref in self.references for number in ref.articles)
+    def articles(self) -> tuple[Pinpoint, ...]:
+        """The articles this sentence rests on."""
+        return tuple(Pinpoint(ref.instrument, number) for ref in self.references for number in ref.articles)
 
 
 @dataclass(frozen=True, slots=True)

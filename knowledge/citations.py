@@ -11,17 +11,37 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # Document symbols: A/1/2, B/1950/7, A/RES/70/130, C/12/3 ...
 SYMBOL = r"[A-Z]{1,5}(?:/[A-Z]{1,5})*/\d+(?:/\d+)*(?:/[A-Za-z0-9.]+)*"
 # ... as a citation gives them: "UN Doc. A/1/2", "Board Doc. C/12/3", "Doc. X/1/2" (any issuer's "Doc.").
 SYMBOL_PATTERN = re.compile(rf"(?:\b[A-Z][\w.-]*\s+)?\bDoc\.\s+(?P<symbol>{SYMBOL})")
-PINPOINT_PATTERN = re.compile(
-    r"\barts?\.\s*(?P<list>\d+[a-z]?(?:\s*(?:,|and|&|to|-|–)\s*(?:art\.\s*)?\d+[a-z]?)*)", re.IGNORECASE
+# The one article grammar, for the sources' pinpoints and for what people type alike: "art. 5", "Article 8",
+# "arts. 4 and 5", "articles 4, 5 or 6", "arts. 3–5", "art. 3 to art. 5". At most three digits: "article 2016" is
+# a year.
+ARTICLE_NUMBER = r"\d{1,3}[a-z]?\b"
+ARTICLES_PATTERN = re.compile(
+    rf"\b(?:art|arts|article|articles)\b\.?\s*(?P<list>{ARTICLE_NUMBER}"
+    rf"(?:\s*(?:,|and|&|or|to|-|–)\s*(?:art\.\s*)?{ARTICLE_NUMBER})*)",
+    re.IGNORECASE,
 )
+NUMBER_PATTERN = re.compile(r"\d+[a-z]?")
 CITATION_LEAD = re.compile(r"^(?:See|Cf\.|See also|See generally)(?:,\s*e\.g\.,)?\s+", re.IGNORECASE)
 BRACKETED = re.compile(r"^\[(?P<label>[^\[\]]{1,200})\]$")
 DATE_TAIL = re.compile(r",\s*\d{1,2}\s+[A-Z][a-z]+\s+\d{4}\s*$")
+
+
+class Pinpoint(NamedTuple):
+    """One article a sentence rests on: the instrument's document symbol (None: not known) and the number."""
+
+    instrument: str | None
+    number: str  # "11", "5a"
+
+    def order(self) -> tuple[str, int, str]:
+        """Sort key: by instrument (none first), then by number as a number ("2" before "11")."""
+        digits = "".join(ch for ch in self.number if ch.isdigit())
+        return (self.instrument or "", int(digits) if digits else 0, self.number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +51,6 @@ class Reference:
     label: str  # the authority as cited, e.g. "Ocean Council, Fisheries Pact ..." or "Harbour News: Board"
     instrument: str | None = None  # UN document symbol when known
     articles: tuple[str, ...] = ()  # article numbers as strings: ("4", "5")
-
-    @property
-    def article_labels(self) -> tuple[str, ...]:
-        return tuple(f"art. {number}" for number in self.articles)
 
 
 @dataclass(slots=True)
@@ -95,18 +111,13 @@ def _parse_part(part: str, context: CitationContext) -> Reference | None:
 
 
 def _articles(part: str) -> tuple[str, ...]:
-    numbers: list[str] = []
-    for match in PINPOINT_PATTERN.finditer(part):
-        for number in re.findall(r"\d+[a-z]?", match.group("list")):
-            if number not in numbers:
-                numbers.append(number)
-    return tuple(numbers)
+    return tuple(dict.fromkeys(article_numbers(part)))
 
 
 def _label(part: str) -> str:
     """The authority's name: the part without its symbol, date and pinpoint."""
     label = SYMBOL_PATTERN.split(part, maxsplit=1)[0]
-    label = PINPOINT_PATTERN.split(label, maxsplit=1)[0]
+    label = ARTICLES_PATTERN.split(label, maxsplit=1)[0]
     label = DATE_TAIL.sub("", label)
     return label.strip(" ,.")
 
@@ -120,15 +131,17 @@ def _title_key(label: str) -> str:
     return " ".join(" ".join(pieces[1:] if len(pieces) > 1 else pieces).lower().split())
 
 
-def parse_articles(text: str) -> tuple[str, ...]:
-    """Article numbers named in free text: "art. 5", "arts. 4 and 5", "Article 8", "articles 4, 5"."""
-    numbers: list[str] = []
-    for match in re.finditer(
-        r"\b(?:art(?:icle)?s?)\.?\s*(?P<list>\d+[a-z]?(?:\s*(?:,|and|&|or|to|-|–)\s*\d+[a-z]?)*)",
-        text,
-        re.IGNORECASE,
-    ):
-        for number in re.findall(r"\d+[a-z]?", match.group("list")):
-            if number not in numbers:
-                numbers.append(number)
-    return tuple(numbers)
+def article_numbers(text: str) -> list[str]:
+    """Article numbers named in text, in order and with repeats: "art. 5 and arts. 4 and 5" -> ["5", "4", "5"]."""
+    lowered = text.lower()
+    if "art" not in lowered:  # every form the grammar reads starts so
+        return []
+    return [n for match in ARTICLES_PATTERN.finditer(lowered) for n in NUMBER_PATTERN.findall(match.group("list"))]
+
+
+def article_number(label: str) -> str | None:
+    """One article as a question set or a check names it: "art. 11", "Article 11", "11" -> "11"; else None."""
+    text = label.strip().lower()
+    match = ARTICLES_PATTERN.fullmatch(text) or ARTICLES_PATTERN.fullmatch(f"art. {text}")
+    numbers = NUMBER_PATTERN.findall(match.group("list")) if match else []
+    return numbers[0] if len(numbers) == 1 else None

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import yamltext
 from .files import FileTooLarge, NotRegularFile, read_limited
 
@@ -176,14 +174,9 @@ def _split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str, int
         raise SourceError(path, "front matter is not closed by a '---' line", 1)
     header = "\n".join(lines[1:index])
     try:
-        meta = yamltext.load(header)
-    except RecursionError:  # "[[[[..." nested a thousand deep exhausts the YAML parser's stack
-        raise SourceError(path, "bad YAML in front matter: nested too deeply", 2) from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else None  # +1 for 1-based, +1 for the opening '---'
-        problem = getattr(error, "problem", None) or "invalid YAML"
-        raise SourceError(path, f"bad YAML in front matter: {problem}", line) from None
+        meta = yamltext.parse(header, first_line=2, part="front matter")  # line 1 is the opening '---'
+    except yamltext.YamlError as error:
+        raise SourceError(path, error.problem, error.line) from None
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):

@@ -16,60 +16,28 @@ e2e and latency over all items. A ratio with nothing to count is None ("-" in th
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from . import yamltext
 from .answer import Answer
-from .files import FileTooLarge, NotRegularFile, read_limited
+from .evalset import EvalError, EvalItem, load_eval_set
+from .labels import article_label
 
 if TYPE_CHECKING:
     from .base import KnowledgeBase
     from .glossary import GlossaryFile
 
-ITEM_KEYS = frozenset(
-    {"id", "question", "category", "gold_spans", "gold_groups", "gold_articles", "article_source",
-     "allowed_articles", "abstain", "note", "style"}
-)  # fmt: skip
-OVERALL = "overall"
-EVAL_SET_MAX_BYTES = 10_000_000  # eval/dev.yaml is 40 KB
-ARTICLE_NUMBER = re.compile(r"^(?:(?:art|arts|article)\.?\s*)?(?P<number>\d+[a-z]?)$", re.IGNORECASE)
-
-
-class EvalError(ValueError):
-    """An eval set that cannot be loaded; the message is one line naming the file (and item)."""
-
-
-@dataclass(frozen=True, slots=True)
-class EvalItem:
-    id: str
-    question: str
-    category: str
-    gold_spans: tuple[str, ...] = ()
-    gold_groups: tuple[tuple[str, ...], ...] = ()
-    gold_articles: tuple[str, ...] = ()  # article numbers: ("11",)
-    allowed_articles: tuple[str, ...] = ()
-    article_source: str | None = None  # a year or symbol naming the instrument (None: the glossary's default)
-    abstain: bool = False
-    note: str | None = None
-    style: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class EvalSet:
-    name: str
-    items: tuple[EvalItem, ...]
-    source_sha256: str | None = None  # of the source text the set was written against
+# Reading a set is knowledge.evalset's job; the CLI and eval/train.py read and score sets through this module.
+__all__ = ["EvalError", "EvalItem", "build_report", "compute_metrics", "format_failures", "format_table"]
+__all__ += ["instrument_symbol", "load_eval_set", "normalize_space", "run_eval", "score_item"]
 
 
 @dataclass(frozen=True, slots=True)
 class ItemResult:
+    """One item's answer and how it was judged."""
+
     item: EvalItem
     answer: Answer
     latency_s: float
@@ -100,8 +68,8 @@ class ItemResult:
             problems.append("the answer holds no gold span")
         if self.complete is False:
             problems.append("incomplete: misses a gold group")
-        problems.extend(f"missing art. {n} ({self.instrument})" for n in self.missing_articles)
-        problems.extend(f"spurious art. {n} ({self.instrument})" for n in self.spurious_articles)
+        problems.extend(f"missing {article_label(n)} ({self.instrument})" for n in self.missing_articles)
+        problems.extend(f"spurious {article_label(n)} ({self.instrument})" for n in self.spurious_articles)
         if not self.hit_at_3:
             problems.append("no gold span in the top 3 passages")
         return problems
@@ -114,7 +82,9 @@ class ItemResult:
             "answer": self.answer.text,
             "abstained": self.answer.abstained,
             "score": round(float(self.answer.score), 4),
-            "cited": [f"{c.instrument} {a}" for c in self.answer.citations if c.instrument for a in c.articles],
+            "cited": [
+                f"{c.instrument} {article_label(n)}" for c in self.answer.citations if c.instrument for n in c.articles
+            ],
             "hit_at_1": self.hit_at_1,
             "hit_at_3": self.hit_at_3,
             "answer_hit": self.answer_hit,
@@ -210,125 +180,6 @@ class EvalReport:
         }
 
 
-# ---------------------------------------------------------------- loading
-
-
-def load_eval_set(path: Path | str) -> EvalSet:
-    """Load a question set in the eval/dev.yaml format; raise EvalError with a one-line message."""
-    path = Path(path)
-    try:
-        data = yamltext.load(read_limited(path, EVAL_SET_MAX_BYTES).decode("utf-8"))
-    except FileNotFoundError:
-        raise EvalError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise EvalError(f"{path}: is a directory, not a question set") from None
-    except UnicodeDecodeError:
-        raise EvalError(f"{path}: not UTF-8") from None
-    except (FileTooLarge, NotRegularFile) as error:
-        raise EvalError(f"{path}: {error}") from None
-    except RecursionError:
-        raise EvalError(f"{path}: bad YAML: nested too deeply") from None
-    except ValueError as error:  # an int of more than 4,300 digits
-        raise EvalError(f"{path}: bad YAML: {str(error)[:80]}") from None
-    except OSError as error:
-        raise EvalError(f"{path}: cannot read: {error.strerror or error}") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise EvalError(f"{where}: bad YAML: {getattr(error, 'problem', None) or 'invalid YAML'}") from None
-    return parse_eval_set(data, origin=str(path), default_name=path.stem)
-
-
-def parse_eval_set(data: Any, *, origin: str = "<eval set>", default_name: str = "") -> EvalSet:
-    """Validate already-parsed YAML: a mapping with 'items' (and optional 'meta'), or a bare list of items."""
-    meta: dict[str, Any] = {}
-    if isinstance(data, dict):
-        unknown = sorted(set(map(str, data)) - {"meta", "items"})
-        if unknown:
-            raise EvalError(f"{origin}: unknown key {unknown[0]!r} (expected 'meta' and 'items')")
-        meta = data.get("meta") or {}
-        if not isinstance(meta, dict):
-            raise EvalError(f"{origin}: 'meta' must be a mapping")
-        data = data.get("items")
-    if not isinstance(data, list) or not data:
-        raise EvalError(f"{origin}: expected a non-empty list of items (or a mapping with 'items')")
-    items = [_parse_item(raw, f"{origin}: item {index}") for index, raw in enumerate(data, start=1)]
-    seen: set[str] = set()
-    for item in items:
-        if item.id in seen:
-            raise EvalError(f"{origin}: duplicate id {item.id!r}")
-        seen.add(item.id)
-    sha = meta.get("source_sha256")
-    return EvalSet(str(meta.get("name") or default_name), tuple(items), str(sha) if sha else None)
-
-
-def _parse_item(raw: Any, where: str) -> EvalItem:
-    if not isinstance(raw, dict):
-        raise EvalError(f"{where}: must be a mapping with 'id' and 'question'")
-    if raw.get("id") is not None:
-        where = f"{where} ({raw['id']})"
-    unknown = sorted(set(map(str, raw)) - ITEM_KEYS)
-    if unknown:
-        raise EvalError(f"{where}: unknown key {unknown[0]!r}")
-    if not isinstance(raw.get("id"), (str, int)) or isinstance(raw.get("id"), bool):
-        raise EvalError(f"{where}: needs an 'id'")
-    question = raw.get("question")
-    if not isinstance(question, str) or not question.strip():
-        raise EvalError(f"{where}: needs a non-empty 'question'")
-    abstain = raw.get("abstain", False)
-    if not isinstance(abstain, bool):
-        raise EvalError(f"{where}: 'abstain' must be true or false")
-    spans = _strings(raw, "gold_spans", where)
-    if not abstain and not spans:
-        raise EvalError(f"{where}: an in-scope item needs at least one gold span")
-    groups = raw.get("gold_groups") or []
-    if not isinstance(groups, list) or not all(_is_strings(group) and group for group in groups):
-        raise EvalError(f"{where}: 'gold_groups' must be a list of non-empty lists of spans")
-    source = raw.get("article_source")
-    if source is not None and (not isinstance(source, (str, int)) or isinstance(source, bool)):
-        raise EvalError(f"{where}: 'article_source' must be a year or a document symbol")
-    return EvalItem(
-        id=str(raw["id"]),
-        question=question,
-        category=str(raw.get("category") or "uncategorised"),
-        gold_spans=spans,
-        gold_groups=tuple(tuple(group) for group in groups),
-        gold_articles=_articles(raw, "gold_articles", where),
-        allowed_articles=_articles(raw, "allowed_articles", where),
-        article_source=None if source is None else str(source),
-        abstain=abstain,
-        note=str(raw["note"]) if raw.get("note") is not None else None,
-        style=str(raw["style"]) if raw.get("style") is not None else None,
-    )
-
-
-def _is_strings(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
-
-
-def _strings(raw: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
-    value = raw.get(key) or []
-    if not _is_strings(value):
-        raise EvalError(f"{where}: {key!r} must be a list of non-empty strings")
-    return tuple(value)
-
-
-def _articles(raw: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
-    numbers = []
-    for label in _strings(raw, key, where):
-        number = article_number(label)
-        if number is None:
-            raise EvalError(f"{where}: {key}: {label!r} is not an article like 'art. 11'")
-        numbers.append(number)
-    return tuple(numbers)
-
-
-def article_number(label: str) -> str | None:
-    """ "art. 11", "Article 11", "11" -> "11"; anything else -> None."""
-    match = ARTICLE_NUMBER.match(label.strip())
-    return match.group("number").lower() if match else None
-
-
 # ---------------------------------------------------------------- scoring
 
 
@@ -363,8 +214,7 @@ def score_item(item: EvalItem, answer: Answer, instrument: str | None, latency_s
         number
         for citation in ([] if answer.abstained else answer.citations)
         if citation.instrument == instrument
-        for number in (article_number(label) for label in citation.articles)
-        if number is not None
+        for number in citation.articles
     ]
     missing = tuple(n for n in item.gold_articles if n not in cited)
     allowed = {*item.gold_articles, *item.allowed_articles}
@@ -436,6 +286,7 @@ def _round(value: float | None) -> float | None:
 
 # ---------------------------------------------------------------- formatting
 
+OVERALL = "overall"  # the table's last row
 TABLE_COLUMNS = (
     "n", "hit@1", "hit@3", "ans-hit", "complete", "article", "abst-P", "abst-R", "abst-F1", "e2e", "wrong", "ms/q"
 )  # fmt: skip

@@ -21,7 +21,7 @@ from .question import (
     has_date,
     has_number,
 )
-from .text import STOPWORDS, Glossary, is_concept_term, stem, words
+from .text import STOPWORDS, Synonyms, is_concept_term, stem, words
 
 DEFINITION = re.compile(r"\b(?:is|are) (?:defined as|an?|the) |\brefers? to\b|\bmeans\b")
 CAPITALISED = r"[A-Z][a-z]+(?:-[a-z]+)?"
@@ -78,7 +78,7 @@ MONTH_STEMS = frozenset(stem(m) for m in MONTHS)
 SCALE_WORDS = frozenset({"million", "millions", "billion", "thousand", "hundred", "nearly", "over", "about", "some"})
 
 
-def number_near(sentence: str, terms: Sequence[str], glossary: Glossary | None = None) -> bool:
+def number_near(sentence: str, terms: Sequence[str], synonyms: Synonyms | None = None) -> bool:
     """True when a number in the sentence counts or labels something the question names.
 
     "how many Member States" fits "165 Member States" but not "the two bodies will consult": the
@@ -86,7 +86,7 @@ def number_near(sentence: str, terms: Sequence[str], glossary: Glossary | None =
     """
     stems = [t for t in terms if len(t) >= 3 and t[0].isalpha() and not is_concept_term(t)]
     asked = {t for t in terms if t[0].isdigit()}  # numbers the question gives are not its answer
-    concepts = {t for t in terms if is_concept_term(t)} if glossary is not None else set()
+    concepts = {t for t in terms if is_concept_term(t)} if synonyms is not None else set()
     # A word is related to a stem when they are equal, or one starts with the other and is 4 letters or more.
     exact = set(stems)
     prefixes = {t[:n] for t in stems for n in range(4, len(t) + 1)}  # words a stem starts with
@@ -96,7 +96,7 @@ def number_near(sentence: str, terms: Sequence[str], glossary: Glossary | None =
             continue
         if any(w in exact or w in prefixes or w.startswith(heads) for w in window):
             return True
-        if concepts and concepts & set(glossary.concepts(window)):  # "countries" counts "Member States"
+        if concepts and concepts & set(synonyms.concepts(window)):  # "countries" counts "Member States"
             return True
     return False
 

@@ -6,12 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from . import yamltext
 from .documents import SourceError, check_inside, shown
-from .files import FileTooLarge, NotRegularFile, read_limited
-from .text import Glossary, normalize
+from .text import Synonyms, normalize
 
 GLOSSARY_FILE = "glossary.yaml"
 GLOSSARY_KEYS = frozenset({"default_instrument", "instruments", "terms", "not_people"})
@@ -30,7 +27,7 @@ class Instrument:
 
 @dataclass(frozen=True, slots=True)
 class GlossaryFile:
-    glossary: Glossary
+    synonyms: Synonyms  # the 'terms' groups
     instruments: tuple[Instrument, ...]
     default_instrument: str | None
     sha256: str
@@ -50,7 +47,7 @@ class GlossaryFile:
         return None
 
 
-EMPTY_GLOSSARY = GlossaryFile(Glossary(), (), None, "")
+EMPTY_GLOSSARY = GlossaryFile(Synonyms(), (), None, "")
 
 
 def load_glossary(directory: Path) -> GlossaryFile:
@@ -64,22 +61,10 @@ def load_glossary(directory: Path) -> GlossaryFile:
         return EMPTY_GLOSSARY
     check_inside(Path(directory), path)
     try:
-        raw = read_limited(path, GLOSSARY_MAX_BYTES)
-        data = yamltext.load(raw.decode("utf-8"))
-    except FileTooLarge:
-        raise SourceError(path, f"too large (the limit is {GLOSSARY_MAX_BYTES:,} bytes)") from None
-    except NotRegularFile:
-        raise SourceError(path, "not a regular file") from None
-    except UnicodeDecodeError:
-        raise SourceError(path, "not UTF-8") from None
-    except RecursionError:  # "[[[[..." nested a thousand deep exhausts the YAML parser's stack
-        raise SourceError(path, "bad YAML: nested too deeply") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or "invalid YAML"
-        raise SourceError(path, f"bad YAML: {problem}", mark.line + 1 if mark else None) from None
-    except OSError as error:
-        raise SourceError(path, f"cannot read: {error.strerror or error}") from error
+        text = yamltext.read_text(path, GLOSSARY_MAX_BYTES)
+        data = yamltext.parse(text)
+    except yamltext.YamlError as error:
+        raise SourceError(path, error.problem, error.line) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -96,10 +81,10 @@ def load_glossary(directory: Path) -> GlossaryFile:
     if not isinstance(not_people, list) or not all(isinstance(w, str) for w in not_people):
         raise SourceError(path, "'not_people' must be a list of words")
     return GlossaryFile(
-        Glossary.from_groups(groups),
+        Synonyms.from_groups(groups),
         instruments,
         default,
-        hashlib.sha256(raw).hexdigest(),
+        hashlib.sha256(text.encode()).hexdigest(),  # the file's bytes: they decoded as UTF-8
         frozenset(w for phrase in not_people for w in phrase.split()),
     )
 

@@ -350,20 +350,3 @@ def smooth_idf(df: np.ndarray, n_rows: int) -> np.ndarray:
     np.log(idf, out=idf)
     idf += np.float32(1)
     return idf
-
-
-def top_k(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
-    """Indices of the k largest positive scores, best first, ties broken by index."""
-    n = scores.shape[0]
-    if n == 0 or k <= 0:
-        return []
-    if k < n:
-        candidates = np.argpartition(-scores, k - 1)[:k]
-        # argpartition may cut inside a run of ties: take every index tied with the k-th score.
-        kth = scores[candidates].min()
-        candidates = np.flatnonzero(scores >= kth)
-    else:
-        candidates = np.arange(n)
-    order = np.lexsort((candidates, -scores[candidates]))
-    ranked = candidates[order][:k]
-    return [(int(i), float(scores[i])) for i in ranked if scores[i] > 0]

@@ -7,8 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from . import yamltext
 from .text import normalize, stem, words
 
 LANGUAGE_FILE = Path(__file__).with_name("language.yaml")
@@ -48,7 +47,7 @@ def _by_first_word(phrases: set[tuple[str, ...]]) -> dict[str, tuple[tuple[str, 
 @functools.lru_cache(maxsize=1)
 def load_language(path: Path = LANGUAGE_FILE) -> Language:
     """The shipped language data (read once per process)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = yamltext.parse(path.read_text(encoding="utf-8"))
     groups = [frozenset(stem(w) for w in group.split()) for group in data["modifier_groups"]]
     phrases = {tuple(words(phrase.replace("'", ""))) for phrase in data["smalltalk"]}
     return Language(

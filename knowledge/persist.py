@@ -81,7 +81,7 @@ def analyzer_fingerprint(analyzer: Analyzer) -> str:
 
     A saved index is only valid for the analyser that built it; this changes when any of those changes.
     """
-    parts = ["\n".join(sorted(analyzer.stopwords)), repr(analyzer.glossary.groups)]
+    parts = ["\n".join(sorted(analyzer.stopwords)), repr(analyzer.synonyms.groups)]
     parts.extend("\n".join(analyzer(text)) for text in PROBE_TEXTS)
     return fingerprint(parts)
 

@@ -39,6 +39,15 @@ class Prepared(NamedTuple):
     articles: ArticleChoice | None
 
 
+class Scored(NamedTuple):
+    """One part of a question retrieved and scored: its candidate sentences and the selector's probabilities."""
+
+    reading: Reading
+    found: Candidates
+    features: np.ndarray
+    probabilities: np.ndarray
+
+
 def prepare(r: Retriever, question: str) -> Prepared | Reason:
     """Read a question into parts; or the reason it is not one for the sources (small talk, off the topic, an
     article they never cite)."""
@@ -117,8 +126,8 @@ def answer(r: Retriever, selector: Selector, question: str, citations_for: Citat
     scored = []
     for reading in readings:
         found, features = retrieve(r, reading, prepared.articles, selector.used)
-        scored.append((reading, found, features, selector.probabilities(features)))
-    hits = nearest(r, scored[0][1].hits) if len(readings) == 1 else None
+        scored.append(Scored(reading, found, features, selector.probabilities(features)))
+    hits = nearest(r, scored[0].found.hits) if len(readings) == 1 else None
     thresholds = selector.thresholds
     if prepared.articles is not None:  # it names an article the sources cite
         thresholds = thresholds.scaled(thresholds.named_article)
@@ -167,9 +176,7 @@ def answer(r: Retriever, selector: Selector, question: str, citations_for: Citat
     )
 
 
-def _decide(
-    scored: list[tuple[Reading, Candidates, np.ndarray, np.ndarray]], thresholds: Thresholds
-) -> list[PartDecision]:
+def _decide(scored: list[Scored], thresholds: Thresholds) -> list[PartDecision]:
     """Each part's decision; once one part is answered, the question is on the topic and the other parts need
     less evidence (thresholds.later_parts). Parts quote distinct sentences, in the order asked."""
     decisions = _decide_all(scored, thresholds)
@@ -180,7 +187,7 @@ def _decide(
 
 
 def _decide_all(
-    scored: list[tuple[Reading, Candidates, np.ndarray, np.ndarray]],
+    scored: list[Scored],
     thresholds: Thresholds,
     relaxed: Thresholds | None = None,
     answered: list[bool] | None = None,

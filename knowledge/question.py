@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .text import CHAT_WORDS, article_numbers, normalize
+from .citations import article_numbers
+from .text import CHAT_WORDS, normalize
 
 # What kind of fact a question asks for; the answer sentence should carry one.
 WANTS_DATE = "date"

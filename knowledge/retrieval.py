@@ -31,7 +31,7 @@ from .question import (
     strip_mentions,
 )
 from .spelling import Speller
-from .text import TOKEN_PATTERN, Analyzer, is_concept_term, normalize, stem, words
+from .text import TOKEN_PATTERN, Analysis, Analyzer, is_concept_term, normalize, stem, words
 
 # Weights of the retriever's blend that ranks the candidates (one feature of the selector among many).
 SENTENCE_WEIGHT = 0.45
@@ -122,7 +122,7 @@ class Retriever:
         cls, passages: Sequence[Passage], glossary: GlossaryFile, indexes: Mapping[str, TfidfIndex] | None = None
     ) -> Retriever:
         """Index the passages, or take indexes saved for exactly these passages ("units", "passages")."""
-        analyzer = Analyzer(glossary.glossary)
+        analyzer = Analyzer(glossary.synonyms)
         language = load_language()
         person_name = person_name_pattern(language.institution_words | glossary.not_people)
         units = tuple(
@@ -153,7 +153,7 @@ class Retriever:
         # A generator, not a list of every word of the sources: freeing ten million strings at once when build
         # returns would be one long C call holding the GIL (the event loop would stall).
         vocabulary = itertools.chain(
-            (w for text in unit_texts for w in words(text)), (w for w in glossary.glossary.vocabulary if len(w) >= 5)
+            (w for text in unit_texts for w in words(text)), (w for w in glossary.synonyms.vocabulary if len(w) >= 5)
         )
         retriever = cls(
             passages=tuple(passages),
@@ -172,7 +172,7 @@ class Retriever:
             # Titles in citation sentences are capitalised throughout: only claims tell names apart.
             entities=proper_names(
                 [u.sentence.text for u in units if u.kind == "claim"],
-                glossary.glossary.vocabulary | language.not_names,
+                glossary.synonyms.vocabulary | language.not_names,
             ),
             sentences=Sentences(
                 index=unit_index,
@@ -246,7 +246,7 @@ class Retriever:
         memo[word] = fix
         return fix
 
-    def read(self, text: str) -> tuple[list[str], list[str]]:
+    def read(self, text: str) -> Analysis:
         """(query terms, units of meaning) of text: spelling corrected, analysed once, frame words left out."""
         normalized = normalize(strip_mentions(text))
         memo = self.token_memo
@@ -263,7 +263,7 @@ class Retriever:
         else:
             terms, units = self.analyzer.analyze_tokens(normalized, tokens)
         frame = self.language.frame_terms
-        return [t for t in terms if t not in frame], [u for u in units if u not in frame]
+        return Analysis([t for t in terms if t not in frame], [u for u in units if u not in frame])
 
     def _token(self, word: str) -> tuple[str, bool] | None:
         """The analyser's (stem, is stopword) of a token (None: no term), or MENDED when the speller mends it;
@@ -285,11 +285,7 @@ class Retriever:
 
     def terms(self, text: str) -> list[str]:
         """Query terms of text: spelling corrected, analysed, question-frame words left out."""
-        return self.read(text)[0]
-
-    def units_of(self, text: str) -> list[str]:
-        """Units of meaning of text (glossary phrases as one concept), question-frame words left out."""
-        return self.read(text)[1]
+        return self.read(text).terms
 
     # -- lookups ----------------------------------------------------------------------------------
 
@@ -330,11 +326,7 @@ class Retriever:
 
     def number_fits(self, row: int, terms: Sequence[str]) -> bool:
         """A number of the sentence stands near what the question counts (by word or by glossary concept)."""
-        return number_near(self.units[row].sentence.text, terms, self.analyzer.glossary)
-
-    @staticmethod
-    def _carries(unit: Unit, want: str) -> bool:
-        return want in unit.facts
+        return number_near(self.units[row].sentence.text, terms, self.analyzer.synonyms)
 
     def mentions(self, row: int, entity: str) -> bool:
         return not self._related_terms(entity).isdisjoint(self.unit_terms[row])

@@ -8,8 +8,11 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import snowballstemmer
+
+from .citations import article_numbers
 
 # Removed before tokenising: marks people paste from other apps. Zero-width characters and the soft hyphen;
 # bidi marks, embeddings, overrides and isolates.
@@ -17,10 +20,6 @@ ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 BIDI = "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 INVISIBLE = dict.fromkeys(map(ord, ZERO_WIDTH + BIDI))
 PUNCTUATION_MAP = str.maketrans({"‘": "'", "’": "'", "‚": "'", "′": "'", "“": '"', "”": '"', "„": '"', "\u00a0": " "})
-# "art. 5", "Article 8", "arts. 4 and 5", "articles 4, 5 or 6" -> one term per article number.
-ARTICLE_PATTERN = re.compile(
-    r"\b(?:art|arts|article|articles)\b\.?\s*(?P<list>\d{1,3}[a-z]?\b(?:\s*(?:,|and|&|or|to|-)\s*\d{1,3}[a-z]?\b)*)"
-)
 TOKEN_PATTERN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['][^\W\d_]+)?", re.UNICODE)
 MAX_TERM_LENGTH = 40  # a longer run of letters is no word (and would only bloat the vocabulary)
 ARTICLE_PREFIX = "art§"  # article terms cannot collide with words: § never survives tokenising
@@ -80,24 +79,19 @@ def words(text: str) -> list[str]:
     return TOKEN_PATTERN.findall(normalize(text))
 
 
-def article_numbers(normalized: str) -> list[str]:
-    numbers: list[str] = []
-    if "art" not in normalized:  # every form ARTICLE_PATTERN reads starts so
-        return numbers
-    for match in ARTICLE_PATTERN.finditer(normalized):
-        numbers.extend(re.findall(r"\d{1,3}[a-z]?", match.group("list")))
-    return numbers
-
-
 Phrase = tuple[str, ...]
 
 
+class Analysis(NamedTuple):
+    terms: list[str]  # index terms: content stems, article terms, concept terms
+    units: list[str]  # units of meaning: content stems, a glossary phrase as its one concept, article terms
+
+
 @dataclass(frozen=True, slots=True)
-class Glossary:
-    """Groups of equivalent terms; any member found in a text adds the group's concept term."""
+class Synonyms:
+    """The glossary's synonym groups: any member phrase found in a text adds the group's concept term ("≡iom")."""
 
     groups: tuple[tuple[str, tuple[Phrase, ...]], ...] = ()  # (concept, stemmed phrases)
-    max_phrase: int = field(default=1)
     vocabulary: frozenset[str] = frozenset()  # the words of its phrases, unstemmed (for spelling correction)
     # First term -> (phrase, its concept terms), longest phrase first: derived from groups.
     starts: dict[str, tuple[tuple[Phrase, tuple[str, ...]], ...]] = field(
@@ -105,10 +99,9 @@ class Glossary:
     )
 
     @classmethod
-    def from_groups(cls, groups: Iterable[tuple[str, Sequence[str]]]) -> Glossary:
+    def from_groups(cls, groups: Iterable[tuple[str, Sequence[str]]]) -> Synonyms:
         """Build from (concept name, member phrases); a phrase matches its words in order, stopwords too."""
         built = []
-        longest = 1
         vocabulary: set[str] = set()
         for concept, phrases in groups:
             stemmed = []
@@ -117,9 +110,8 @@ class Glossary:
                 terms = tuple(stem(w) for w in (_fold(w) for w in words(phrase)) if w)
                 if terms:
                     stemmed.append(terms)
-                    longest = max(longest, len(terms))
             built.append((concept, tuple(dict.fromkeys(stemmed))))
-        return cls(tuple(built), longest, frozenset(vocabulary), _phrase_starts(built))
+        return cls(tuple(built), frozenset(vocabulary), _phrase_starts(built))
 
     def concepts(self, terms: Sequence[str]) -> list[str]:
         """Concept terms ("≡iom") for every group with a member occurring in terms (in order, with repeats)."""
@@ -164,17 +156,17 @@ class Analyzer:
     Picklable and pure, so an index can be built in a child process and queried with the same analyser.
     """
 
-    glossary: Glossary = Glossary()
+    synonyms: Synonyms = Synonyms()
     stopwords: frozenset[str] = STOPWORDS
 
     def __call__(self, text: str) -> list[str]:
-        return self.analyze(text)[0]
+        return self.analyze(text).terms
 
     def query_units(self, text: str) -> list[str]:
         """The question's units of meaning: content stems, with glossary phrases replaced by their concept."""
-        return self.analyze(text)[1]
+        return self.analyze(text).units
 
-    def analyze(self, text: str, words: list[str] | None = None) -> tuple[list[str], list[str]]:
+    def analyze(self, text: str, words: list[str] | None = None) -> Analysis:
         """(index terms, units of meaning) of text from one pass: what a question needs of both.
 
         words: TOKEN_PATTERN's tokens of the normalised text, when the caller has them already.
@@ -182,15 +174,15 @@ class Analyzer:
         normalized = normalize(text)
         return self.analyze_tokens(normalized, self.tokens(normalized, words))
 
-    def analyze_tokens(self, normalized: str, tokens: list[tuple[str, bool]]) -> tuple[list[str], list[str]]:
+    def analyze_tokens(self, normalized: str, tokens: list[tuple[str, bool]]) -> Analysis:
         """analyze() of normalised text whose tokens() the caller has already."""
         stems = [term for term, _ in tokens]
-        matches = self.glossary.matches(stems)
+        matches = self.synonyms.matches(stems)
         articles = [ARTICLE_PREFIX + number for number in article_numbers(normalized)]
         terms = [term for term, stop in tokens if not stop]
         terms.extend(articles)
         if not matches:  # no glossary phrase: the units of meaning are the terms
-            return terms, terms.copy()
+            return Analysis(terms, terms.copy())
         terms.extend(concept for _, _, concepts in matches for concept in concepts)
         units: list[str] = []
         covered = 0
@@ -202,11 +194,7 @@ class Analyzer:
             covered = end
         units.extend(term for term, stop in tokens[covered:] if not stop)
         units.extend(articles)
-        return terms, units
-
-    def content_terms(self, normalized: str) -> list[str]:
-        """Stemmed content words of already-normalised text (no article or concept terms)."""
-        return [term for term, stop in self.tokens(normalized) if not stop]
+        return Analysis(terms, units)
 
     def tokens(self, normalized: str, words: list[str] | None = None) -> list[tuple[str, bool]]:
         """(stem, is stopword) for every word of normalised text, chat spellings folded."""

@@ -115,8 +115,8 @@ def test_sources_merge_per_section(kb):
         return Citation("doc", "T", section, None, "Pub Co (PC)", passage.id, articles, instrument, others)
 
     parts = (
-        AnswerPart("One.", passage, (cite("Details", "art. 8"),)),
-        AnswerPart("Two.", passage, (cite("Details", "art. 10"), cite("Details", "art. 8"))),
+        AnswerPart("One.", passage, (cite("Details", "8"),)),
+        AnswerPart("Two.", passage, (cite("Details", "10"), cite("Details", "8"))),
         AnswerPart("Three.", passage, (cite(None, others=("UN News Centre: IOM",)),)),
     )
     answer = Answer("q", parts, False, 0.5)
@@ -385,7 +385,15 @@ def test_eval_warns_when_the_set_was_written_for_other_sources(capsys, tmp_path)
 
 @pytest.mark.parametrize(
     ("text", "fragment"),
-    [(None, "missing.yaml: no such file"), ("items: [\n", "missing.yaml:2: bad YAML"), ("42", "non-empty list")],
+    [
+        (None, "missing.yaml: no such file"),
+        ("items: [\n", "missing.yaml:2: bad YAML"),
+        ("42", "non-empty list"),
+        ("items: " + "[" * 3000 + "]" * 3000, "missing.yaml: bad YAML: nested too deeply"),  # was a long traceback
+        ("items:\n" + "".join(" " * depth + "- \n" for depth in range(3000)), "bad YAML: nested too deeply"),
+        ("items: &a [x]\nmore: *a\n", "missing.yaml:1: bad YAML: YAML anchors and aliases"),
+        ("n: " + "9" * 5000, "missing.yaml: bad YAML: Exceeds the limit"),
+    ],
 )
 def test_eval_input_errors_are_one_line(capsys, tmp_path, text, fragment):
     path = tmp_path / "missing.yaml"

@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from knowledge.answer import Answer
 from knowledge.base import KnowledgeBase
+from knowledge.labels import article_label
 from knowledge.text import INVISIBLE
 
 from .. import render
@@ -256,7 +257,9 @@ class Ask(commands.Cog):
                 kb_version=knowledge.version,
                 passage_ids=" ".join(p.id for p in render.answer_passages(answer)),
                 articles="; ".join(
-                    f"{c.instrument or ''} {' '.join(c.articles)}".strip() for c in answer.citations if c.articles
+                    f"{c.instrument or ''} {' '.join(map(article_label, c.articles))}".strip()
+                    for c in answer.citations
+                    if c.articles
                 ),
                 confidence=float(answer.confidence),
                 abstained=answer.abstained,

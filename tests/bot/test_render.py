@@ -62,7 +62,7 @@ def big_answer(kb: KnowledgeBase, *, parts: int, words: int, question: str = "q"
         url="https://example.org/" + "p" * 3000,
         publisher="P" * 500,
         passage_id=passage.id,
-        articles=tuple(f"art. {n}" for n in range(1, 200)),
+        articles=tuple(str(n) for n in range(1, 200)),
         instrument="A/70/976",
         others=tuple(f"other {n} " * 30 for n in range(40)),
     )
@@ -107,11 +107,11 @@ def test_answer_embed_links_the_title_when_the_url_is_known(kb: KnowledgeBase) -
 @pytest.mark.parametrize(
     ("articles", "instrument", "label"),
     [
-        (("art. 11",), "A/70/976", "2016 Agreement (A/70/976) art. 11"),
-        (("art. 4", "art. 5"), "A/70/976", "2016 Agreement (A/70/976) arts. 4, 5"),
-        (("art. 3",), "E/1996/90", "1996 Cooperation Agreement (E/1996/90) art. 3"),
-        (("art. 2",), "A/99/1", "A/99/1 art. 2"),
-        (("art. 2",), None, "art. 2"),
+        (("11",), "A/70/976", "2016 Agreement (A/70/976) art. 11"),
+        (("4", "5"), "A/70/976", "2016 Agreement (A/70/976) arts. 4, 5"),
+        (("3",), "E/1996/90", "1996 Cooperation Agreement (E/1996/90) art. 3"),
+        (("2",), "A/99/1", "A/99/1 art. 2"),
+        (("2",), None, "art. 2"),
         ((), "A/70/976", None),
     ],
 )

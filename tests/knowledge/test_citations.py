@@ -8,8 +8,9 @@ from knowledge.chunking import chunk
 from knowledge.citations import (
     CitationContext,
     Reference,
+    article_number,
+    article_numbers,
     is_citation_sentence,
-    parse_articles,
     parse_citation_sentence,
 )
 from knowledge.documents import load_documents
@@ -60,7 +61,6 @@ def test_id_with_pinpoint_uses_previous_authority() -> None:
 def test_id_with_several_articles() -> None:
     _, (reference,) = read(FULL_2016, "See id. at arts. 4 and 5.")
     assert reference.articles == ("4", "5")
-    assert reference.article_labels == ("art. 4", "art. 5")
 
 
 def test_bare_id_repeats_the_previous_pinpoint() -> None:
@@ -111,11 +111,28 @@ def test_resolution_symbol_with_e_g_signal() -> None:
         ("art. 5 and arts. 4 and 6", ("5", "4", "6")),
         ("articles 10, 11 or 13", ("10", "11", "13")),
         ("art 7", ("7",)),
+        ("arts. 3–5 and art. 3 to art. 6", ("3", "5", "3", "6")),
+        ("Art. 12A", ("12a",)),
         ("the article about staff", ()),
+        ("article 2016 of the law", ()),  # a year, not an article
     ],
 )
 def test_articles_named_in_free_text(text: str, numbers: tuple[str, ...]) -> None:
-    assert parse_articles(text) == numbers
+    assert tuple(article_numbers(text)) == numbers
+
+
+def test_one_grammar_reads_pinpoints_and_questions_alike() -> None:
+    pinpoint = "See id. at arts. 4 and 5."
+    _, (reference,) = read(FULL_2016, pinpoint)
+    assert reference.articles == tuple(article_numbers(pinpoint)) == tuple(article_numbers("What do arts 4 and 5 say?"))
+
+
+@pytest.mark.parametrize(
+    ("label", "number"),
+    [("art. 11", "11"), ("Article 11", "11"), ("11", "11"), (" arts. 3a ", "3a"), ("art. 4 and 5", None), ("x", None)],
+)
+def test_one_article_label(label: str, number: str | None) -> None:
+    assert article_number(label) == number
 
 
 def test_bundled_source_sentences_carry_the_right_articles() -> None:

@@ -1,4 +1,4 @@
-"""knowledge.evaluation: loading question sets, judging answers, and the metrics on a hand-made set."""
+"""knowledge.evalset and .evaluation: loading question sets, judging answers, the metrics on a hand-made set."""
 
 from __future__ import annotations
 
@@ -10,16 +10,8 @@ import pytest
 from knowledge.answer import Answer, AnswerPart, Citation, Hit
 from knowledge.base import BUNDLED_SOURCES
 from knowledge.chunking import Passage
-from knowledge.evaluation import (
-    EvalError,
-    EvalItem,
-    format_failures,
-    format_table,
-    instrument_symbol,
-    load_eval_set,
-    parse_eval_set,
-    run_eval,
-)
+from knowledge.evalset import EvalError, EvalItem, load_eval_set, parse_eval_set
+from knowledge.evaluation import format_failures, format_table, instrument_symbol, run_eval
 from knowledge.glossary import EMPTY_GLOSSARY, GlossaryFile, load_glossary
 
 DEV_SET = Path(__file__).resolve().parents[2] / "eval" / "dev.yaml"
@@ -59,17 +51,17 @@ class ScriptedKB:
 HAND_MADE: list[tuple[EvalItem, Answer]] = [
     (  # all correct; the span crosses a line break in the answer
         EvalItem("i1", "laissez-passer?", "lexical", ("use a UN laissez-passer",), gold_articles=("11",)),
-        answered("to use a UN\nlaissez-passer as", (citation(NEW, "art. 11"),), hits=("use a UN laissez-passer", "x")),
+        answered("to use a UN\nlaissez-passer as", (citation(NEW, "11"),), hits=("use a UN laissez-passer", "x")),
     ),
     (  # right text, but cites art. 10 too (spurious); the span is only in the 2nd passage
         EvalItem("i2", "services?", "lexical", ("sharing services",), gold_articles=("8",)),
-        answered("sharing services and", (citation(NEW, "art. 8", "art. 10"),), hits=("x", "sharing services", "y")),
+        answered("sharing services and", (citation(NEW, "8", "10"),), hits=("x", "sharing services", "y")),
     ),
     (  # 1996 article: its art. 3 is cited; the 2016 art. 7 is another instrument's, not spurious
         EvalItem("i3", "1996 art 3?", "article", ("specialized studies",), gold_articles=("3",), article_source="1996"),
         answered(
             "share specialized studies",
-            (citation(OLD, "art. 3"), citation(NEW, "art. 7")),
+            (citation(OLD, "3"), citation(NEW, "7")),
             hits=("a", "b", "c", "specialized studies"),
         ),
     ),

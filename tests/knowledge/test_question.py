@@ -27,7 +27,7 @@ from knowledge.question import (
     wants,
 )
 from knowledge.spelling import Speller, edit_distance
-from knowledge.text import Analyzer, Glossary
+from knowledge.text import Analyzer, Synonyms
 
 
 @pytest.mark.parametrize(
@@ -108,17 +108,17 @@ def test_edit_distance_counts_transpositions_once() -> None:
 
 
 def test_glossary_phrases_match_in_order_with_their_stopwords() -> None:
-    glossary = Glossary.from_groups([("coop", ["work with"]), ("iom", ["International Organization for Migration"])])
-    analyzer = Analyzer(glossary)
+    synonyms = Synonyms.from_groups([("coop", ["work with"]), ("iom", ["International Organization for Migration"])])
+    analyzer = Analyzer(synonyms)
     assert "≡coop" in analyzer("IOM works with partners")
     assert "≡coop" not in analyzer("the work of the committee, with others")
     assert analyzer.query_units("what does the International Organization for Migration do") == ["what", "≡iom"]
 
 
 def test_number_near_needs_the_counted_thing() -> None:
-    glossary = Glossary.from_groups([("state", ["countries", "States"])])
+    synonyms = Synonyms.from_groups([("state", ["countries", "States"])])
     assert number_near("it has 165 Member States", ["member", "state"])
-    assert number_near("it has 165 Member States", ["countri", "≡state"], glossary)
+    assert number_near("it has 165 Member States", ["countri", "≡state"], synonyms)
     assert not number_near("the two bodies will consult on the exchange of personnel and staffing", ["staff", "iom"])
     assert not number_near("On July 25, 2016 the Assembly adopted a resolution", ["resolut", "vote"])
 

@@ -25,7 +25,7 @@ from bot.store import ReloadResult
 from knowledge.answer import Answer, AnswerPart, Hit
 from knowledge.base import BUNDLED_SOURCES, KnowledgeBase
 from knowledge.chunking import chunk, split_sentences
-from knowledge.citations import CitationContext, is_citation_sentence, parse_articles, parse_citation_sentence
+from knowledge.citations import CitationContext, article_numbers, is_citation_sentence, parse_citation_sentence
 from knowledge.documents import Document, SourceError, load_document
 from knowledge.text import Analyzer
 
@@ -216,7 +216,7 @@ def test_citation_parser_never_raises_and_cites_only_numbers_in_the_text(sentenc
         references = parse_citation_sentence(sentence, context) if is_citation_sentence(sentence) else ()
         for reference in references:
             assert all(number.lower() in text for number in reference.articles), reference
-        assert all(number.lower() in sentence.lower() for number in parse_articles(sentence))
+        assert all(number.lower() in sentence.lower() for number in article_numbers(sentence))
 
 
 # -- the query analyser --------------------------------------------------------------------------------------------
@@ -230,7 +230,7 @@ def test_citation_parser_never_raises_and_cites_only_numbers_in_the_text(sentenc
 def test_invisible_marks_never_change_what_a_question_means(
     kb: KnowledgeBase, text: str, where: list[int], marks: list[str]
 ) -> None:
-    analyzer = Analyzer(kb.glossary.glossary)
+    analyzer = Analyzer(kb.glossary.synonyms)
     marked = text
     for position, mark in zip(sorted(where, reverse=True), marks or ["\u200b"], strict=False):
         marked = marked[:position] + mark + marked[position:]
@@ -244,12 +244,12 @@ def test_invisible_marks_never_change_what_a_question_means(
 
 @pytest.mark.parametrize("text", LONG_TEXTS, ids=lambda t: repr(t[:12]))
 def test_analyser_reads_100k_characters_quickly(kb: KnowledgeBase, text: str) -> None:
-    analyzer = Analyzer(kb.glossary.glossary)
+    analyzer = Analyzer(kb.glossary.synonyms)
     started = time.perf_counter()
     analyzer(text)
     analyzer.query_units(text)
     split_sentences(text)
-    parse_articles(text)
+    article_numbers(text)
     assert time.perf_counter() - started < 2.0
 
 
