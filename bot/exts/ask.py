@@ -21,7 +21,10 @@ from knowledge.base import KnowledgeBase
 from knowledge.text import INVISIBLE
 
 from .. import render
+from ..catalog import ASKING as ASKING_HELP
+from ..catalog import LOOKUPS, catalog, commands_here, listed
 from ..config import QUESTION_MAX_CHARS, DiscordConfig
+from ..limits import ASKING, LIGHT, rate_limit, rate_limited
 from ..storage import AnswerRow, analysed_terms
 from ..tree import NO_MENTIONS, UNEXPECTED_MESSAGE, Refused, UserFacingError
 from ..views import DYNAMIC_ITEMS, SEARCH_RESULTS_MAX, AnswerView
@@ -32,15 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-CONTEXT_MENU_NAME = "Ask IOM bot"
-RATE_LIMITED = frozenset({"ask", "search", "article", CONTEXT_MENU_NAME})  # lookups of data
-# /help, /sources and autocomplete (per keystroke) are cheap and stay open to a user waiting out the cooldown above,
-# under a looser limit of their own; over it, a command gets the cooldown reply and autocomplete no suggestions.
-LIGHT_LIMITED = frozenset({"help", "sources"})
-LIGHT_RATE = (30, 10.0)  # requests, seconds
 AUTOCOMPLETE_MAX = 25
 ARTICLE_MENTIONS_MAX = 40  # sentences quoted by /article: more than one embed holds
-COOLDOWN_PRUNE_AT = 1000  # buckets kept before the idle ones are dropped
 RETRY_503_S = 0.5  # before the one retry of a reply that got 503 (an interaction's window is 3 s)
 TYPING_WAIT_S = 1.0  # the typing indicator is cosmetic: the answer waits for it at most this long
 QUESTION_WORDS = frozenset(
@@ -93,57 +89,6 @@ def parse_article(text: str) -> tuple[str, str | None]:
     return match.group(1).lower(), match.group(2).strip() or None
 
 
-class UserCooldowns:
-    """One cooldown bucket per user, shared by every way of asking (count per seconds; count 0 means off)."""
-
-    def __init__(
-        self,
-        count: int,
-        seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-        on_limited: Callable[[], None] | None = None,
-    ) -> None:
-        self.count = count
-        self.seconds = seconds
-        self._clock = clock
-        self._on_limited = on_limited  # called for each request over the limit (metrics)
-        self._buckets: dict[int, app_commands.Cooldown] = {}
-        self._told_until: dict[int, float] = {}  # user id -> when the wait they were told about ends
-        self._prune_at = COOLDOWN_PRUNE_AT
-        self.prunes = 0  # passes over the buckets so far
-
-    def hit(self, user_id: int) -> float | None:
-        """Count one request; the seconds to wait when the user is over the limit, else None."""
-        if self.count <= 0:
-            return None
-        now = self._clock()
-        if len(self._buckets) >= self._prune_at:  # forget users whose window has passed
-            self._buckets = {k: b for k, b in self._buckets.items() if b.get_tokens(now) < b.rate}
-            self._told_until = {k: t for k, t in self._told_until.items() if t > now}
-            # Next time at twice what is left: a pass over n users once per n new ones, O(1) per request.
-            self._prune_at = max(COOLDOWN_PRUNE_AT, 2 * len(self._buckets))
-            self.prunes += 1
-        bucket = self._buckets.setdefault(user_id, app_commands.Cooldown(self.count, self.seconds))
-        retry_after = bucket.update_rate_limit(now)
-        if retry_after is not None and self._on_limited is not None:
-            self._on_limited()
-        return retry_after
-
-    def first_notice(self, user_id: int, retry_after: float) -> bool:
-        """Whether to tell a user over the limit to wait: once per wait, so that spam is not answered with spam."""
-        now = self._clock()
-        if self._told_until.get(user_id, 0.0) > now:
-            return False
-        self._told_until[user_id] = now + retry_after
-        return True
-
-    def check(self, user_id: int) -> None:
-        """Count one request; raise CommandOnCooldown when the user must wait."""
-        retry_after = self.hit(user_id)
-        if retry_after is not None:
-            raise app_commands.CommandOnCooldown(self._buckets[user_id], retry_after)
-
-
 @contextlib.asynccontextmanager
 async def typing_shown(channel: discord.abc.Messageable) -> AsyncIterator[None]:
     """Show that the bot is typing, best effort: a failed or slow typing request never holds back the answer."""
@@ -184,12 +129,12 @@ class Ask(commands.Cog):
 
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
-        cooldown = bot.config.asking.cooldown
-        self.cooldowns = UserCooldowns(cooldown.count, cooldown.seconds, on_limited=bot.metrics.cooldown_hit)
-        self.light_limits = UserCooldowns(*LIGHT_RATE)
         menu_name = bot.config.persona.menu_name
-        self.ask_message_menu = app_commands.ContextMenu(name=menu_name, callback=self.ask_message)
+        self.ask_message_menu = app_commands.ContextMenu(
+            name=menu_name, callback=self.ask_message, extras=listed(ASKING_HELP, "answers its text")
+        )
         self.ask_message_menu.add_check(self.interaction_check)
+        self.ask_message_menu.add_check(rate_limit(ASKING))
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.ask_message_menu)
@@ -200,7 +145,7 @@ class Ask(commands.Cog):
     # -- gates and shared steps ------------------------------------------------------------------------------------
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
-        """Answer only where allowed; one cooldown for all the asking commands."""
+        """Answer only where allowed (each command's rate limit is a check of its own, after this one)."""
         channel = interaction.channel
         if not channel_allowed(
             self.bot.config.discord,
@@ -210,11 +155,6 @@ class Ask(commands.Cog):
         ):
             where = "in direct messages" if interaction.guild_id is None else "in this channel"
             raise Refused(f"I don't answer {where}.")
-        command = interaction.command
-        if command is not None and (command.name in RATE_LIMITED or command is self.ask_message_menu):
-            self.cooldowns.check(interaction.user.id)
-        elif interaction.command is not None and interaction.command.name in LIGHT_LIMITED:
-            self.light_limits.check(interaction.user.id)
         return True
 
     def checked_question(self, text: str) -> str:
@@ -327,7 +267,8 @@ class Ask(commands.Cog):
 
     # -- slash commands --------------------------------------------------------------------------------------------
 
-    @app_commands.command()
+    @app_commands.command(extras=listed(ASKING_HELP))
+    @rate_limited(ASKING)
     @app_commands.describe(question="What do you want to know?", private="Only you see the answer")
     async def ask(
         self,
@@ -338,7 +279,8 @@ class Ask(commands.Cog):
         """Ask a question about IOM and the UN-IOM Agreement; the answer quotes the sources."""
         await self.send_answer(interaction, self.checked_question(question), via="/ask", ephemeral=private)
 
-    @app_commands.command()
+    @app_commands.command(extras=listed(LOOKUPS))
+    @rate_limited(ASKING)
     @app_commands.describe(query="Words to look for", results="How many passages (1-10)")
     async def search(
         self,
@@ -362,7 +304,8 @@ class Ask(commands.Cog):
             hits[0].passage.id if hits else None,
         )
 
-    @app_commands.command()
+    @app_commands.command(extras=listed(LOOKUPS))
+    @rate_limited(ASKING)
     @app_commands.describe(number="The article number, like 11", instrument="Which agreement (default: all)")
     async def article(
         self,
@@ -376,7 +319,7 @@ class Ask(commands.Cog):
         named = instrument or picked
         symbol = knowledge.glossary.resolve_instrument(named) if named else None
         if named and symbol is None:
-            symbol = next((s for s, _ in knowledge.cited_articles() if s and s.casefold() == named.casefold()), None)
+            symbol = knowledge.articles.symbol(named)
         if named and symbol is None:
             known = ", ".join(
                 render.instrument_label(i.symbol, knowledge.glossary) for i in knowledge.glossary.instruments
@@ -395,57 +338,55 @@ class Ask(commands.Cog):
     async def number_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        """The articles the sources actually cite, with their instrument (at most 25)."""
-        if self.light_limits.hit(interaction.user.id) is not None:
+        """The articles the sources actually cite, with their instrument (at most 25, from the article index)."""
+        if self.bot.limits.light.hit(interaction.user.id) is not None:
             return []
         knowledge = self.bot.knowledge
         named = getattr(interaction.namespace, "instrument", None)
         only = knowledge.glossary.resolve_instrument(named) if named else None
         typed = current.strip().lower().removeprefix("article").removeprefix("art.").removeprefix("art").strip()
-        choices = []
-        for symbol, number in knowledge.cited_articles():
-            if (only and symbol != only) or not number.lower().startswith(typed):
-                continue
-            label = render.instrument_label(symbol, knowledge.glossary) if symbol else "no instrument named"
-            choices.append(
-                app_commands.Choice(name=f"art. {number} — {label}"[:100], value=f"{number} {symbol or ''}".strip())
+        cited = knowledge.articles
+        return [
+            app_commands.Choice(
+                name=f"art. {number} — {cited.label(symbol) if symbol else 'no instrument named'}"[:100],
+                value=f"{number} {symbol or ''}".strip(),
             )
-        return choices[:AUTOCOMPLETE_MAX]
+            for symbol, number in cited.starting_with(typed, only, limit=AUTOCOMPLETE_MAX)
+        ]
 
     @article.autocomplete("instrument")
     async def instrument_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         """The instruments the sources cite articles of."""
-        if self.light_limits.hit(interaction.user.id) is not None:
+        if self.bot.limits.light.hit(interaction.user.id) is not None:
             return []
-        knowledge = self.bot.knowledge
-        symbols = list(dict.fromkeys(symbol for symbol, _ in knowledge.cited_articles() if symbol))
+        cited = self.bot.knowledge.articles
         typed = current.strip().casefold()
-        choices = []
-        for symbol in symbols:
-            label = render.instrument_label(symbol, knowledge.glossary)
-            if typed in label.casefold():
-                choices.append(app_commands.Choice(name=label[:100], value=symbol))
-        return choices[:AUTOCOMPLETE_MAX]
+        labels = ((symbol, cited.label(symbol)) for symbol in cited.symbols)
+        return [
+            app_commands.Choice(name=label[:100], value=symbol) for symbol, label in labels if typed in label.casefold()
+        ][:AUTOCOMPLETE_MAX]
 
-    @app_commands.command()
+    @app_commands.command(extras=listed(LOOKUPS))
+    @rate_limited(LIGHT)
     async def sources(self, interaction: discord.Interaction) -> None:
         """The documents I answer from."""
         embed = render.sources_embed(self.bot.knowledge)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    @app_commands.command(name="help")
+    @app_commands.command(name="help", extras=listed(LOOKUPS))
+    @rate_limited(LIGHT)
     async def help_(self, interaction: discord.Interaction) -> None:
         """How to ask me, what I know, and what I don't do."""
         config = self.bot.config.discord
         embed = render.help_embed(
             self.bot.knowledge,
+            catalog(commands_here(self.bot.tree, interaction.guild_id)),
             bot_name=self.bot_name,
             answer_dms=config.answer_dms,
             answer_channels=config.answer_channels,
             examples=self.bot.config.persona.examples,
-            menu_name=self.bot.config.persona.menu_name,
             records_questions=self.bot.config.storage.record_questions and self.bot.config.storage.database is not None,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -507,9 +448,9 @@ class Ask(commands.Cog):
         except UserFacingError as error:
             await self._reply(message, str(error))
             return
-        retry_after = self.cooldowns.hit(message.author.id)
+        retry_after = self.bot.limits.asking.hit(message.author.id)
         if retry_after is not None:
-            if self.cooldowns.first_notice(message.author.id, retry_after):
+            if self.bot.limits.asking.first_notice(message.author.id, retry_after):
                 await self._reply(message, render.cooldown_notice(retry_after))
             else:  # told already: every reply would spend the channel's send limit, slowing everyone's answers
                 log.debug("ignored message %s from user %s: still on cooldown", message.id, message.author.id)
