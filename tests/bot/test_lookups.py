@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import cli, render
+from bot import cli, cli_ops, render
 from bot.exts.ask import Ask
 from bot.limits import LIGHT_RATE, UserCooldowns
 from bot.store import KnowledgeStore
@@ -99,7 +99,7 @@ def test_check_counts_each_documents_passages_without_a_pass_per_document(
     loaded = KnowledgeBase.load(tmp_path)
     object.__setattr__(loaded, "passages", CountingTuple(loaded.passages))
     CountingTuple.passes = 0
-    monkeypatch.setattr(cli, "load_kb", lambda sources, index=None: loaded)
+    monkeypatch.setattr(cli_ops, "load_kb", lambda sources, index=None: loaded)
 
     assert cli.main(["check", "--sources", str(tmp_path)]) == 0
 
