@@ -75,10 +75,6 @@ class AnswerDisplay:
     reason_code: str | None
     nearest: tuple[NearSection, ...]  # distinct (document, section) of the retrieved passages, best first
 
-    @property
-    def text(self) -> str | None:
-        return " ".join(self.lines) if self.answered else None
-
 
 def cited_sections(citations: Iterable[Citation]) -> tuple[CitedSection, ...]:
     """Citations grouped by (source, section), in order of first citation."""
