@@ -29,7 +29,7 @@ from .cite import (
     source_line,
     unique,
 )
-from .display import AnswerDisplay, NearSection, display, near_sections
+from .display import AnswerDisplay, NearSection, display
 from .render_lookups import (
     HOW_TO_EXAMPLE,
     QUESTIONS_RECORDED,
@@ -126,11 +126,6 @@ def nearest_lines(nearest: Sequence[NearSection], limit: int = NEAREST_SECTIONS)
     """Source lines of the distinct nearest sections, best first."""
     lines = unique(source_line(near.title, near.section, near.url) for near in nearest)
     return lines[:limit]
-
-
-def nearest_sections(hits: Sequence[Hit], knowledge: KnowledgeBase, limit: int = NEAREST_SECTIONS) -> list[str]:
-    """Source lines of the distinct sections of the nearest passages, best first."""
-    return nearest_lines(near_sections(hits, knowledge), limit)
 
 
 def more_results(answer: Answer) -> tuple[Hit, ...]:

@@ -68,7 +68,7 @@ class CitedArticles:
         return iter(self.pairs)
 
     def label(self, symbol: str) -> str:
-        """ "2016 Agreement (A/70/976)": the glossary's name and the symbol, or the symbol alone."""
+        """ "2001 Pact (A/1/2)": the glossary's name and the symbol, or the symbol alone."""
         return self._labels[symbol]
 
     def symbol(self, name: str) -> str | None:
