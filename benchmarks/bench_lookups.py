@@ -117,6 +117,7 @@ def rows(knowledge: KnowledgeBase, rounds: int) -> list[tuple[str, float]]:
     measured += [
         (f"cited-article prefix '1', {len(big):,} cited", lambda: big.starting_with("1")),
         (f"cited-article prefix '12' of one, {len(big):,}", lambda: big.starting_with("12", symbols[0])),
+        (f"the same by a scan (the old way), {len(big):,}", lambda: [p for p in big if p.number.startswith("1")][:25]),
     ]
     measured += [(name, lambda text=text: escape_markdown(text)) for name, text in HOSTILE.items()]
     measured.append(("render.safe, 4000-char question", lambda: render.safe("[](" * 1333)))
