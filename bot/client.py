@@ -21,6 +21,7 @@ from knowledge.documents import SourceError
 
 from .backoff import RETRYABLE, Backoff, describe, retry
 from .config import Config, ConfigError, Secret
+from .limits import Limits
 from .metrics import Metrics, MetricsServer
 from .storage import Storage
 from .store import KnowledgeStore, ReloadResult
@@ -72,6 +73,7 @@ class QABot(commands.Bot):
         self.store = store
         self.metrics = Metrics()
         self.metrics.watch(self)
+        self.limits = Limits(config.asking.cooldown, on_limited=self.metrics.cooldown_hit)  # per user (bot.limits)
         store.on_reload.append(self.metrics.reloaded)
         self.usage = Usage()  # answers since start, for /kb status
         self.storage: Storage | None = None  # answers, votes and doubtful questions (storage.database)

@@ -17,6 +17,7 @@ from .citations import Pinpoint
 from .documents import Document, SourceError, load_documents
 from .glossary import GlossaryFile, load_glossary
 from .index import TfidfIndex
+from .lookups import CitedArticles
 from .persist import Built
 from .pipeline import answer as answer_question
 from .retrieval import Retriever
@@ -63,6 +64,7 @@ class KnowledgeBase:
     _cited_articles: tuple[Pinpoint, ...] = field(init=False, repr=False, compare=False)
     _claims_by_article: dict[str, list[tuple[Passage, Sentence]]] = field(init=False, repr=False, compare=False)
     _passage_counts: dict[str, int] = field(init=False, repr=False, compare=False)
+    articles: CitedArticles = field(init=False, repr=False, compare=False)  # the cited ones, for lookups by prefix
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_documents_by_id", {document.id: document for document in self.documents})
@@ -70,6 +72,7 @@ class KnowledgeBase:
         pairs = {pair for passage in self.passages for s in passage.sentences for pair in s.articles}
         cited = sorted(pairs, key=Pinpoint.order)
         object.__setattr__(self, "_cited_articles", tuple(cited))
+        object.__setattr__(self, "articles", CitedArticles(cited, self.glossary))
         claims: dict[str, list[tuple[Passage, Sentence]]] = {}
         for passage in self.passages:
             for sentence in passage.claims:

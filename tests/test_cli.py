@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import cli
+from bot import cli_text
 from bot.cli import main
 from knowledge.answer import Answer, AnswerPart, Citation, Hit
 from knowledge.base import BUNDLED_SOURCES
@@ -99,7 +99,7 @@ def test_ask_out_of_scope_says_so(capsys):
 def test_abstention_lists_the_nearest_sections(kb):
     near, far = kb.passages[-1], next(p for p in kb.passages if p.section is None)
     answer = Answer("q", (), True, 0.1, (Hit(near, 0.25), Hit(near, 0.2), Hit(far, 0.1)), reason="too weak")
-    assert cli.render_abstention(kb, answer).splitlines() == [
+    assert cli_text.render_abstention(kb, answer).splitlines() == [
         "Not in my sources: too weak.",
         "Nearest sections:",
         f"  - § {near.section} (IJRC, score 0.250)",
@@ -120,7 +120,7 @@ def test_sources_merge_per_section(kb):
         AnswerPart("Three.", passage, (cite(None, others=("UN News Centre: IOM",)),)),
     )
     answer = Answer("q", parts, False, 0.5)
-    assert cli.render_answer(kb, answer).splitlines() == [
+    assert cli_text.render_answer(kb, answer).splitlines() == [
         "One. Two. Three.",
         '— PC, "T", § Details · 2016 Agreement (A/70/976) arts. 8, 10',
         '— PC, "T", opening paragraphs · UN News Centre: IOM',

@@ -16,6 +16,7 @@ from knowledge.clusters import cluster
 
 from .. import render, reports
 from .. import storage as stored
+from ..catalog import ADMIN, listed
 from ..config import DiscordConfig
 from ..storage import DAY_S, Storage
 from ..tree import NO_MENTIONS, Refused
@@ -62,6 +63,7 @@ class Admin(commands.Cog):
         description="Manage the knowledge base (admins only)",
         guild_only=True,
         default_permissions=discord.Permissions(manage_guild=True),
+        extras=listed(ADMIN),
     )
 
     def __init__(self, bot: QABot) -> None:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -19,10 +17,23 @@ from discord.ext import commands
 from knowledge.answer import Answer
 from knowledge.base import KnowledgeBase
 from knowledge.labels import article_label
-from knowledge.text import INVISIBLE
 
 from .. import render
-from ..config import QUESTION_MAX_CHARS, DiscordConfig
+from ..asking import (
+    article_choices,
+    channel_allowed,
+    clean_question,
+    instrument_choices,
+    named_instrument,
+    parse_article,
+    reads_as_question,
+    retry_503,
+    typing_shown,
+)
+from ..catalog import ASKING as ASKING_HELP
+from ..catalog import LOOKUPS, catalog, commands_here, listed
+from ..config import QUESTION_MAX_CHARS
+from ..limits import ASKING, LIGHT, rate_limit, rate_limited
 from ..storage import AnswerRow, analysed_terms
 from ..tree import NO_MENTIONS, UNEXPECTED_MESSAGE, Refused, UserFacingError
 from ..views import DYNAMIC_ITEMS, SEARCH_RESULTS_MAX, AnswerView
@@ -31,150 +42,8 @@ if TYPE_CHECKING:
     from ..client import QABot
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-CONTEXT_MENU_NAME = "Ask IOM bot"
-RATE_LIMITED = frozenset({"ask", "search", "article", CONTEXT_MENU_NAME})  # lookups of data
-# /help, /sources and autocomplete (per keystroke) are cheap and stay open to a user waiting out the cooldown above,
-# under a looser limit of their own; over it, a command gets the cooldown reply and autocomplete no suggestions.
-LIGHT_LIMITED = frozenset({"help", "sources"})
-LIGHT_RATE = (30, 10.0)  # requests, seconds
 AUTOCOMPLETE_MAX = 25
 ARTICLE_MENTIONS_MAX = 40  # sentences quoted by /article: more than one embed holds
-COOLDOWN_PRUNE_AT = 1000  # buckets kept before the idle ones are dropped
-RETRY_503_S = 0.5  # before the one retry of a reply that got 503 (an interaction's window is 3 s)
-TYPING_WAIT_S = 1.0  # the typing indicator is cosmetic: the answer waits for it at most this long
-QUESTION_WORDS = frozenset(
-    "what which who whom whose when where why how is are was were do does did can could should would will "
-    "has have had may might must shall".split()
-)
-ARTICLE_INPUT = re.compile(r"^\s*(?:art(?:icle)?s?\.?\s*)?(\d{1,3}[a-z]{0,3})\b\s*(.*)$", re.IGNORECASE)
-
-
-# -- reading messages ----------------------------------------------------------------------------------------------
-
-
-def clean_question(text: str, bot_id: int | None = None, role_id: int | None = None) -> str:
-    """The question in text: the bot's user (or role) mention removed and whitespace collapsed."""
-    if bot_id is not None:
-        text = re.sub(rf"<@!?{bot_id}>", " ", text)
-    if role_id is not None:
-        text = re.sub(rf"<@&{role_id}>", " ", text)
-    # Invisible characters alone are no question: "@bot" + a zero-width space gets the how-to, not an abstention.
-    return " ".join(text.translate(INVISIBLE).split())
-
-
-def reads_as_question(text: str) -> bool:
-    """Whether a message in an answer channel reads as a question: it ends with '?' or opens with a question word."""
-    stripped = text.strip().rstrip(" \"'”’)!.")
-    if not stripped:
-        return False
-    if stripped.endswith("?"):
-        return True
-    first = re.match(r"[A-Za-z']+", stripped)
-    return first is not None and first.group(0).lower() in QUESTION_WORDS and len(stripped.split()) >= 3
-
-
-def channel_allowed(config: DiscordConfig, channel_id: int | None, parent_id: int | None, *, in_dm: bool) -> bool:
-    """Whether the bot answers here: DMs when enabled; else not denied, and allowed when a list is configured."""
-    if in_dm:
-        return config.answer_dms
-    ids = {channel_id, parent_id} - {None}  # a thread follows its parent channel
-    if ids & set(config.denied_channels):
-        return False
-    allowed = set(config.allowed_channels) | set(config.answer_channels)
-    return not config.allowed_channels or bool(ids & allowed)
-
-
-def parse_article(text: str) -> tuple[str, str | None]:
-    """ "11", "art. 11", "11 A/70/976" (an autocomplete value) -> ("11", "A/70/976" or None)."""
-    match = ARTICLE_INPUT.match(text)
-    if match is None:
-        raise UserFacingError("Give an article number, like `11` or `art. 11`.")
-    return match.group(1).lower(), match.group(2).strip() or None
-
-
-class UserCooldowns:
-    """One cooldown bucket per user, shared by every way of asking (count per seconds; count 0 means off)."""
-
-    def __init__(
-        self,
-        count: int,
-        seconds: float,
-        clock: Callable[[], float] = time.monotonic,
-        on_limited: Callable[[], None] | None = None,
-    ) -> None:
-        self.count = count
-        self.seconds = seconds
-        self._clock = clock
-        self._on_limited = on_limited  # called for each request over the limit (metrics)
-        self._buckets: dict[int, app_commands.Cooldown] = {}
-        self._told_until: dict[int, float] = {}  # user id -> when the wait they were told about ends
-        self._prune_at = COOLDOWN_PRUNE_AT
-        self.prunes = 0  # passes over the buckets so far
-
-    def hit(self, user_id: int) -> float | None:
-        """Count one request; the seconds to wait when the user is over the limit, else None."""
-        if self.count <= 0:
-            return None
-        now = self._clock()
-        if len(self._buckets) >= self._prune_at:  # forget users whose window has passed
-            self._buckets = {k: b for k, b in self._buckets.items() if b.get_tokens(now) < b.rate}
-            self._told_until = {k: t for k, t in self._told_until.items() if t > now}
-            # Next time at twice what is left: a pass over n users once per n new ones, O(1) per request.
-            self._prune_at = max(COOLDOWN_PRUNE_AT, 2 * len(self._buckets))
-            self.prunes += 1
-        bucket = self._buckets.setdefault(user_id, app_commands.Cooldown(self.count, self.seconds))
-        retry_after = bucket.update_rate_limit(now)
-        if retry_after is not None and self._on_limited is not None:
-            self._on_limited()
-        return retry_after
-
-    def first_notice(self, user_id: int, retry_after: float) -> bool:
-        """Whether to tell a user over the limit to wait: once per wait, so that spam is not answered with spam."""
-        now = self._clock()
-        if self._told_until.get(user_id, 0.0) > now:
-            return False
-        self._told_until[user_id] = now + retry_after
-        return True
-
-    def check(self, user_id: int) -> None:
-        """Count one request; raise CommandOnCooldown when the user must wait."""
-        retry_after = self.hit(user_id)
-        if retry_after is not None:
-            raise app_commands.CommandOnCooldown(self._buckets[user_id], retry_after)
-
-
-@contextlib.asynccontextmanager
-async def typing_shown(channel: discord.abc.Messageable) -> AsyncIterator[None]:
-    """Show that the bot is typing, best effort: a failed or slow typing request never holds back the answer."""
-    typing: Any = channel.typing()
-    try:
-        await asyncio.wait_for(typing.__aenter__(), TYPING_WAIT_S)
-    except (discord.HTTPException, TimeoutError) as error:
-        log.debug("could not show typing in channel %s: %r", getattr(channel, "id", None), error)
-        typing = None
-    try:
-        yield
-    finally:
-        if typing is not None:
-            await typing.__aexit__(None, None, None)
-
-
-async def retry_503(send: Callable[[], Awaitable[T]]) -> T:
-    """send(), and once more after RETRY_503_S if Discord answers 503 (discord.py retries 500, 502 and 504 itself).
-
-    For message replies only: an interaction callback that got any answer is spent (Discord, and the test fake,
-    answer a second one with 404 Unknown interaction).
-    """
-    try:
-        return await send()
-    except discord.HTTPException as error:
-        if error.status != 503:
-            raise
-    log.info("Discord answered 503 Service Unavailable to a reply; retrying it once")
-    await asyncio.sleep(RETRY_503_S)
-    return await send()
 
 
 # -- the cog -------------------------------------------------------------------------------------------------------
@@ -185,12 +54,12 @@ class Ask(commands.Cog):
 
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
-        cooldown = bot.config.asking.cooldown
-        self.cooldowns = UserCooldowns(cooldown.count, cooldown.seconds, on_limited=bot.metrics.cooldown_hit)
-        self.light_limits = UserCooldowns(*LIGHT_RATE)
         menu_name = bot.config.persona.menu_name
-        self.ask_message_menu = app_commands.ContextMenu(name=menu_name, callback=self.ask_message)
+        self.ask_message_menu = app_commands.ContextMenu(
+            name=menu_name, callback=self.ask_message, extras=listed(ASKING_HELP, "answers its text")
+        )
         self.ask_message_menu.add_check(self.interaction_check)
+        self.ask_message_menu.add_check(rate_limit(ASKING))
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.ask_message_menu)
@@ -201,7 +70,7 @@ class Ask(commands.Cog):
     # -- gates and shared steps ------------------------------------------------------------------------------------
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
-        """Answer only where allowed; one cooldown for all the asking commands."""
+        """Answer only where allowed (each command's rate limit is a check of its own, after this one)."""
         channel = interaction.channel
         if not channel_allowed(
             self.bot.config.discord,
@@ -211,11 +80,6 @@ class Ask(commands.Cog):
         ):
             where = "in direct messages" if interaction.guild_id is None else "in this channel"
             raise Refused(f"I don't answer {where}.")
-        command = interaction.command
-        if command is not None and (command.name in RATE_LIMITED or command is self.ask_message_menu):
-            self.cooldowns.check(interaction.user.id)
-        elif interaction.command is not None and interaction.command.name in LIGHT_LIMITED:
-            self.light_limits.check(interaction.user.id)
         return True
 
     def checked_question(self, text: str) -> str:
@@ -330,7 +194,8 @@ class Ask(commands.Cog):
 
     # -- slash commands --------------------------------------------------------------------------------------------
 
-    @app_commands.command()
+    @app_commands.command(extras=listed(ASKING_HELP))
+    @rate_limited(ASKING)
     @app_commands.describe(question="What do you want to know?", private="Only you see the answer")
     async def ask(
         self,
@@ -341,7 +206,8 @@ class Ask(commands.Cog):
         """Ask a question about IOM and the UN-IOM Agreement; the answer quotes the sources."""
         await self.send_answer(interaction, self.checked_question(question), via="/ask", ephemeral=private)
 
-    @app_commands.command()
+    @app_commands.command(extras=listed(LOOKUPS))
+    @rate_limited(ASKING)
     @app_commands.describe(query="Words to look for", results="How many passages (1-10)")
     async def search(
         self,
@@ -365,7 +231,8 @@ class Ask(commands.Cog):
             hits[0].passage.id if hits else None,
         )
 
-    @app_commands.command()
+    @app_commands.command(extras=listed(LOOKUPS))
+    @rate_limited(ASKING)
     @app_commands.describe(number="The article number, like 11", instrument="Which agreement (default: all)")
     async def article(
         self,
@@ -376,19 +243,10 @@ class Ask(commands.Cog):
         """What the sources say about an Agreement article: every sentence that cites it."""
         knowledge = self.bot.knowledge
         wanted, picked = parse_article(number)
-        named = instrument or picked
-        symbol = knowledge.glossary.resolve_instrument(named) if named else None
-        if named and symbol is None:
-            symbol = next((s for s, _ in knowledge.cited_articles() if s and s.casefold() == named.casefold()), None)
-        if named and symbol is None:
-            known = ", ".join(
-                render.instrument_label(i.symbol, knowledge.glossary) for i in knowledge.glossary.instruments
-            )
-            raise UserFacingError(
-                render.content(f"I don't know an instrument called “{render.safe(named)}”. I know: {known}.")
-            )
-        mentions = knowledge.article(wanted, symbol, limit=ARTICLE_MENTIONS_MAX)
-        embed = render.article_embed(wanted, symbol, mentions, knowledge)
+        symbol = named_instrument(knowledge, instrument or picked)
+        mentions = knowledge.article(wanted, symbol, limit=ARTICLE_MENTIONS_MAX)  # from a dict made at build time
+        # Quoting (escaping) up to 40 sentences takes milliseconds: in a thread, off the event loop.
+        embed = await asyncio.to_thread(render.article_embed, wanted, symbol, mentions, knowledge)
         await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)
         log.info(
             "article user=%s number=%s instrument=%s mentions=%d", interaction.user.id, wanted, symbol, len(mentions)
@@ -398,57 +256,42 @@ class Ask(commands.Cog):
     async def number_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        """The articles the sources actually cite, with their instrument (at most 25)."""
-        if self.light_limits.hit(interaction.user.id) is not None:
+        """The articles the sources actually cite, with their instrument (at most 25, from the article index)."""
+        if self.bot.limits.light.hit(interaction.user.id) is not None:
             return []
         knowledge = self.bot.knowledge
         named = getattr(interaction.namespace, "instrument", None)
         only = knowledge.glossary.resolve_instrument(named) if named else None
-        typed = current.strip().lower().removeprefix("article").removeprefix("art.").removeprefix("art").strip()
-        choices = []
-        for symbol, number in knowledge.cited_articles():
-            if (only and symbol != only) or not number.lower().startswith(typed):
-                continue
-            label = render.instrument_label(symbol, knowledge.glossary) if symbol else "no instrument named"
-            choices.append(
-                app_commands.Choice(name=f"art. {number} — {label}"[:100], value=f"{number} {symbol or ''}".strip())
-            )
-        return choices[:AUTOCOMPLETE_MAX]
+        return article_choices(knowledge.articles, current, only, AUTOCOMPLETE_MAX)
 
     @article.autocomplete("instrument")
     async def instrument_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         """The instruments the sources cite articles of."""
-        if self.light_limits.hit(interaction.user.id) is not None:
+        if self.bot.limits.light.hit(interaction.user.id) is not None:
             return []
-        knowledge = self.bot.knowledge
-        symbols = list(dict.fromkeys(symbol for symbol, _ in knowledge.cited_articles() if symbol))
-        typed = current.strip().casefold()
-        choices = []
-        for symbol in symbols:
-            label = render.instrument_label(symbol, knowledge.glossary)
-            if typed in label.casefold():
-                choices.append(app_commands.Choice(name=label[:100], value=symbol))
-        return choices[:AUTOCOMPLETE_MAX]
+        return instrument_choices(self.bot.knowledge.articles, current, AUTOCOMPLETE_MAX)
 
-    @app_commands.command()
+    @app_commands.command(extras=listed(LOOKUPS))
+    @rate_limited(LIGHT)
     async def sources(self, interaction: discord.Interaction) -> None:
         """The documents I answer from."""
         embed = render.sources_embed(self.bot.knowledge)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    @app_commands.command(name="help")
+    @app_commands.command(name="help", extras=listed(LOOKUPS))
+    @rate_limited(LIGHT)
     async def help_(self, interaction: discord.Interaction) -> None:
         """How to ask me, what I know, and what I don't do."""
         config = self.bot.config.discord
         embed = render.help_embed(
             self.bot.knowledge,
+            catalog(commands_here(self.bot.tree, interaction.guild_id)),
             bot_name=self.bot_name,
             answer_dms=config.answer_dms,
             answer_channels=config.answer_channels,
             examples=self.bot.config.persona.examples,
-            menu_name=self.bot.config.persona.menu_name,
             records_questions=self.bot.config.storage.record_questions and self.bot.config.storage.database is not None,
         )
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -510,9 +353,9 @@ class Ask(commands.Cog):
         except UserFacingError as error:
             await self._reply(message, str(error))
             return
-        retry_after = self.cooldowns.hit(message.author.id)
+        retry_after = self.bot.limits.asking.hit(message.author.id)
         if retry_after is not None:
-            if self.cooldowns.first_notice(message.author.id, retry_after):
+            if self.bot.limits.asking.first_notice(message.author.id, retry_after):
                 await self._reply(message, render.cooldown_notice(retry_after))
             else:  # told already: every reply would spend the channel's send limit, slowing everyone's answers
                 log.debug("ignored message %s from user %s: still on cooldown", message.id, message.author.id)

@@ -20,6 +20,7 @@ from discord import app_commands
 from bot.config import AskingConfig, Config, CooldownConfig, DiscordConfig, KnowledgeConfig
 from bot.exts.admin import Admin
 from bot.exts.ask import Ask
+from bot.limits import Limits
 from bot.metrics import Metrics
 from bot.store import KnowledgeStore
 from bot.tree import reply_error
@@ -273,6 +274,16 @@ class FakeBot:
         self.user = FakeUser(id=BOT_ID, name="IOM bot", bot=True)
         self.metrics = Metrics()
         self.usage = Usage()
+        self.limits = Limits(config.asking.cooldown, on_limited=self.metrics.cooldown_hit)
+        # A real command tree (what /help lists), on a stand-in for the client's connection state.
+        state = SimpleNamespace(_command_tree=None)
+        self.tree = app_commands.CommandTree(SimpleNamespace(http=None, _connection=state))
+
+    async def add_cog(self, cog: Any, *, guilds: list[discord.Object] | None = None) -> None:
+        """Register the cog's commands in the tree, as commands.Bot.add_cog does."""
+        for command in cog.get_app_commands():
+            self.tree.add_command(command, guilds=guilds or discord.utils.MISSING)
+        await cog.cog_load()
 
     @property
     def knowledge(self) -> KnowledgeBase:
@@ -321,8 +332,10 @@ def bot(config: Config, make_bot: Callable[[Config], FakeBot]) -> FakeBot:
 
 
 @pytest.fixture
-def ask_cog(bot: FakeBot) -> Ask:
-    return Ask(bot)  # type: ignore[arg-type]
+async def ask_cog(bot: FakeBot) -> Ask:
+    cog = Ask(bot)  # type: ignore[arg-type]
+    await bot.add_cog(cog)
+    return cog
 
 
 @pytest.fixture

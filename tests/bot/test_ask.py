@@ -18,16 +18,17 @@ from bot.exts.ask import (
     DYNAMIC_ITEMS,
     AnswerView,
     Ask,
-    UserCooldowns,
     channel_allowed,
     clean_question,
     parse_article,
     reads_as_question,
 )
+from bot.limits import UserCooldowns
 from bot.store import KnowledgeStore
 from bot.tree import UNEXPECTED_MESSAGE, UserFacingError
 from knowledge.answer import Answer, AnswerPart, Hit
 from knowledge.base import KnowledgeBase
+from knowledge.lookups import CitedArticles
 
 from .conftest import (
     BOT_ID,
@@ -415,15 +416,17 @@ async def test_number_autocomplete_filters_by_typed_number_and_instrument(ask_co
     assert [choice.value for choice in choices] == ["2 E/1996/90"]
 
 
-async def test_autocomplete_never_offers_more_than_25(
-    ask_cog: Ask, bot: FakeBot, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(KnowledgeBase, "cited_articles", lambda self: [("A/70/976", str(n)) for n in range(1, 80)])
+async def test_autocomplete_never_offers_more_than_25(ask_cog: Ask, bot: FakeBot, kb: KnowledgeBase) -> None:
+    many = dataclasses.replace(kb)
+    object.__setattr__(many, "articles", CitedArticles([("A/70/976", str(n)) for n in range(1, 80)], kb.glossary))
+    bot.store = KnowledgeStore(knowledge=many)
 
     choices = await ask_cog.number_autocomplete(FakeInteraction(bot), "")  # type: ignore[arg-type]
+    ones = await ask_cog.number_autocomplete(FakeInteraction(bot), "art. 1")  # type: ignore[arg-type]
 
     assert len(choices) == 25
     assert choices[0].value == "1 A/70/976"
+    assert [c.value.split()[0] for c in ones] == ["1", *map(str, range(10, 20))]  # in number order
 
 
 async def test_instrument_autocomplete_names_instruments(ask_cog: Ask, bot: FakeBot) -> None:

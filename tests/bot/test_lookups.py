@@ -4,15 +4,20 @@ the cheap requests (/help, /sources, autocomplete) have a limit of their own; th
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bot import cli, render
-from bot.exts.ask import LIGHT_RATE, Ask, UserCooldowns
+from bot import cli, cli_ops, render
+from bot.exts.ask import Ask
+from bot.limits import LIGHT_RATE, UserCooldowns
 from bot.store import KnowledgeStore
 from knowledge.base import KnowledgeBase
+from knowledge.lookups import CitedArticles
 
 from .conftest import FakeBot, FakeInteraction, FakeUser, invoke
 
@@ -94,9 +99,28 @@ def test_check_counts_each_documents_passages_without_a_pass_per_document(
     loaded = KnowledgeBase.load(tmp_path)
     object.__setattr__(loaded, "passages", CountingTuple(loaded.passages))
     CountingTuple.passes = 0
-    monkeypatch.setattr(cli, "load_kb", lambda sources, index=None: loaded)
+    monkeypatch.setattr(cli_ops, "load_kb", lambda sources, index=None: loaded)
 
     assert cli.main(["check", "--sources", str(tmp_path)]) == 0
 
     assert 'doc3: "Document 3" (1 passages)' in capsys.readouterr().out
     assert CountingTuple.passes <= 3  # the summary's sentence counts; not one pass per document
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    numbers=st.lists(st.from_regex(r"[1-9][0-9]{0,3}[a-c]?", fullmatch=True), unique=True, max_size=80),
+    instruments=st.lists(st.sampled_from([None, "A/1/2", "E/2/3"]), min_size=80, max_size=80),
+    typed=st.from_regex(r"[0-9]{0,3}[a-c]?", fullmatch=True),
+    only=st.sampled_from([None, "A/1/2"]),
+    limit=st.integers(1, 30),
+)
+def test_the_article_index_finds_what_a_scan_finds(
+    kb: KnowledgeBase, numbers: list[str], instruments: list[str | None], typed: str, only: str | None, limit: int
+) -> None:
+    pairs = sorted(
+        zip(instruments, numbers, strict=False), key=lambda p: (p[0] or "", int(re.sub(r"\D", "", p[1])), p[1])
+    )
+    scan = [p for p in pairs if (not only or p[0] == only) and p[1].lower().startswith(typed)][:limit]
+
+    assert CitedArticles(pairs, kb.glossary).starting_with(typed.upper(), only, limit=limit) == scan

@@ -216,6 +216,7 @@ async def test_the_persona_names_the_menu_the_help_and_the_how_to(
     persona = PersonaConfig(name="Helper", menu_name="Ask Helper", examples=("Who runs IOM?", "What is IOM?"))
     bot = make_bot(dataclasses.replace(config, persona=persona))
     cog = Ask(bot)  # type: ignore[arg-type]
+    await bot.add_cog(cog)  # /help lists the commands in the tree
     empty = guild_message(f"<@{BOT_ID}>")
 
     await cog.on_message(empty)  # type: ignore[arg-type]

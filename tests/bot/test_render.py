@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import render
+from bot.display import display
 from bot.store import ReloadResult
 from knowledge.answer import Answer, AnswerPart, Citation, Hit
 from knowledge.base import KnowledgeBase
@@ -131,7 +132,9 @@ def test_abstention_is_honest_and_offers_the_nearest_sections(kb: KnowledgeBase)
     assert "*Why:* the sources do not answer the question." in (embed.description or "")
     names = [item.name for item in embed.fields]
     assert names == ["Nearest sections"]
-    assert embed.fields[0].value == "\n".join(f"• {line}" for line in render.nearest_sections(abstention(kb).hits, kb))
+    assert embed.fields[0].value == "\n".join(
+        f"• {line}" for line in render.nearest_lines(display(abstention(kb), kb).nearest)
+    )
     assert "Agreement article" not in names and "Source" not in names
     assert "Nothing guessed" in (embed.footer.text or "")
 
