@@ -62,10 +62,6 @@ class DiscordConfig(Section):
                 f"(shards are numbered 0 to {self.shard_count - 1})"
             )
 
-    @property
-    def sharded(self) -> bool:
-        return self.shard_count is not None
-
     def on_my_shards(self, guild_id: int) -> bool:
         """Whether guild_id's events come to this process: Discord routes a guild to shard (id >> 22) % count."""
         if self.shard_count is None or self.shard_ids is None:

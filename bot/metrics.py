@@ -71,6 +71,9 @@ class Metrics:
     def reloaded(self, result: ReloadResult) -> None:
         self.reloads.labels(result="ok" if result.ok else "refused").inc()
 
+    def voted_wrong(self) -> None:
+        self.wrong_answer_votes.inc()
+
     def cooldown_hit(self) -> None:
         self.cooldown_hits.inc()
 

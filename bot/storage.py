@@ -153,7 +153,6 @@ class Storage:
         self._conn: sqlite3.Connection | None = None
         self._salt = b""
         self._pruned_at = 0.0
-        self._dropped = 0
         self._thread = threading.Thread(target=self._run, name="storage", daemon=True)
         self._stopping = threading.Event()
 
@@ -170,7 +169,6 @@ class Storage:
 
     def _put(self, item: object) -> None:
         if self._queue.qsize() >= QUEUE_MAX:
-            self._dropped += 1
             self._degrade(f"{QUEUE_MAX:,} rows waiting: new rows are dropped")
             return
         self._queue.put(item)
@@ -313,7 +311,7 @@ def analysed_terms(analyzer: Any, question: str) -> str:
     from knowledge.question import strip_mentions
     from knowledge.text import normalize
 
-    return " ".join(analyzer.analyze(normalize(strip_mentions(question)))[0])
+    return " ".join(analyzer.analyze(normalize(strip_mentions(question))).terms)
 
 
 # -- the admin views' queries (a connection in, plain rows out; used by the bot and `iom-bot report`) -------------

@@ -293,6 +293,9 @@ class VoteButton(
             if self.vote == "up":
                 await interaction.response.send_message("Thanks: 👍 recorded.", ephemeral=True)
                 return
+            metrics = getattr(interaction.client, "metrics", None)
+            if metrics is not None:
+                metrics.voted_wrong()
             view = discord.ui.View(timeout=None)
             view.add_item(ReasonSelect(self.answer_id))
             await interaction.response.send_message(

@@ -227,3 +227,19 @@ async def test_the_persona_names_the_menu_the_help_and_the_how_to(
     asking = sent.embed.fields[0].value
     assert "`@Helper Who runs IOM?`" in asking and "`@Helper What is IOM?`" in asking
     assert "**Apps → Ask Helper**" in asking
+
+
+async def test_thumbs_down_votes_are_counted_and_thumbs_up_votes_are_not(
+    make_bot: Callable[[Config], FakeBot], config: Config
+) -> None:
+    from bot.views import VoteButton
+
+    bot = make_bot(config)
+    recorded: list[Any] = []
+    bot.storage = SimpleNamespace(record_vote=recorded.append)  # type: ignore[attr-defined]
+
+    for vote in ("down", "up", "down"):
+        await VoteButton("0123456789abcdef", vote).callback(FakeInteraction(bot))  # type: ignore[arg-type]
+
+    assert [row.vote for row in recorded] == [-1, 1, -1]
+    assert samples(bot.metrics)[("iom_bot_wrong_answer_votes_total", ())] == 2
