@@ -97,8 +97,8 @@ Global options (--sources, --index, -v) go before or after the command. Exit cod
 under --fail-under, 2 a usage, config or source error, 130 interrupted.""",
     "ask": """examples:
   iom-bot ask "What does article 11 of the Agreement provide?"
-  iom-bot ask --json "When did IOM join the UN system?"
-  echo '{"id": 1, "question": "Who is IOM?"}' | iom-bot ask --batch""",
+  iom-bot ask --json "How many Member States does IOM have?"
+  echo '{"id": 1, "question": "What is IOM?"}' | iom-bot ask --batch""",
     "search": """examples:
   iom-bot search laissez-passer
   iom-bot search -k 10 --json "privileges and immunities"

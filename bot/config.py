@@ -27,7 +27,7 @@ ANSWER_WORDS_RANGE = (10, 400)  # kb.answer(max_words=...); 400 words stay well 
 CONFIG_MAX_BYTES = 1_000_000  # the example config is 3 KB
 SHARD_COUNT_MAX = 10_000  # Discord's largest bots run a few thousand shards
 DEFAULT_MENU_NAME = "Ask IOM bot"
-DEFAULT_EXAMPLES = ("When did IOM join the UN system?",)
+DEFAULT_EXAMPLES = ("Can IOM staff use the UN laissez-passer?", "How many Member States does IOM have?")
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from .cite import ABSTAIN_COLOUR, FAILURE_COLOUR, LOOKUP_COLOUR, citation_source
 from .store import ReloadResult
 from .text import EMBED_FIELDS_MAX, SAFE_URL, content, fit, quote, safe
 
-HOW_TO_EXAMPLE = "When did IOM join the UN system?"  # persona.examples[0] by default
+HOW_TO_EXAMPLE = "Can IOM staff use the UN laissez-passer?"  # persona.examples[0] by default
 
 
 # -- lookups -------------------------------------------------------------------------------------------------------
