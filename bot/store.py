@@ -1,11 +1,9 @@
 """KnowledgeStore: holds the KnowledgeBase that is answering now, and replaces it on reload.
 
-A reload builds a whole new knowledge base off the event loop, validates it, and swaps it in with one
-assignment: questions in flight finish on the old one, and a failed build leaves the old one serving.
-Reloads are serialised by a lock, never interleaved.
-
-With a saved index (``knowledge.index``), start-up and reloads load it when it was built from exactly the
-sources being read, and index anew (then save the new index there) when it was not.
+A reload builds a whole new knowledge base off the event loop (knowledge.build), validates it, and swaps it in
+with one assignment: questions in flight finish on the old one, and a failed build leaves the old one serving.
+Reloads are serialised by a lock, never interleaved. With a saved index, start-up and reloads load it when it
+was built from exactly the sources being read, and index anew (then save the new index there) when it was not.
 """
 
 from __future__ import annotations
@@ -27,28 +25,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from knowledge import persist
-from knowledge.base import BUNDLED_SOURCES, KnowledgeBase, KnowledgeBaseDiff, Sources, build_indexes, read_sources
+from knowledge.base import BUNDLED_SOURCES, KnowledgeBase, KnowledgeBaseDiff
+from knowledge.builder import build, build_timeout
 from knowledge.changes import Changes, compare
 from knowledge.checks import CheckReport
-from knowledge.documents import SOURCE_SUFFIXES, SourceError
-from knowledge.index import TfidfIndex
+from knowledge.documents import SourceError
 
 from .versions import DEFAULT_KEEP_VERSIONS, Evaluation, History, Version, evaluate
 
 log = logging.getLogger(__name__)
 
-RELOAD_TIMEOUT_S = 120.0
-# On top of RELOAD_TIMEOUT_S, per MB of source text: indexing runs at about 1 MB/s on one core of this
-# project's machine (a 71 MB, 100k-passage knowledge base in 84 s); 10 s per MB leaves room for a slow or
-# busy machine, and still stops a build that hangs.
-RELOAD_TIMEOUT_S_PER_MB = 10.0
-# Below this much source text a build takes well under a second: a worker thread is enough, and a child
-# process (a new interpreter importing numpy and scipy, about half a second) would only slow reloads down.
-CHILD_BUILD_BYTES = 2_000_000
 # The GIL's switch interval while a build or release runs in a worker (background_work); Python's is 5 ms.
 # Measured at 100k passages: 0.5 ms cuts the loop's median lag from 102 to 12 ms, the build takes 15 % longer.
 SWITCH_INTERVAL_S = 0.0005
+BACKSTOP_S = 120.0  # on top of knowledge.build_timeout: a build that overruns its own deadline is cut off here
 RELEASE_STEP = 10_000  # items of a large container taken over per step by release_gradually
 UNEXPECTED_BUILD_ERROR = "unexpected error while building the knowledge base (the traceback is in the log)"
 
@@ -58,90 +48,15 @@ Builder = Callable[[Path | None], KnowledgeBase]
 def build_knowledge(
     sources: Path | None, index_dir: Path | None = None, *, timeout_s: float | None = None
 ) -> KnowledgeBase:
-    """Build and validate a knowledge base from sources (None: the bundled ones); raise SourceError if bad.
-
-    This is the one call a reload runs in a worker thread. The sources are read and cut into passages here
-    (a bad file is named at once); the indexes come from index_dir when it holds a set built from exactly
-    these passages, else they are built, in a child process for large sources (its long C calls and the
-    analyser's Python never hold this process's GIL), and saved to index_dir for the next start. A failure
-    to save is a warning: the knowledge base just built still serves. Raises TimeoutError after timeout_s
-    (default: reload_timeout of the sources' size).
-    """
-    started = time.perf_counter()
-    size = source_bytes(sources)
-    deadline = time.monotonic() + (timeout_s if timeout_s is not None else reload_timeout(size))
+    """knowledge.build, run in a worker thread without stalling the event loop (see background_work)."""
     with background_work():
-        read = read_sources(sources)  # raises the SourceError naming a bad file
-        indexes = _saved_indexes(index_dir, read) if index_dir is not None else None
-        saved = indexes is not None
-        if indexes is None and size >= CHILD_BUILD_BYTES:
-            indexes, saved = _build_in_child(read, index_dir, deadline)
-        knowledge = KnowledgeBase.assemble(read, indexes, started=started)
-        if indexes is None:
-            log.info("indexed %d passages in this process", len(read.passages))
-        if index_dir is not None and not saved:
-            _save_index(knowledge, index_dir, read.metadata)
-        validate(knowledge)
-        knowledge.warm()
+        knowledge = build(sources, index_dir=index_dir, timeout_s=timeout_s)
         # Out of the cyclic collector's sight before it is on again: its first collections would otherwise
         # traverse the millions of objects just made, holding the GIL for seconds at 100k passages. They are
         # freed by reference counting when the version is released (a knowledge base has no reference
         # cycles, and views hold ids, not knowledge bases: tests/reliability/test_memory.py).
         gc.freeze()
     return knowledge
-
-
-def reload_timeout(source_bytes: int) -> float:
-    """How long a build of this much source text may take before it is given up (seconds)."""
-    return RELOAD_TIMEOUT_S + RELOAD_TIMEOUT_S_PER_MB * source_bytes / 1e6
-
-
-def _saved_indexes(index_dir: Path, read: Sources) -> dict[str, TfidfIndex] | None:
-    """The saved set in index_dir if it was built from these passages; persist says why when it is not."""
-    loading = time.perf_counter()
-    # Memory-mapped, read-only: processes on one machine that load the same saved set share its pages.
-    indexes = persist.load_indexes(index_dir, read.metadata, mmap=True)
-    if indexes is not None:
-        log.info(
-            "saved index %s matches the sources: loaded in %.2f s, nothing to index",
-            index_dir,
-            time.perf_counter() - loading,
-        )
-    return indexes
-
-
-def _build_in_child(
-    read: Sources, index_dir: Path | None, deadline: float
-) -> tuple[dict[str, TfidfIndex] | None, bool]:
-    """(indexes, saved to index_dir) built in a child process; (None, False) if the child could not run."""
-    building = time.perf_counter()
-    timeout = max(deadline - time.monotonic(), 1.0)
-    try:
-        built = persist.build_in_child(build_indexes, str(read.directory), timeout=timeout, save_to=index_dir)
-    except TimeoutError:
-        raise TimeoutError(f"the build took longer than {timeout:.0f} s (indexing in a child process)") from None
-    except (persist.ChildBuildError, OSError) as error:
-        log.warning("index build in a child process failed (%s); building here", error)
-        return None, False
-    if built.metadata != read.metadata:
-        raise SourceError(read.directory, "the sources changed while they were being indexed; reload again")
-    log.info("indexed %d passages in a child process in %.1f s", len(read.passages), time.perf_counter() - building)
-    if index_dir is None:
-        return built.indexes, False
-    if built.save_error is not None:
-        log.warning("could not save the index to %s: %s", index_dir, built.save_error)
-    else:
-        log.info("saved the index to %s", index_dir)
-    return built.indexes, True  # saved, or failed to: either way not written again here
-
-
-def _save_index(knowledge: KnowledgeBase, index_dir: Path, metadata: dict[str, Any]) -> None:
-    try:
-        persist.save_indexes(index_dir, knowledge.retriever.indexes(), metadata)
-    except (OSError, ValueError) as error:
-        log.warning("could not save the index to %s: %s", index_dir, error)
-    else:
-        log.info("saved the index to %s", index_dir)
 
 
 class _BackgroundWork:
@@ -222,15 +137,6 @@ def _take_referents(item: object, waiting: collections.deque[object]) -> None:
         waiting.extend(itertools.chain.from_iterable(step) if isinstance(item, dict) else step)
 
 
-def source_bytes(sources: Path | None) -> int:
-    """Total size of the source files (0 if unreadable: loading will say what is wrong)."""
-    directory = sources if sources is not None else BUNDLED_SOURCES
-    try:
-        return sum(entry.stat().st_size for entry in directory.iterdir() if entry.suffix in SOURCE_SUFFIXES)
-    except OSError:
-        return 0
-
-
 def _within_sources(error: SourceError, sources: Path | None) -> str:
     """The error with its file named inside the sources directory: what an admin in Discord needs, no more."""
     folder = sources if sources is not None else BUNDLED_SOURCES
@@ -239,15 +145,6 @@ def _within_sources(error: SourceError, sources: Path | None) -> str:
     except ValueError:
         return str(error)
     return f"{where}:{error.line}: {error.problem}" if error.line is not None else f"{where}: {error.problem}"
-
-
-def validate(knowledge: KnowledgeBase) -> None:
-    """Raise SourceError unless the knowledge base can answer: it has passages and its index finds them."""
-    if not knowledge.documents or not knowledge.passages:
-        raise SourceError(knowledge.sources_dir, "the sources hold no passages to answer from")
-    probe = knowledge.passages[0]
-    if not knowledge.search(probe.text, 1):
-        raise SourceError(knowledge.sources_dir, f"the index does not find its own passage {probe.id!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,7 +213,7 @@ class KnowledgeStore:
     ) -> None:
         """sources: None for the bundled ones; index: a saved index directory to use and keep up to date.
 
-        build replaces build_knowledge (tests); timeout_s, the time a build may take (default: reload_timeout
+        build replaces build_knowledge (tests); timeout_s, the time a build may take (default: build_timeout
         of the sources' size, measured at each build).
         """
         self.sources = sources
@@ -547,7 +444,7 @@ class KnowledgeStore:
         await self.wait_released()  # never hold three knowledge bases at once
         timeout = self._timeout_s
         if timeout is None:  # the build's own deadline (build_knowledge) comes first; this is the backstop
-            timeout = reload_timeout(await asyncio.to_thread(source_bytes, self.sources)) + RELOAD_TIMEOUT_S
+            timeout = await asyncio.to_thread(build_timeout, self.sources) + BACKSTOP_S
         try:
             return await asyncio.wait_for(asyncio.to_thread(self._build, self.sources), timeout)
         except TimeoutError as error:
