@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from . import yamltext
 from .files import FileTooLarge, NotRegularFile, read_limited
 
 SOURCE_SUFFIXES = (".md", ".txt")
@@ -175,6 +172,10 @@ def _split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str, int
     else:
         raise SourceError(path, "front matter is not closed by a '---' line", 1)
     header = "\n".join(lines[1:index])
+    import yaml  # here, not at the top: `iom-bot --help` imports SourceError and should not import PyYAML
+
+    from . import yamltext
+
     try:
         meta = yamltext.load(header)
     except RecursionError:  # "[[[[..." nested a thousand deep exhausts the YAML parser's stack

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from .glossary import GlossaryFile
+if TYPE_CHECKING:
+    from .glossary import GlossaryFile
 
 
 def instrument_label(symbol: str, glossary: GlossaryFile) -> str:

@@ -9,8 +9,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import Stemmer  # PyStemmer: the Snowball stemmers compiled from the same sources, in C
-
 # Removed before tokenising: marks people paste from other apps. Zero-width characters and the soft hyphen;
 # bidi marks, embeddings, overrides and isolates.
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
@@ -61,6 +59,8 @@ def stem(word: str) -> str:
         return word
     stemmer = getattr(_stemmers, "english", None)
     if stemmer is None:
+        import Stemmer  # PyStemmer: the Snowball stemmers compiled from the same sources, in C; first use only
+
         stemmer = _stemmers.english = Stemmer.Stemmer("english", STEMMER_CACHE)
     return stemmer.stemWord(word)
 

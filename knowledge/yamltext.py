@@ -46,10 +46,7 @@ def load(text: str, *, c_loader: bool = True) -> Any:
         for event in yaml.parse(text, Loader=CLoader):
             _refuse_alias(event)
         return yaml.load(text, Loader=CLoader)
-    except yaml.YAMLError as error:
-        # The pure-Python loader's error, as it always was (its marks quote the line; libyaml's may point a line
-        # later); libyaml's when that loader cannot say (a nesting too deep for Python's recursion limit).
-        try:
-            return yaml.load(text, Loader=_NoAliasLoader)
-        except RecursionError:
-            raise error from None
+    except yaml.YAMLError:
+        # The pure-Python loader's error, as it always was: its marks quote the line (libyaml's may point a line
+        # later), and a nesting too deep is its RecursionError, which the callers name as such.
+        return yaml.load(text, Loader=_NoAliasLoader)
