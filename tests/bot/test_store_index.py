@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import store
+from bot import background
 from bot.store import KnowledgeStore, build_knowledge
 from knowledge import builder, persist
 from knowledge.base import KnowledgeBase, Sources
@@ -200,7 +200,7 @@ def test_a_build_runs_without_collections_and_with_a_short_switch_interval(monke
 
     build_knowledge(None)
 
-    assert seen == [(False, store.SWITCH_INTERVAL_S)]
+    assert seen == [(False, background.SWITCH_INTERVAL_S)]
     assert gc.isenabled() and sys.getswitchinterval() == interval
 
 
@@ -230,11 +230,11 @@ class Leaf:
 def test_release_gradually_frees_everything_only_it_holds() -> None:
     leaf = Leaf()
     watched = weakref.ref(leaf)
-    big = {f"key {n}": [n, (n, str(n))] for n in range(3 * store.RELEASE_STEP)}
-    box: list[object] = [{"big": big, "tuples": ((leaf,),) * 3, "set": frozenset(range(store.RELEASE_STEP + 1))}]
+    big = {f"key {n}": [n, (n, str(n))] for n in range(3 * background.RELEASE_STEP)}
+    box: list[object] = [{"big": big, "tuples": ((leaf,),) * 3, "set": frozenset(range(background.RELEASE_STEP + 1))}]
     del leaf, big
 
-    store.release_gradually(box)
+    background.release_gradually(box)
 
     assert box == [] and watched() is None
 
@@ -244,7 +244,7 @@ def test_release_gradually_leaves_what_others_hold_intact() -> None:
     kept = Leaf(child=Leaf(child=[shared]))
     box: list[object] = [(shared, [shared, kept], {"kept": kept})]
 
-    store.release_gradually(box)
+    background.release_gradually(box)
 
     assert shared == [1, 2, 3]
     assert isinstance(kept.child, Leaf) and kept.child.child == [[1, 2, 3]]
