@@ -1,55 +1,37 @@
 """KnowledgeStore: holds the KnowledgeBase that is answering now, and replaces it on reload.
 
-A reload builds a whole new knowledge base off the event loop, validates it, and swaps it in with one
-assignment: questions in flight finish on the old one, and a failed build leaves the old one serving.
-Reloads are serialised by a lock, never interleaved.
-
-With a saved index (``knowledge.index``), start-up and reloads load it when it was built from exactly the
-sources being read, and index anew (then save the new index there) when it was not.
+A reload builds a whole new knowledge base off the event loop (knowledge.build), validates it, and swaps it in
+with one assignment: questions in flight finish on the old one, and a failed build leaves the old one serving.
+Reloads are serialised by a lock, never interleaved. With a saved index, start-up and reloads load it when it
+was built from exactly the sources being read, and index anew (then save the new index there) when it was not.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import dataclasses
 import functools
 import gc
-import itertools
 import logging
-import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from knowledge import persist
-from knowledge.base import BUNDLED_SOURCES, KnowledgeBase, KnowledgeBaseDiff, Sources, build_indexes, read_sources
+from knowledge.base import BUNDLED_SOURCES, KnowledgeBase, KnowledgeBaseDiff
+from knowledge.builder import build, build_timeout
 from knowledge.changes import Changes, compare
 from knowledge.checks import CheckReport
-from knowledge.documents import SOURCE_SUFFIXES, SourceError
-from knowledge.index import TfidfIndex
+from knowledge.documents import SourceError
 
+from .background import background_work, release_gradually
 from .versions import DEFAULT_KEEP_VERSIONS, Evaluation, History, Version, evaluate
 
 log = logging.getLogger(__name__)
 
-RELOAD_TIMEOUT_S = 120.0
-# On top of RELOAD_TIMEOUT_S, per MB of source text: indexing runs at about 1 MB/s on one core of this
-# project's machine (a 71 MB, 100k-passage knowledge base in 84 s); 10 s per MB leaves room for a slow or
-# busy machine, and still stops a build that hangs.
-RELOAD_TIMEOUT_S_PER_MB = 10.0
-# Below this much source text a build takes well under a second: a worker thread is enough, and a child
-# process (a new interpreter importing numpy and scipy, about half a second) would only slow reloads down.
-CHILD_BUILD_BYTES = 2_000_000
-# The GIL's switch interval while a build or release runs in a worker (background_work); Python's is 5 ms.
-# Measured at 100k passages: 0.5 ms cuts the loop's median lag from 102 to 12 ms, the build takes 15 % longer.
-SWITCH_INTERVAL_S = 0.0005
-RELEASE_STEP = 10_000  # items of a large container taken over per step by release_gradually
+BACKSTOP_S = 120.0  # on top of knowledge.build_timeout: a build that overruns its own deadline is cut off here
 UNEXPECTED_BUILD_ERROR = "unexpected error while building the knowledge base (the traceback is in the log)"
 
 Builder = Callable[[Path | None], KnowledgeBase]
@@ -58,177 +40,15 @@ Builder = Callable[[Path | None], KnowledgeBase]
 def build_knowledge(
     sources: Path | None, index_dir: Path | None = None, *, timeout_s: float | None = None
 ) -> KnowledgeBase:
-    """Build and validate a knowledge base from sources (None: the bundled ones); raise SourceError if bad.
-
-    This is the one call a reload runs in a worker thread. The sources are read and cut into passages here
-    (a bad file is named at once); the indexes come from index_dir when it holds a set built from exactly
-    these passages, else they are built, in a child process for large sources (its long C calls and the
-    analyser's Python never hold this process's GIL), and saved to index_dir for the next start. A failure
-    to save is a warning: the knowledge base just built still serves. Raises TimeoutError after timeout_s
-    (default: reload_timeout of the sources' size).
-    """
-    started = time.perf_counter()
-    size = source_bytes(sources)
-    deadline = time.monotonic() + (timeout_s if timeout_s is not None else reload_timeout(size))
+    """knowledge.build, run in a worker thread without stalling the event loop (see background_work)."""
     with background_work():
-        read = read_sources(sources)  # raises the SourceError naming a bad file
-        indexes = _saved_indexes(index_dir, read) if index_dir is not None else None
-        saved = indexes is not None
-        if indexes is None and size >= CHILD_BUILD_BYTES:
-            indexes, saved = _build_in_child(read, index_dir, deadline)
-        knowledge = KnowledgeBase.assemble(read, indexes, started=started)
-        if indexes is None:
-            log.info("indexed %d passages in this process", len(read.passages))
-        if index_dir is not None and not saved:
-            _save_index(knowledge, index_dir, read.metadata)
-        validate(knowledge)
-        knowledge.warm()
+        knowledge = build(sources, index_dir=index_dir, timeout_s=timeout_s)
         # Out of the cyclic collector's sight before it is on again: its first collections would otherwise
         # traverse the millions of objects just made, holding the GIL for seconds at 100k passages. They are
         # freed by reference counting when the version is released (a knowledge base has no reference
         # cycles, and views hold ids, not knowledge bases: tests/reliability/test_memory.py).
         gc.freeze()
     return knowledge
-
-
-def reload_timeout(source_bytes: int) -> float:
-    """How long a build of this much source text may take before it is given up (seconds)."""
-    return RELOAD_TIMEOUT_S + RELOAD_TIMEOUT_S_PER_MB * source_bytes / 1e6
-
-
-def _saved_indexes(index_dir: Path, read: Sources) -> dict[str, TfidfIndex] | None:
-    """The saved set in index_dir if it was built from these passages; persist says why when it is not."""
-    loading = time.perf_counter()
-    # Memory-mapped, read-only: processes on one machine that load the same saved set share its pages.
-    indexes = persist.load_indexes(index_dir, read.metadata, mmap=True)
-    if indexes is not None:
-        log.info(
-            "saved index %s matches the sources: loaded in %.2f s, nothing to index",
-            index_dir,
-            time.perf_counter() - loading,
-        )
-    return indexes
-
-
-def _build_in_child(
-    read: Sources, index_dir: Path | None, deadline: float
-) -> tuple[dict[str, TfidfIndex] | None, bool]:
-    """(indexes, saved to index_dir) built in a child process; (None, False) if the child could not run."""
-    building = time.perf_counter()
-    timeout = max(deadline - time.monotonic(), 1.0)
-    try:
-        built = persist.build_in_child(build_indexes, str(read.directory), timeout=timeout, save_to=index_dir)
-    except TimeoutError:
-        raise TimeoutError(f"the build took longer than {timeout:.0f} s (indexing in a child process)") from None
-    except (persist.ChildBuildError, OSError) as error:
-        log.warning("index build in a child process failed (%s); building here", error)
-        return None, False
-    if built.metadata != read.metadata:
-        raise SourceError(read.directory, "the sources changed while they were being indexed; reload again")
-    log.info("indexed %d passages in a child process in %.1f s", len(read.passages), time.perf_counter() - building)
-    if index_dir is None:
-        return built.indexes, False
-    if built.save_error is not None:
-        log.warning("could not save the index to %s: %s", index_dir, built.save_error)
-    else:
-        log.info("saved the index to %s", index_dir)
-    return built.indexes, True  # saved, or failed to: either way not written again here
-
-
-def _save_index(knowledge: KnowledgeBase, index_dir: Path, metadata: dict[str, Any]) -> None:
-    try:
-        persist.save_indexes(index_dir, knowledge.retriever.indexes(), metadata)
-    except (OSError, ValueError) as error:
-        log.warning("could not save the index to %s: %s", index_dir, error)
-    else:
-        log.info("saved the index to %s", index_dir)
-
-
-class _BackgroundWork:
-    """Counts the builds and releases running in worker threads, and what they changed for the time being."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.active = 0
-        self.collector_was_enabled = True
-        self.switch_interval_s = sys.getswitchinterval()
-
-
-_BACKGROUND = _BackgroundWork()
-
-
-@contextmanager
-def background_work() -> Iterator[None]:
-    """Run a knowledge base's build (or release) in a worker thread without stalling the event loop.
-
-    For as long as it runs:
-
-    - Python's cyclic garbage collector is off. A knowledge base is millions of long-lived objects without
-      reference cycles (refcounting frees them), and a collection traverses every tracked object while
-      holding the GIL: at 100k passages the full ones take up to a second each, a second the event loop
-      would stall. build_knowledge freezes what it built (gc.freeze()) before the collector is back on, so the
-      collector never traverses it; a frozen object is still freed when its last reference goes, and views
-      hold ids, not knowledge bases, so no frozen cycle keeps an old version alive (the memory test checks it).
-    - The GIL's switch interval is SWITCH_INTERVAL_S instead of Python's 5 ms. An answer releases the GIL
-      many times (numpy, the compiled kernel); each time, a busy worker takes it, and the loop waits a whole
-      interval to get it back: answers that take 10 ms alone took 110 ms during a 100k-passage reload.
-    """
-    with _BACKGROUND.lock:
-        if _BACKGROUND.active == 0:
-            _BACKGROUND.collector_was_enabled = gc.isenabled()
-            _BACKGROUND.switch_interval_s = sys.getswitchinterval()
-            gc.disable()
-            sys.setswitchinterval(min(SWITCH_INTERVAL_S, _BACKGROUND.switch_interval_s))
-        _BACKGROUND.active += 1
-    try:
-        yield
-    finally:
-        with _BACKGROUND.lock:
-            _BACKGROUND.active -= 1
-            if _BACKGROUND.active == 0:
-                sys.setswitchinterval(_BACKGROUND.switch_interval_s)
-                if _BACKGROUND.collector_was_enabled:
-                    gc.enable()
-
-
-def release_gradually(box: list[object]) -> None:
-    """Free what box holds, and everything only it holds, one object at a time (for a worker thread).
-
-    Dropping the last reference to a large knowledge base frees its millions of objects in one C cascade
-    that holds the GIL throughout (0.8 s at 100k passages: the event loop would stall as long). Here they
-    are taken apart instead: an object nothing else references has its referents taken over before it is
-    dropped, so dropping it frees it alone, and the GIL changes hands between objects as usual. Nothing is
-    modified: an object still referenced elsewhere (by a question in flight, or a constant) is only let go,
-    and freed by its other owner. A deque holds the objects waiting: it grows in small blocks, where a list
-    of millions would be copied whole whenever it grows.
-    """
-    waiting = collections.deque(box)
-    box.clear()
-    with background_work():  # a collection, too, would traverse the millions of objects waiting
-        while waiting:
-            item = waiting.pop()
-            if sys.getrefcount(item) == 2:  # `item` and the call's argument: nothing else holds it
-                _take_referents(item, waiting)
-            del item  # frees it alone: what it referenced is waiting
-
-
-def _take_referents(item: object, waiting: collections.deque[object]) -> None:
-    """Add what item references to waiting; a large container's items a step at a time."""
-    if not isinstance(item, tuple | list | dict | set | frozenset) or len(item) <= RELEASE_STEP:
-        waiting.extend(gc.get_referents(item))
-        return
-    entries = iter(item.items()) if isinstance(item, dict) else iter(item)
-    while step := list(itertools.islice(entries, RELEASE_STEP)):
-        waiting.extend(itertools.chain.from_iterable(step) if isinstance(item, dict) else step)
-
-
-def source_bytes(sources: Path | None) -> int:
-    """Total size of the source files (0 if unreadable: loading will say what is wrong)."""
-    directory = sources if sources is not None else BUNDLED_SOURCES
-    try:
-        return sum(entry.stat().st_size for entry in directory.iterdir() if entry.suffix in SOURCE_SUFFIXES)
-    except OSError:
-        return 0
 
 
 def _within_sources(error: SourceError, sources: Path | None) -> str:
@@ -239,15 +59,6 @@ def _within_sources(error: SourceError, sources: Path | None) -> str:
     except ValueError:
         return str(error)
     return f"{where}:{error.line}: {error.problem}" if error.line is not None else f"{where}: {error.problem}"
-
-
-def validate(knowledge: KnowledgeBase) -> None:
-    """Raise SourceError unless the knowledge base can answer: it has passages and its index finds them."""
-    if not knowledge.documents or not knowledge.passages:
-        raise SourceError(knowledge.sources_dir, "the sources hold no passages to answer from")
-    probe = knowledge.passages[0]
-    if not knowledge.search(probe.text, 1):
-        raise SourceError(knowledge.sources_dir, f"the index does not find its own passage {probe.id!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,7 +127,7 @@ class KnowledgeStore:
     ) -> None:
         """sources: None for the bundled ones; index: a saved index directory to use and keep up to date.
 
-        build replaces build_knowledge (tests); timeout_s, the time a build may take (default: reload_timeout
+        build replaces build_knowledge (tests); timeout_s, the time a build may take (default: build_timeout
         of the sources' size, measured at each build).
         """
         self.sources = sources
@@ -547,7 +358,7 @@ class KnowledgeStore:
         await self.wait_released()  # never hold three knowledge bases at once
         timeout = self._timeout_s
         if timeout is None:  # the build's own deadline (build_knowledge) comes first; this is the backstop
-            timeout = reload_timeout(await asyncio.to_thread(source_bytes, self.sources)) + RELOAD_TIMEOUT_S
+            timeout = await asyncio.to_thread(build_timeout, self.sources) + BACKSTOP_S
         try:
             return await asyncio.wait_for(asyncio.to_thread(self._build, self.sources), timeout)
         except TimeoutError as error:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import persist
 from .answer import Answer, Citation, Hit
@@ -18,11 +18,13 @@ from .documents import Document, SourceError, load_documents
 from .glossary import GlossaryFile, load_glossary
 from .index import TfidfIndex
 from .lookups import CitedArticles
-from .persist import Built
 from .pipeline import answer as answer_question
 from .retrieval import Retriever
 from .selector import Selector, load_selector
 from .text import Analyzer
+
+if TYPE_CHECKING:
+    from .explain import Explanation
 
 BUNDLED_SOURCES = Path(__file__).parent / "sources"
 DEFAULT_ANSWER_WORDS = 60
@@ -85,26 +87,11 @@ class KnowledgeBase:
         object.__setattr__(self, "_passage_counts", counts)
 
     @classmethod
-    def load(
-        cls,
-        sources_dir: Path | str | None = None,
-        *,
-        index_dir: Path | str | None = None,
-        indexes: Built | None = None,
-    ) -> KnowledgeBase:
-        """Load and index a directory of sources (default: the bundled ones); raise SourceError if bad.
+    def load(cls, sources_dir: Path | str | None = None, *, index_dir: Path | str | None = None) -> KnowledgeBase:
+        """knowledge.build in this process, reading index_dir (when it matches) but never writing it."""
+        from .builder import build
 
-        index_dir: a saved index set (`iom-bot build-index`), used when it was built from exactly these
-        sources with this analyser, else ignored. indexes: ones a child process just built (same check).
-        """
-        started = time.perf_counter()
-        sources = read_sources(sources_dir)
-        saved = None
-        if indexes is not None and indexes.metadata == sources.metadata:
-            saved = indexes.indexes
-        elif index_dir is not None:
-            saved = persist.load_indexes(index_dir, sources.metadata)
-        return cls.assemble(sources, saved, started=started)
+        return build(sources_dir, index_dir=index_dir, isolate=False, save=False)
 
     @classmethod
     def assemble(
@@ -171,6 +158,12 @@ class KnowledgeBase:
     def search(self, query: str, k: int = 5) -> list[Hit]:
         """The k best passages for query, best first."""
         return self.retriever.search(query, k)
+
+    def explain(self, question: str) -> Explanation:
+        """The answer to question and the evidence behind it (what "Why this answer?" shows)."""
+        from .explain import explain
+
+        return explain(self, question)
 
     def warm(self) -> None:
         """Do now, in the caller's thread, the one-off work the first questions would do (the speller's table).
@@ -282,12 +275,6 @@ def unit_rows(passages: tuple[Passage, ...]) -> int:
     """The rows of the units index: a caption is one unit, any other passage one per sentence (as Retriever.build
     makes them; tests/knowledge/test_integrity.py checks the two agree)."""
     return sum(1 if p.kind == "caption" else len(p.sentences) for p in passages)
-
-
-def build_indexes(sources_dir: str | None) -> tuple[dict[str, TfidfIndex], dict[str, Any]]:
-    """Build a knowledge base's indexes (for persist.build_in_child: a module-level function of a path)."""
-    knowledge = KnowledgeBase.load(sources_dir)
-    return knowledge.retriever.indexes(), index_metadata(knowledge.passages, knowledge.glossary)
 
 
 def diff_passages(before: tuple[Passage, ...], after: tuple[Passage, ...]) -> KnowledgeBaseDiff:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import yamltext
 from .files import FileTooLarge, NotRegularFile, read_limited
 
 SOURCE_SUFFIXES = (".md", ".txt")
@@ -173,6 +172,8 @@ def _split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str, int
     else:
         raise SourceError(path, "front matter is not closed by a '---' line", 1)
     header = "\n".join(lines[1:index])
+    from . import yamltext  # here, not at the top: `iom-bot --help` imports SourceError and should not import PyYAML
+
     try:
         meta = yamltext.parse(header, first_line=2, part="front matter")  # line 1 is the opening '---'
     except yamltext.YamlError as error:

@@ -1,5 +1,9 @@
 """TfidfIndex: scikit-learn's TF-IDF (same vocabulary, weights and cosine), built from token ids and searched
-by reading only the postings a query needs; saved as plain arrays, loaded without pickle."""
+by reading only the postings a query needs; saved as plain arrays, loaded without pickle.
+
+numpy alone builds, loads and searches it: scipy (a fifth of a second to import) is imported only when
+something asks for the matrix as a scipy.sparse matrix (``TfidfIndex.matrix``), never to answer.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,15 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
 
 from .integrity import IntegrityError, check_index
 from .scoring import Scorer, column_max
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 Terms = Sequence[str]
 
@@ -43,7 +49,8 @@ class TfidfIndex:
 
     def __init__(
         self,
-        matrix: sparse.csc_matrix,
+        n_rows: int,
+        csc: tuple[np.ndarray, np.ndarray, np.ndarray],
         vocabulary: dict[str, int],
         idf: np.ndarray,
         sublinear_tf: bool,
@@ -51,23 +58,32 @@ class TfidfIndex:
         col_max: np.ndarray | None = None,
         engine: str | None = None,
     ) -> None:
-        matrix = sparse.csc_matrix(matrix)
-        if not matrix.has_sorted_indices:
-            matrix.sort_indices()
-        self.matrix = matrix
+        """csc: (indptr, indices, data) of the rows x terms matrix, rows sorted within each column."""
+        indptr, indices, data = csc
         self.vocabulary = vocabulary
         self.idf = np.asarray(idf, np.float32)
         self.sublinear_tf = sublinear_tf
-        indptr = matrix.indptr.astype(np.int64, copy=False)
-        data = matrix.data.astype(np.float32, copy=False)
+        indptr = np.asarray(indptr, np.int64)
+        data = np.asarray(data, np.float32)
         if col_max is None:
             col_max = column_max(indptr, data)
-        self._scorer = Scorer(matrix.shape[0], indptr, matrix.indices, data, col_max, engine)
+        self._scorer = Scorer(n_rows, indptr, indices, data, col_max, engine)
         self._idf = self.idf.tolist()
 
     @property
     def n_rows(self) -> int:
-        return self.matrix.shape[0]
+        return self._scorer.n_rows
+
+    @functools.cached_property
+    def matrix(self) -> sparse.csc_matrix:
+        """The matrix as scipy's CSC (rows x terms), made on first use (tests, clustering; answers never need it)."""
+        from scipy import sparse
+
+        scorer = self._scorer
+        shape = (scorer.n_rows, len(self.vocabulary))
+        matrix = sparse.csc_matrix((scorer.data, scorer.indices, scorer.indptr), shape=shape)
+        matrix.has_sorted_indices = True
+        return matrix
 
     @functools.cached_property
     def sorted_terms(self) -> list[str]:
@@ -113,14 +129,19 @@ class TfidfIndex:
         for part in parts:
             np.take(rank, part, out=part)
         counts = _count_matrix(parts, np.array(lengths, np.int64), len(vocabulary))
-        return cls._from_counts(counts, vocabulary, sublinear_tf, engine)
+        return cls._from_counts(len(lengths), counts, vocabulary, sublinear_tf, engine)
 
     @classmethod
     def _from_counts(
-        cls, counts: sparse.csc_matrix, vocabulary: dict[str, int], sublinear_tf: bool, engine: str | None
+        cls,
+        n_rows: int,
+        counts: tuple[np.ndarray, np.ndarray, np.ndarray],
+        vocabulary: dict[str, int],
+        sublinear_tf: bool,
+        engine: str | None,
     ) -> TfidfIndex:
-        """The index of a term-count matrix, turned into TF-IDF in place as TfidfTransformer does it."""
-        (n_rows, n_terms), indptr, indices, data = counts.shape, counts.indptr, counts.indices, counts.data
+        """The index of a term-count matrix (CSC arrays), turned into TF-IDF in place as TfidfTransformer does it."""
+        indptr, indices, data = counts
         df = np.diff(indptr)
         idf = smooth_idf(df, n_rows)
         if sublinear_tf:
@@ -137,9 +158,7 @@ class TfidfIndex:
             stop = start + NORMALISE_CHUNK
             # float32 / float64 -> float32, rounded once, exactly as sklearn's normalize does it.
             data[start:stop] = data[start:stop] / norms[indices[start:stop]]
-        matrix = sparse.csc_matrix((data, indices, indptr), shape=(n_rows, n_terms))
-        matrix.has_sorted_indices = True
-        return cls(matrix, vocabulary, idf, sublinear_tf, engine=engine)
+        return cls(n_rows, (indptr, indices, data), vocabulary, idf, sublinear_tf, engine=engine)
 
     def query_vector(self, terms: Terms) -> tuple[np.ndarray, np.ndarray]:
         """(columns, weights) of the query's L2-normalised TF-IDF vector; equals the vectoriser's transform."""
@@ -312,14 +331,13 @@ class TfidfIndex:
             check_index(n_rows, n_terms, arrays, terms)  # the compiled scorer trusts every value
         except IntegrityError as error:
             raise IndexFormatError(f"{directory}: damaged index: {error}") from None
-        matrix = sparse.csc_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=(n_rows, n_terms))
-        matrix.has_sorted_indices = True
         vocabulary: dict[str, int] = {}
         for start in range(0, n_terms, VOCABULARY_CHUNK):  # in steps: the GIL is free between them
             stop = start + VOCABULARY_CHUNK
             vocabulary.update(zip(terms[start:stop], range(start, min(stop, n_terms)), strict=True))
         return cls(
-            matrix,
+            n_rows,
+            (arrays["indptr"], arrays["indices"], arrays["data"]),
             vocabulary,
             arrays["idf"],
             header["sublinear_tf"],
@@ -328,18 +346,31 @@ class TfidfIndex:
         )
 
 
-def _count_matrix(parts: list[np.ndarray], lengths: np.ndarray, n_terms: int) -> sparse.csc_matrix:
-    """Term counts (CSC, float32) from the rows' term columns, in parts (the list is emptied as it is read)."""
+def _count_matrix(
+    parts: list[np.ndarray], lengths: np.ndarray, n_terms: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Term counts as CSC arrays (indptr int64, row indices int32, float32 counts; rows ascending in each column)
+    from the rows' term columns, in parts (the list is emptied as it is read)."""
     columns = parts[0] if len(parts) == 1 else np.concatenate(parts)
     parts.clear()
-    rows = np.repeat(np.arange(lengths.shape[0], dtype=np.int32), lengths)
-    # COO -> CSC sums the repeated (row, term) pairs into term counts, in C and O(postings).
-    counts = sparse.csc_matrix(
-        (np.ones(columns.shape[0], np.float32), (rows, columns)), shape=(lengths.shape[0], n_terms), dtype=np.float32
-    )
-    del rows, columns
-    counts.sum_duplicates()
-    return counts
+    n_rows = lengths.shape[0]
+    # One int64 key per (term, row) posting, column-major: sorting the keys orders the postings as CSC does,
+    # and equal keys are one term's repeats in one row, counted once sorted.
+    keys = columns.astype(np.int64)
+    del columns
+    keys *= max(n_rows, 1)
+    keys += np.repeat(np.arange(n_rows, dtype=np.int64), lengths)
+    keys.sort()
+    if keys.shape[0]:
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        counts = np.diff(np.append(starts, keys.shape[0])).astype(np.float32)
+        keys = keys[starts]
+    else:
+        counts = np.zeros(0, np.float32)
+    term, row = np.divmod(keys, max(n_rows, 1))
+    indptr = np.zeros(n_terms + 1, np.int64)
+    np.cumsum(np.bincount(term, minlength=n_terms), out=indptr[1:])
+    return indptr, row.astype(np.int32), counts
 
 
 def smooth_idf(df: np.ndarray, n_rows: int) -> np.ndarray:

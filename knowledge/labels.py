@@ -7,8 +7,10 @@ them ("art. 11", "arts. 4, 5", "2001 Pact (A/1/2)") are made here and nowhere el
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from .glossary import GlossaryFile
+if TYPE_CHECKING:
+    from .glossary import GlossaryFile
 
 
 def article_label(number: str) -> str:

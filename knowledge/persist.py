@@ -285,27 +285,6 @@ def _short(error: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def load_or_build(
-    directory: Path | str | None, metadata: dict[str, Any], build: Callable[[], Indexes], *, save: bool = True
-) -> dict[str, TfidfIndex]:
-    """The saved indexes when they match metadata, else build() (saved for next time when save is true).
-
-    directory None means no saved index: always build. A failure to save is logged, not raised: the
-    indexes just built still serve.
-    """
-    if directory is not None:
-        indexes = load_indexes(directory, metadata)
-        if indexes is not None:
-            return indexes
-    built = dict(build())
-    if directory is not None and save:
-        try:
-            save_indexes(directory, built, metadata)
-        except OSError as error:
-            log.warning("could not save the index to %s: %s", directory, error)
-    return built
-
-
 def build_in_child(
     builder: Builder,
     *args: Any,
@@ -315,12 +294,12 @@ def build_in_child(
 ) -> Built:
     """Run builder(*args) in a child process and load the indexes it built here.
 
-    builder must be a module-level function (it is pickled by reference) and args small and picklable
-    (paths, not corpora): the child reads its own inputs. The child scores with the numpy engine (it never
-    searches, so it does not load numba). This blocks until the child is done; from asyncio call it with
-    ``await asyncio.to_thread(build_in_child, ...)``: waiting and loading hold the GIL only for moments, so
-    the event loop keeps running. Raises ChildBuildError if the child fails, TimeoutError (after killing
-    it) if it takes longer than timeout seconds.
+    builder must be a module-level function (it is pickled by reference) and args picklable: they are sent to
+    the child once (knowledge.builder sends the rows' texts: nothing is read or chunked twice). The child scores
+    with the numpy engine (it never searches, so it does not load numba). This blocks until the child is done;
+    from asyncio call it with ``await asyncio.to_thread(build_in_child, ...)``: waiting and loading hold the GIL
+    only for moments, so the event loop keeps running. Raises ChildBuildError if the child fails, TimeoutError
+    (after killing it) if it takes longer than timeout seconds.
 
     save_to: the child also saves the set there (save_indexes: atomic, never over other files), so that this
     process spends no time writing it; a failure to do so is Built.save_error, not an exception.

@@ -17,9 +17,10 @@ from .articles import ArticleIndex
 from .candidates import Candidates, Sentences, Weights, score_candidates
 from .chunking import Passage, Sentence
 from .facts import fact_terms_of, facts_of, number_near, person_name_pattern, proper_names
-from .features import Reading, char_grams
+from .features import Reading
 from .glossary import GlossaryFile
 from .index import TfidfIndex
+from .indexing import answerable, build_indexes, index_texts
 from .language import Language, load_language
 from .question import (
     WANTS_ARTICLE,
@@ -133,23 +134,17 @@ class Retriever:
                 facts_of(sentence.text, kind, bool(sentence.articles), person_name),
             )
             for row, passage in enumerate(passages)
-            for sentence in _answerable(passage)
+            for sentence in answerable(passage)
             for kind in (_kind(passage, sentence),)
         )
-        unit_texts = [unit.sentence.text for unit in units]
-        # Passages are indexed by their claims only: citation sentences are provenance, not content.
-        passage_texts = [" ".join(s.text for s in p.claims) or p.text for p in passages]
+        unit_texts, passage_texts = index_texts(passages)
+        unit_terms: Sequence[Iterable[str]]
+        passage_terms: Sequence[Iterable[str]]
         if indexes is not None:
-            unit_index, passage_index, char_index = indexes["units"], indexes["passages"], indexes["chars"]
-            unit_terms: Sequence[Iterable[str]] = row_terms(unit_index)
-            passage_terms: Sequence[Iterable[str]] = row_terms(passage_index)
+            unit_terms, passage_terms = row_terms(indexes["units"]), row_terms(indexes["passages"])
         else:
-            # Each text is analysed once: the terms feed its index row and its coverage set.
-            unit_terms = [analyzer(text) for text in unit_texts]
-            passage_terms = [analyzer(text) for text in passage_texts]
-            unit_index = TfidfIndex.from_terms(unit_terms)
-            passage_index = TfidfIndex.from_terms(passage_terms)
-            char_index = TfidfIndex.from_terms([char_grams(words(text), analyzer.stopwords) for text in unit_texts])
+            indexes, unit_terms, passage_terms = build_indexes(unit_texts, passage_texts, analyzer)
+        unit_index, passage_index, char_index = indexes["units"], indexes["passages"], indexes["chars"]
         # A generator, not a list of every word of the sources: freeing ten million strings at once when build
         # returns would be one long C call holding the GIL (the event loop would stall).
         vocabulary = itertools.chain(
@@ -376,13 +371,6 @@ def row_terms(index: TfidfIndex) -> list[frozenset[str]]:
     return [
         frozenset([names[j] for j in rows.indices[rows.indptr[i] : rows.indptr[i + 1]]]) for i in range(rows.shape[0])
     ]
-
-
-def _answerable(passage: Passage) -> tuple[Sentence, ...]:
-    """The units a passage can answer with: its sentences, or a caption whole (its lines say one thing)."""
-    if passage.kind == "caption":
-        return (Sentence(passage.text, passage.start, passage.end, False, ()),)
-    return passage.sentences
 
 
 def _kind(passage: Passage, sentence: Sentence) -> str:

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-import snowballstemmer
-
 from .citations import article_numbers
 
 # Removed before tokenising: marks people paste from other apps. Zero-width characters and the soft hyphen;
@@ -47,9 +45,10 @@ CHAT_WORDS = {
     "n": "and", "w": "with", "b4": "before", "intl": "international",
 }  # fmt: skip
 
-# One stemmer per thread: a snowball stemmer keeps the word it is working on in itself, so two threads
+# One stemmer per thread: a Snowball stemmer keeps the word it is working on in itself, so two threads
 # (a reload's worker and the event loop) sharing one corrupt each other's stems, and lru_cache keeps them.
 _stemmers = threading.local()
+STEMMER_CACHE = 0  # PyStemmer's own cache off: stem's lru_cache is in front of it
 
 
 @lru_cache(maxsize=1 << 18)
@@ -59,7 +58,9 @@ def stem(word: str) -> str:
         return word
     stemmer = getattr(_stemmers, "english", None)
     if stemmer is None:
-        stemmer = _stemmers.english = snowballstemmer.stemmer("english")
+        import Stemmer  # PyStemmer: the Snowball stemmers compiled from the same sources, in C; first use only
+
+        stemmer = _stemmers.english = Stemmer.Stemmer("english", STEMMER_CACHE)
     return stemmer.stemWord(word)
 
 

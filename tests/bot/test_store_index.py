@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import store
-from bot.store import KnowledgeStore, build_knowledge, reload_timeout
-from knowledge import persist
+from bot import background
+from bot.store import KnowledgeStore, build_knowledge
+from knowledge import builder, persist
 from knowledge.base import KnowledgeBase, Sources
 from knowledge.index import TERMS_FILE
 
@@ -40,7 +40,7 @@ async def test_start_up_uses_a_saved_index_that_matches(
     index = tmp_path / "index"
     KnowledgeBase.load(sources_copy).save_index(index)
     written = {path.name: path.stat().st_mtime_ns for path in index.rglob("*")}
-    caplog.set_level(logging.INFO, logger="bot.store")
+    caplog.set_level(logging.INFO, logger="knowledge.builder")
     assembled.clear()
 
     knowledge = await KnowledgeStore(sources_copy, index=index).load()
@@ -55,7 +55,7 @@ async def test_a_missing_index_directory_is_built_and_saved_at_start_up(
     sources_copy: Path, tmp_path: Path, assembled: list[bool], caplog: pytest.LogCaptureFixture
 ) -> None:
     index = tmp_path / "state" / "index"  # neither exists yet
-    caplog.set_level(logging.INFO, logger="bot.store")
+    caplog.set_level(logging.INFO, logger="knowledge.builder")
 
     knowledge = await KnowledgeStore(sources_copy, index=index).load()
     again = await KnowledgeStore(sources_copy, index=index).load()
@@ -156,7 +156,7 @@ async def test_an_index_that_cannot_be_written_is_a_warning_not_a_failure(
 def test_a_large_build_saves_the_index_from_the_child_process(
     sources_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, assembled: list[bool]
 ) -> None:
-    monkeypatch.setattr(store, "CHILD_BUILD_BYTES", 1)
+    monkeypatch.setattr(builder, "CHILD_BUILD_BYTES", 1)
     index = tmp_path / "index"
 
     built = build_knowledge(sources_copy, index)
@@ -173,7 +173,7 @@ def test_a_child_build_that_times_out_fails_instead_of_building_here(
     def too_slow(*args: object, timeout: float | None = None, **kwargs: object) -> persist.Built:
         raise TimeoutError(f"the index build took longer than {timeout:g} s")
 
-    monkeypatch.setattr(store, "CHILD_BUILD_BYTES", 1)
+    monkeypatch.setattr(builder, "CHILD_BUILD_BYTES", 1)
     monkeypatch.setattr(persist, "build_in_child", too_slow)
 
     with pytest.raises(TimeoutError, match=r"^the build took longer than \d+ s"):
@@ -182,8 +182,9 @@ def test_a_child_build_that_times_out_fails_instead_of_building_here(
 
 
 def test_the_time_allowed_grows_with_the_sources() -> None:
-    assert reload_timeout(0) == store.RELOAD_TIMEOUT_S
-    assert reload_timeout(70_000_000) > reload_timeout(2_000_000) > store.RELOAD_TIMEOUT_S
+    assert builder.timeout_for(0) == builder.BUILD_TIMEOUT_S
+    assert builder.timeout_for(70_000_000) > builder.timeout_for(2_000_000) > builder.BUILD_TIMEOUT_S
+    assert builder.build_timeout() == builder.timeout_for(builder.source_bytes(builder.BUNDLED_SOURCES))
 
 
 def test_a_build_runs_without_collections_and_with_a_short_switch_interval(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -199,7 +200,7 @@ def test_a_build_runs_without_collections_and_with_a_short_switch_interval(monke
 
     build_knowledge(None)
 
-    assert seen == [(False, store.SWITCH_INTERVAL_S)]
+    assert seen == [(False, background.SWITCH_INTERVAL_S)]
     assert gc.isenabled() and sys.getswitchinterval() == interval
 
 
@@ -229,11 +230,11 @@ class Leaf:
 def test_release_gradually_frees_everything_only_it_holds() -> None:
     leaf = Leaf()
     watched = weakref.ref(leaf)
-    big = {f"key {n}": [n, (n, str(n))] for n in range(3 * store.RELEASE_STEP)}
-    box: list[object] = [{"big": big, "tuples": ((leaf,),) * 3, "set": frozenset(range(store.RELEASE_STEP + 1))}]
+    big = {f"key {n}": [n, (n, str(n))] for n in range(3 * background.RELEASE_STEP)}
+    box: list[object] = [{"big": big, "tuples": ((leaf,),) * 3, "set": frozenset(range(background.RELEASE_STEP + 1))}]
     del leaf, big
 
-    store.release_gradually(box)
+    background.release_gradually(box)
 
     assert box == [] and watched() is None
 
@@ -243,7 +244,7 @@ def test_release_gradually_leaves_what_others_hold_intact() -> None:
     kept = Leaf(child=Leaf(child=[shared]))
     box: list[object] = [(shared, [shared, kept], {"kept": kept})]
 
-    store.release_gradually(box)
+    background.release_gradually(box)
 
     assert shared == [1, 2, 3]
     assert isinstance(kept.child, Leaf) and kept.child.child == [[1, 2, 3]]

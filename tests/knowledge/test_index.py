@@ -247,21 +247,6 @@ def test_a_saved_set_loads_only_for_the_same_metadata(tmp_path: Path) -> None:
     assert set(persist.load_indexes(tmp_path / "saved", metadata) or {}) == {"passages"}
 
 
-def test_load_or_build_builds_once_then_loads(tmp_path: Path) -> None:
-    builds = []
-
-    def build() -> dict[str, TfidfIndex]:
-        builds.append(1)
-        return {"passages": TfidfIndex.from_terms([["a", "b"], ["b"]])}
-
-    first = persist.load_or_build(tmp_path / "saved", {"sources": "v1"}, build)
-    second = persist.load_or_build(tmp_path / "saved", {"sources": "v1"}, build)
-    assert len(builds) == 1
-    assert second["passages"].search(["a"], 5) == first["passages"].search(["a"], 5)
-    persist.load_or_build(tmp_path / "saved", {"sources": "v2"}, build)  # other sources: rebuilt
-    assert len(builds) == 2
-
-
 def test_the_analyser_fingerprint_changes_with_the_analyser() -> None:
     assert persist.analyzer_fingerprint(Analyzer()) == persist.analyzer_fingerprint(Analyzer())
     fewer = Analyzer(stopwords=Analyzer().stopwords - {"the"})

@@ -29,7 +29,8 @@ SCRIPT = textwrap.dedent(
     sys.path.insert(0, sys.argv[1])
     import synthetic
     from bot.exts.ask import AnswerView
-    from bot.store import KnowledgeStore, source_bytes
+    from bot.store import KnowledgeStore
+    from knowledge.builder import source_bytes
 
     def rss_mb():
         for line in Path("/proc/self/status").read_text().splitlines():
