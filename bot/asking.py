@@ -16,10 +16,7 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
-from knowledge.base import KnowledgeBase
-from knowledge.labels import article_label
-from knowledge.lookups import CitedArticles
-from knowledge.text import INVISIBLE
+from knowledge import INVISIBLE, CitedArticles, KnowledgeBase, article_label
 
 from . import render
 from .config import DiscordConfig

@@ -6,10 +6,7 @@ from collections.abc import Iterable, Sequence
 
 import discord
 
-from knowledge.answer import Citation
-from knowledge.base import KnowledgeBase
-from knowledge.glossary import GlossaryFile
-from knowledge.labels import citation_label, instrument_label
+from knowledge import Citation, GlossaryFile, KnowledgeBase, citation_label, instrument_label
 
 from .text import SAFE_URL, safe
 

@@ -18,7 +18,7 @@ from .cli_base import EXIT_NO, EXIT_OK, CliError, load_kb, print_json
 from .cli_text import render_answer, source_lines
 
 if TYPE_CHECKING:
-    from knowledge.base import KnowledgeBase
+    from knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot.config import Config
-    from knowledge.base import KnowledgeBase
+    from knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +31,7 @@ def load_kb(sources: Path | None, index: Path | None = None) -> KnowledgeBase:
 
     index: a saved index set (`build-index`), used when it matches the sources, else they are indexed anew.
     """
-    from knowledge.base import KnowledgeBase  # numpy and scipy: only for the commands that answer
-    from knowledge.documents import SourceError
+    from knowledge import KnowledgeBase, SourceError  # numpy: only for the commands that answer
 
     try:
         kb = KnowledgeBase.load(sources, index_dir=index)

@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from knowledge.documents import SourceError
-from knowledge.labels import citation_label
+from knowledge import SourceError, citation_label
 
 from .cli_base import (
     EXIT_CHECKS_FAILED,
@@ -25,7 +24,7 @@ from .cli_base import (
 )
 
 if TYPE_CHECKING:
-    from knowledge.base import KnowledgeBase
+    from knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +60,7 @@ def check(args: argparse.Namespace) -> int:
 
 def _run_checks(kb: KnowledgeBase) -> int:
     """The sources' checks.yaml, run and printed; exit 1 when one fails (a reload would be refused)."""
-    from knowledge.checks import load_checks, run_checks
+    from knowledge import load_checks, run_checks
 
     try:
         checks = load_checks(kb.sources_dir)
@@ -128,25 +127,25 @@ def init_config(args: argparse.Namespace) -> int:
 
 
 def evaluate(args: argparse.Namespace) -> int:
-    from knowledge import evaluation
+    from knowledge import EvalError, format_failures, format_table, load_eval_set, run_eval
 
     try:
-        eval_set = evaluation.load_eval_set(args.set)
-    except evaluation.EvalError as error:
+        eval_set = load_eval_set(args.set)
+    except EvalError as error:
         raise CliError(str(error)) from None
     kb = load_kb(args.sources, args.index)
     sha = eval_set.source_sha256
     if sha and all(document.sha256 != sha for document in kb.documents):
         print(f"warning: {args.set} was written for a source text (sha256 {sha[:12]}...) not loaded", file=sys.stderr)
-    report = evaluation.run_eval(kb, eval_set.items, name=eval_set.name)
+    report = run_eval(kb, eval_set.items, name=eval_set.name)
     if args.json:
         print_json(report.to_dict())
     else:
         print(f"{eval_set.name or args.set}: {len(eval_set.items)} questions, knowledge base {kb.version}")
-        print(evaluation.format_table(report))
+        print(format_table(report))
         if args.failures:
             print()
-            print(evaluation.format_failures(report))
+            print(format_failures(report))
     return _under_the_bar(report.overall.e2e.value, args.fail_under)
 
 
@@ -179,7 +178,7 @@ def report(args: argparse.Namespace) -> int:
     import time
 
     from bot import storage
-    from knowledge.clusters import cluster
+    from knowledge import cluster
 
     if not args.database.is_file():
         raise CliError(f"{args.database}: no such file")

@@ -6,14 +6,12 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from knowledge.answer import Answer, Citation
-from knowledge.labels import citation_label
+from knowledge import Answer, Citation, citation_label
 
 from .display import AnswerDisplay, CitedSection, cited_sections, display
 
 if TYPE_CHECKING:
-    from knowledge.base import KnowledgeBase
-    from knowledge.glossary import GlossaryFile
+    from knowledge import GlossaryFile, KnowledgeBase
 
 NEAREST_SECTIONS = 3  # sections listed with an abstention
 SMALLTALK_LINE = "I answer questions about my sources, quoting and citing them: ask one, or see `iom-bot --help`."

@@ -16,8 +16,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from knowledge.base import KnowledgeBase
-from knowledge.documents import SourceError
+from knowledge import KnowledgeBase, SourceError
 
 from .backoff import RETRYABLE, Backoff, describe, retry
 from .config import Config, ConfigError, Secret

@@ -23,8 +23,7 @@ import signal
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from knowledge.base import KnowledgeBase
-from knowledge.documents import SourceError
+from knowledge import KnowledgeBase, SourceError
 
 from .client import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, _serve, setup_logging
 from .config import Config

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from knowledge import yamltext
+from knowledge import YamlError, read_yaml
 
 from . import config_checks as check
 from .config_checks import ConfigError, Secret, Section
@@ -271,8 +271,8 @@ def read_token(name: str, environ: Mapping[str, str], *, required: bool = True) 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yamltext.read(path, CONFIG_MAX_BYTES)
-    except yamltext.YamlError as error:
+        data = read_yaml(path, CONFIG_MAX_BYTES)
+    except YamlError as error:
         raise ConfigError(error.at(path)) from None
     if data is None:
         return {}

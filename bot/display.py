@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from knowledge.answer import Answer, Citation, Hit
+from knowledge import Answer, Citation, Hit
 
 if TYPE_CHECKING:
-    from knowledge.base import KnowledgeBase
+    from knowledge import KnowledgeBase
 
 
 @dataclass(frozen=True, slots=True)

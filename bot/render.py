@@ -11,10 +11,7 @@ from collections.abc import Sequence
 
 import discord
 
-from knowledge.answer import Answer, Hit
-from knowledge.base import KnowledgeBase
-from knowledge.chunking import Passage
-from knowledge.labels import instrument_label
+from knowledge import Answer, Hit, KnowledgeBase, Passage, instrument_label
 
 from .cite import (
     ABSTAIN_COLOUR,

@@ -8,8 +8,7 @@ from datetime import datetime
 import discord
 from discord.utils import format_dt
 
-from knowledge.base import ArticleMention, KnowledgeBase
-from knowledge.labels import citation_label, instrument_label
+from knowledge import ArticleMention, KnowledgeBase, citation_label, instrument_label
 
 from .catalog import ASKING, SECTIONS, CommandHelp
 from .cite import ABSTAIN_COLOUR, FAILURE_COLOUR, LOOKUP_COLOUR, citation_source, footer

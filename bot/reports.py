@@ -10,9 +10,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from knowledge.base import KnowledgeBase
-from knowledge.clusters import Cluster
-from knowledge.explain import Explanation
+from knowledge import Cluster, Explanation, KnowledgeBase
 
 from . import render
 from .render import clip, content, fit, quote, safe

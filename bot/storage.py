@@ -308,8 +308,7 @@ class Storage:
 
 def analysed_terms(analyzer: Any, question: str) -> str:
     """A question as the index reads it (stems and glossary concepts), never its text: what is stored of it."""
-    from knowledge.question import strip_mentions
-    from knowledge.text import normalize
+    from knowledge import normalize, strip_mentions
 
     return " ".join(analyzer.analyze(normalize(strip_mentions(question))).terms)
 

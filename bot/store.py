@@ -20,11 +20,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from knowledge.base import BUNDLED_SOURCES, KnowledgeBase, KnowledgeBaseDiff
-from knowledge.builder import build, build_timeout
-from knowledge.changes import Changes, compare
-from knowledge.checks import CheckReport
-from knowledge.documents import SourceError
+from knowledge import (
+    BUNDLED_SOURCES,
+    Changes,
+    CheckReport,
+    KnowledgeBase,
+    KnowledgeBaseDiff,
+    SourceError,
+    build,
+    build_timeout,
+    compare,
+)
 
 from .background import background_work, release_gradually
 from .versions import DEFAULT_KEEP_VERSIONS, Evaluation, History, Version, evaluate

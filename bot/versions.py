@@ -7,9 +7,17 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
-from knowledge.base import KnowledgeBase
-from knowledge.changes import Changes, compare
-from knowledge.checks import Check, CheckReport, changed_answers, gate, load_checks, run_checks
+from knowledge import (
+    Changes,
+    Check,
+    CheckReport,
+    KnowledgeBase,
+    changed_answers,
+    compare,
+    gate,
+    load_checks,
+    run_checks,
+)
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,7 @@ from typing import Any
 
 import discord
 
-from knowledge.answer import Answer, Hit
-from knowledge.base import KnowledgeBase
-from knowledge.chunking import Passage
-from knowledge.explain import explain
+from knowledge import Answer, Hit, KnowledgeBase, Passage
 
 from . import render, reports
 from .tree import NO_MENTIONS, UserFacingError, reply_error
@@ -181,7 +178,7 @@ class WhyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=rf"iom:
                 f"This answer came from version `{self.version}`; this is how the current version "
                 f"`{knowledge.version}` reads the question."
             )
-        embed = reports.explain_embed(explain(knowledge, question), knowledge, note)
+        embed = reports.explain_embed(knowledge.explain(question), knowledge, note)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 

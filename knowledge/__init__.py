@@ -27,8 +27,10 @@ _EXPORTS = {
     "Hit": "answer",
     "Passage": "chunking",
     "GlossaryFile": "glossary",
+    "article_label": "labels",
     "citation_label": "labels",
     "instrument_label": "labels",
+    "CitedArticles": "lookups",
     "Explanation": "explain",
     # checks, changes between versions, evaluation
     "Check": "checks",
@@ -51,11 +53,13 @@ _EXPORTS = {
     "normalize": "text",
     "strip_mentions": "question",
     "load_yaml": "yamltext",
+    "read_yaml": "yamltext",
+    "YamlError": "yamltext",
     "read_limited": "files",
     "FileTooLarge": "files",
     "NotRegularFile": "files",
 }
-_RENAMED = {"load_yaml": "load"}  # exported under a clearer name than the module's
+_RENAMED = {"load_yaml": "load", "read_yaml": "read"}  # exported under a clearer name than the module's
 
 __all__ = [
     "BUNDLED_SOURCES",
@@ -66,6 +70,7 @@ __all__ = [
     "Check",
     "CheckReport",
     "Citation",
+    "CitedArticles",
     "Cluster",
     "EvalError",
     "Explanation",
@@ -77,6 +82,8 @@ __all__ = [
     "NotRegularFile",
     "Passage",
     "SourceError",
+    "YamlError",
+    "article_label",
     "build",
     "build_timeout",
     "changed_answers",
@@ -92,6 +99,7 @@ __all__ = [
     "load_yaml",
     "normalize",
     "read_limited",
+    "read_yaml",
     "run_checks",
     "run_eval",
     "strip_mentions",
@@ -124,7 +132,10 @@ if TYPE_CHECKING:
     from .explain import Explanation
     from .files import FileTooLarge, NotRegularFile, read_limited
     from .glossary import GlossaryFile
-    from .labels import citation_label, instrument_label
+    from .labels import article_label, citation_label, instrument_label
+    from .lookups import CitedArticles
     from .question import strip_mentions
     from .text import INVISIBLE, normalize
+    from .yamltext import YamlError
     from .yamltext import load as load_yaml
+    from .yamltext import read as read_yaml

@@ -147,7 +147,7 @@ def index_in_child(
     unit_texts: list[str], passage_texts: list[str], glossary: GlossaryFile, metadata: dict
 ) -> tuple[dict[str, TfidfIndex], dict]:
     """The indexes of these texts and the metadata they are saved with (persist.build_in_child's builder)."""
-    indexes, _, _ = build_indexes(unit_texts, passage_texts, Analyzer(glossary.glossary))
+    indexes, _, _ = build_indexes(unit_texts, passage_texts, Analyzer(glossary.synonyms))
     return indexes, metadata
 
 

@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from knowledge.clusters import cluster
+from knowledge import cluster
 
 from .. import render, reports
 from .. import storage as stored

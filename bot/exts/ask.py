@@ -14,9 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from knowledge.answer import Answer
-from knowledge.base import KnowledgeBase
-from knowledge.labels import article_label
+from knowledge import Answer, KnowledgeBase, article_label
 
 from .. import render
 from ..asking import (
