@@ -34,7 +34,7 @@ def load_kb(sources: Path | None, index: Path | None = None) -> KnowledgeBase:
     from knowledge import KnowledgeBase, SourceError  # numpy: only for the commands that answer
 
     try:
-        kb = KnowledgeBase.load(sources, index_dir=index)
+        kb = KnowledgeBase.load(sources, index_dir=index, warm=False)  # a command asks a few questions at most
     except SourceError as error:
         raise CliError(str(error)) from None
     log.info("loaded %d passages (version %s) in %.2f s", len(kb.passages), kb.version, kb.build_seconds)

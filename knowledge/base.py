@@ -87,11 +87,13 @@ class KnowledgeBase:
         object.__setattr__(self, "_passage_counts", counts)
 
     @classmethod
-    def load(cls, sources_dir: Path | str | None = None, *, index_dir: Path | str | None = None) -> KnowledgeBase:
+    def load(
+        cls, sources_dir: Path | str | None = None, *, index_dir: Path | str | None = None, warm: bool = True
+    ) -> KnowledgeBase:
         """knowledge.build in this process, reading index_dir (when it matches) but never writing it."""
         from .builder import build
 
-        return build(sources_dir, index_dir=index_dir, isolate=False, save=False)
+        return build(sources_dir, index_dir=index_dir, isolate=False, save=False, warm=warm)
 
     @classmethod
     def assemble(

@@ -45,6 +45,7 @@ def build(
     save: bool = True,
     timeout_s: float | None = None,
     progress: Progress | None = None,
+    warm: bool = True,
 ) -> KnowledgeBase:
     """Build and validate the knowledge base of a sources directory (None: the bundled sources).
 
@@ -52,7 +53,9 @@ def build(
     it does not; a failure to save is a warning. isolate: index in a child process (None: when the sources hold
     CHILD_BUILD_BYTES or more). timeout_s: give up (TimeoutError) after this long (default: build_timeout).
     progress: called with a line per stage (default: printed to stderr when it is a terminal and the sources
-    are large). Raises SourceError naming the file and line when a source is bad.
+    are large). warm: do the one-off work of the first questions now (a bot, before it serves); a command that
+    answers a question or two, or none, leaves it to the question that needs it. Raises SourceError naming the
+    file and line when a source is bad.
     """
     started = time.perf_counter()
     directory = Path(sources) if sources is not None else BUNDLED_SOURCES
@@ -77,7 +80,8 @@ def build(
         progress(f"saving the index to {index_dir}")
         _save(knowledge, index_dir, read)
     validate(knowledge)
-    knowledge.warm()
+    if warm:
+        knowledge.warm()
     progress(f"built {len(knowledge.passages):,} passages in {time.perf_counter() - started:.1f} s")
     return knowledge
 

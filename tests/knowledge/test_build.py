@@ -74,3 +74,16 @@ def test_progress_is_quiet_by_default_when_stderr_is_no_terminal(
 def test_load_never_writes_the_index(tmp_path: Path) -> None:
     KnowledgeBase.load(index_dir=tmp_path / "index")
     assert not (tmp_path / "index").exists()
+
+
+def test_warm_false_leaves_the_first_questions_one_off_work_to_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    warmed: list[object] = []
+    monkeypatch.setattr(KnowledgeBase, "warm", lambda self: warmed.append(self))
+    cold = knowledge.build(None, isolate=False, save=False, warm=False)
+    assert warmed == []
+    warm = knowledge.build(None, isolate=False, save=False)
+    assert warmed == [warm]
+    assert (
+        cold.answer("Can IOM staff use the UN laissez-passer?").text
+        == warm.answer("Can IOM staff use the UN laissez-passer?").text
+    )
