@@ -13,7 +13,8 @@ Usage: python eval/train.py [--check] [--out knowledge/selector.json]
    sentence; each fold's questions answered by a model trained without them): the "answer" threshold that
    answers most questions correctly while its wrong answers stay within WRONG_BUDGET of the questions; answers
    in the lower half of the range above it come with the runner-up as "also relevant"; then the factors for
-   later parts of a question and for questions naming an article, the same way. The validation split is used
+   later parts of a question and for questions naming an article, the same way; then the threshold again given
+   those factors, and so on until nothing changes (at most ROUNDS rounds). The validation split is used
    for nothing but the report (--report validation).
 5. The model and thresholds are written as JSON (rounded: same data, same file). --check compares instead
    and exits 1 when the shipped file is not what training gives.
