@@ -63,6 +63,8 @@ WRONG_BUDGET = 0.05  # at most this share of validation questions answered wrong
 DECIMALS = 6
 FOLDS = 5  # thresholds are chosen on out-of-fold answers to the training split's blind questions
 ROUNDS = 4  # at most this many rounds of choosing the threshold, then the factors, given the other
+LOWS = tuple(round(float(t), 3) for t in np.arange(0.05, 0.96, 0.025))  # the answer thresholds tried
+FACTORS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4)  # the later_parts and named_article factors tried
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,32 +176,31 @@ def choose_thresholds(r: Retriever, fold_list: Sequence[Fold], citations_for: Ci
     """The answer threshold that answers most questions correctly out of fold within the wrong-answer budget;
     then the factor for later parts and for questions naming an article, the same way; then the threshold again
     with those factors, and so on until nothing changes (each step keeps the budget and never lowers e2e)."""
-    factors = {"later_parts": 1.0, "named_article": 1.0}
-    low = None
+    thresholds = _band(0.95)
     for _ in range(ROUNDS):
-        chosen = _choose_low(r, fold_list, citations_for, factors)
-        thresholds = replace(_band(chosen), **factors)
+        before = thresholds
+        factors = {"later_parts": before.later_parts, "named_article": before.named_article}
+        bands = [replace(_band(low), **factors) for low in (*LOWS, 0.95)]  # the last: none within the budget
+        thresholds = _best_within_budget(r, fold_list, citations_for, bands)
         for field in ("later_parts", "named_article"):
-            best_factor = (1.0, -1.0)
-            for factor in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4):
-                metrics = out_of_fold(r, fold_list, replace(thresholds, **{field: factor}), citations_for)
-                if (metrics.wrong.value or 0.0) <= WRONG_BUDGET and (metrics.e2e.value or 0.0) > best_factor[1]:
-                    best_factor = (factor, metrics.e2e.value or 0.0)
-            thresholds = replace(thresholds, **{field: best_factor[0]})
-        new_factors = {"later_parts": thresholds.later_parts, "named_article": thresholds.named_article}
-        if chosen == low and new_factors == factors:
+            options = [replace(thresholds, **{field: factor}) for factor in (*FACTORS, 1.0)]
+            thresholds = _best_within_budget(r, fold_list, citations_for, options)
+        if thresholds == before:
             break
-        low, factors = chosen, new_factors
     return thresholds
 
 
-def _choose_low(r: Retriever, fold_list: Sequence[Fold], citations_for: CitationsFor, factors: dict) -> float:
-    best: tuple[float, float] | None = None
-    for low in [round(float(t), 3) for t in np.arange(0.05, 0.96, 0.025)]:
-        metrics = out_of_fold(r, fold_list, replace(_band(low), **factors), citations_for)
+def _best_within_budget(
+    r: Retriever, fold_list: Sequence[Fold], citations_for: CitationsFor, options: Sequence[Thresholds]
+) -> Thresholds:
+    """Of options[:-1], the thresholds that answer most questions correctly out of fold while the wrong answers
+    stay within WRONG_BUDGET (the first of equals); options[-1] when none stays within it."""
+    best: tuple[Thresholds, float] | None = None
+    for option in options[:-1]:
+        metrics = out_of_fold(r, fold_list, option, citations_for)
         if (metrics.wrong.value or 0.0) <= WRONG_BUDGET and (best is None or (metrics.e2e.value or 0.0) > best[1]):
-            best = (low, metrics.e2e.value or 0.0)
-    return best[0] if best is not None else 0.95
+            best = (option, metrics.e2e.value or 0.0)
+    return best[0] if best is not None else options[-1]
 
 
 def _band(low: float) -> Thresholds:
