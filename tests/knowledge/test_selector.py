@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from knowledge.base import KnowledgeBase
 from knowledge.decide import REASONS, decide_part, reason
 from knowledge.features import FEATURES, LOWERING, RAISING
 from knowledge.selector import SELECTOR_FILE, Selector, SelectorError, Thresholds, load_selector
@@ -110,3 +111,35 @@ def test_scaled_thresholds_for_kinds_of_part() -> None:
 def test_every_reason_has_its_sentence() -> None:
     assert reason("unknown_concept", topic="headquarters").text == "my sources say nothing about headquarters"
     assert all(text and not text.endswith(".") for text in REASONS.values())
+
+
+WITH_FACTS = [
+    "How many Member States does IOM have?",
+    "When did the General Assembly adopt the resolution?",
+    "Who hailed the move?",
+    "What travel document can IOM staff use?",
+    "how many states are observers and since when has IOM been an observer at the UN",
+]
+
+
+def test_features_the_selector_does_not_weigh_are_skipped_without_changing_a_probability(kb: KnowledgeBase) -> None:
+    from knowledge.pipeline import prepare, retrieve
+
+    r, selector = kb.retriever, kb.selector
+    skipped = False
+    for question in WITH_FACTS:
+        prepared = prepare(r, question)
+        for reading in prepared.readings:
+            _, every = retrieve(r, reading, prepared.articles)
+            _, weighed = retrieve(r, reading, prepared.articles, selector.used)
+            assert np.array_equal(selector.probabilities(every), selector.probabilities(weighed)), question
+            skipped |= not np.array_equal(every, weighed)
+    assert skipped, "no feature was skipped: the questions no longer exercise the costly ones"
+
+
+def test_a_selector_uses_exactly_its_weighed_features() -> None:
+    coef = np.zeros(len(FEATURES))
+    coef[[FEATURES.index("gap"), FEATURES.index("new_fact")]] = [1.0, -0.5]
+    selector = Selector(np.zeros(len(FEATURES)), np.ones(len(FEATURES)), coef, 0.0, THRESHOLDS)
+    assert selector.used == {"gap", "new_fact"}
+    assert Selector.neutral().used == frozenset()
