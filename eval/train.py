@@ -23,10 +23,11 @@ Usage: python eval/train.py [--check] [--out knowledge/selector.json]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -36,6 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from knowledge import pipeline  # noqa: E402
 from knowledge.base import KnowledgeBase, read_sources  # noqa: E402
 from knowledge.compose import CitationsFor  # noqa: E402
 from knowledge.decide import Reason  # noqa: E402
@@ -47,6 +49,7 @@ from knowledge.evaluation import (  # noqa: E402
     normalize_space,
     score_item,
 )
+from knowledge.examples import EXAMPLES_FILE, Example, Examples  # noqa: E402
 from knowledge.features import FEATURES, LOWERING, RAISING  # noqa: E402
 from knowledge.pipeline import answer, prepare, retrieve  # noqa: E402
 from knowledge.retrieval import Retriever  # noqa: E402
@@ -55,9 +58,11 @@ from knowledge.selector import SELECTOR_FILE, SELECTOR_FORMAT, SELECTOR_VERSION,
 EVAL = ROOT / "eval"
 WHOLE_TRAINING_SETS = (EVAL / "dev.yaml", EVAL / "chat.yaml")
 # The blind banks, and each final set once it was measured (docs/evaluation.md): split by source sentence.
-SPLIT_FOLDERS = ("blind", "final", "final2", "final3", "final4", "final5")
+SPLIT_FOLDERS = ("blind", "final", "final2", "final3", "final4", "final5", "final6")
 SPLIT_SETS = tuple(sorted(path for folder in SPLIT_FOLDERS for path in (EVAL / folder).glob("*.yaml")))
 VALIDATION_SHARE = 30  # percent of source sentences (and of unanswerable items) held out
+NO_EXAMPLES_SHARE = 30  # percent of the training sentences whose example questions training never shows
+EXAMPLES_OUT = ROOT / "knowledge" / "sources" / EXAMPLES_FILE
 C = 1.0  # inverse regularisation strength of the logistic regression
 WRONG_BUDGET = 0.05  # at most this share of validation questions answered wrongly
 DECIMALS = 6
@@ -99,16 +104,54 @@ def load_items(paths: Sequence[Path]) -> list[EvalItem]:
     return [item for path in paths for item in load_eval_set(path).items]
 
 
-def training_rows(r: Retriever, items: Iterable[EvalItem]) -> tuple[np.ndarray, np.ndarray]:
+def group_of(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def example_questions(paths: Sequence[Path]) -> list[Example]:
+    """Every question of these sets as an example (its gold spans as answers), grouped by its set."""
+    return [
+        Example(item.question, tuple(dict.fromkeys((*item.gold_spans, *(s for g in item.gold_groups for s in g)))),
+                group_of(path))
+        for path in paths for item in load_eval_set(path).items if item.category != "smalltalk"
+    ]  # fmt: skip
+
+
+class Memory:
+    """The example questions each training or evaluation question may see: never those of its own set (a new
+    writer's questions are not in the examples), and never those answered by held-out sentences."""
+
+    def __init__(self, r: Retriever, paths: Sequence[Path], hidden_rows: frozenset[int]) -> None:
+        self.r = r
+        self.examples = Examples.build(r, example_questions(paths))
+        self.hidden_rows = hidden_rows
+        self.group = {item.id: group_of(path) for path in paths for item in load_eval_set(path).items}
+        self.cache: dict[str, Retriever] = {}
+
+    def __call__(self, item: EvalItem) -> Retriever:
+        group = self.group.get(item.id, "")
+        if group not in self.cache:
+            seen = self.examples.without(frozenset({group}), self.hidden_rows)
+            self.cache[group] = replace(self.r, examples=seen)
+        return self.cache[group]
+
+
+def held_out_rows(r: Retriever, share: int, salt: str = "") -> frozenset[int]:
+    """The unit rows whose sentence falls in the first share percent of buckets."""
+    return frozenset(row for row, unit in enumerate(r.units) if _bucket(salt + unit.sentence.text) < share)
+
+
+def training_rows(memory: Memory, items: Iterable[EvalItem]) -> tuple[np.ndarray, np.ndarray]:
     """Features and labels of every candidate of every part that reaches the selector."""
     features, labels = [], []
     for item in items:
-        prepared = prepare(r, item.question)
+        r = memory(item)
+        prepared = pipeline.prepare(r, item.question)
         if isinstance(prepared, Reason):
             continue  # decided before the selector: small talk, off the topic, an article never cited
         positive = gold_rows(r, item) if not item.abstain else set()
         for reading in prepared.readings:
-            found, x = retrieve(r, reading, prepared.articles)
+            found, x = pipeline.retrieve(r, reading, prepared.articles)
             if not found.rows:
                 continue
             features.append(x)
@@ -145,8 +188,9 @@ class Fold(NamedTuple):
     items: tuple[EvalItem, ...]
 
 
-def folds(r: Retriever, whole: Sequence[EvalItem], items: Sequence[EvalItem]) -> list[Fold]:
+def folds(memory: Memory, whole: Sequence[EvalItem], items: Sequence[EvalItem]) -> list[Fold]:
     """FOLDS models, each trained on the whole sets and the items outside its fold (folds by source sentence)."""
+    r = memory.r
     assigned: list[list[EvalItem]] = [[] for _ in range(FOLDS)]
     for item in items:
         rows = sorted(gold_rows(r, item))
@@ -155,24 +199,31 @@ def folds(r: Retriever, whole: Sequence[EvalItem], items: Sequence[EvalItem]) ->
     out = []
     for number, held_out in enumerate(assigned):
         rest = [item for other, group in enumerate(assigned) if other != number for item in group]
-        out.append(Fold(_selector(*fit(*training_rows(r, [*whole, *rest]))), tuple(held_out)))
+        out.append(Fold(_selector(*fit(*training_rows(memory, [*whole, *rest]))), tuple(held_out)))
     return out
 
 
-def out_of_fold(r: Retriever, fold_list: Sequence[Fold], thresholds: Thresholds, citations_for: CitationsFor):
+def out_of_fold(memory: Memory, fold_list: Sequence[Fold], thresholds: Thresholds, citations_for: CitationsFor):
     """The metrics of every fold's items answered by the model that did not see them."""
     results = []
     for fold in fold_list:
-        selector = replace(fold.selector, thresholds=thresholds)
+        selector = _with(fold.selector, thresholds)
         results.extend(
-            score_item(item, answer(r, selector, item.question, citations_for, 60),
-                       instrument_symbol(r.glossary, item.article_source))
+            score_item(item, answer(memory(item), selector, item.question, citations_for, 60),
+                       instrument_symbol(memory.r.glossary, item.article_source))
             for item in fold.items
         )  # fmt: skip
     return compute_metrics(results)
 
 
-def choose_thresholds(r: Retriever, fold_list: Sequence[Fold], citations_for: CitationsFor) -> Thresholds:
+def _with(selector: Selector, thresholds: Thresholds) -> Selector:
+    """The selector with thresholds: its examples model's when it has one (the thresholds being chosen)."""
+    if selector.examples is None:
+        return replace(selector, thresholds=thresholds)
+    return replace(selector, examples=replace(selector.examples, thresholds=thresholds))
+
+
+def choose_thresholds(r: Memory, fold_list: Sequence[Fold], citations_for: CitationsFor) -> Thresholds:
     """The answer threshold that answers most questions correctly out of fold within the wrong-answer budget;
     then the factor for later parts and for questions naming an article, the same way; then the threshold again
     with those factors, and so on until nothing changes (each step keeps the budget and never lowers e2e)."""
@@ -191,7 +242,7 @@ def choose_thresholds(r: Retriever, fold_list: Sequence[Fold], citations_for: Ci
 
 
 def _best_within_budget(
-    r: Retriever, fold_list: Sequence[Fold], citations_for: CitationsFor, options: Sequence[Thresholds]
+    r: Memory, fold_list: Sequence[Fold], citations_for: CitationsFor, options: Sequence[Thresholds]
 ) -> Thresholds:
     """Of options[:-1], the thresholds that answer most questions correctly out of fold while the wrong answers
     stay within WRONG_BUDGET (the first of equals); options[-1] when none stays within it."""
@@ -216,23 +267,88 @@ def _selector(mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: 
     )  # fmt: skip
 
 
+@contextlib.contextmanager
+def answer_path_once() -> Iterator[None]:
+    """Within one training run a question's reading and its candidates' features do not depend on the model or
+    the thresholds tried: each is worked out once per (retriever, question) and reused by every answer (all
+    features: the same probabilities as with a selector's skips). Restored on exit."""
+    read: dict[tuple[int, str], tuple[object, object]] = {}
+    found: dict[tuple[int, int, int], tuple[object, object]] = {}
+
+    def prepare_once(r: Retriever, question: str):
+        key = (id(r), question)
+        if key not in read:
+            read[key] = (r, prepare(r, question))  # r kept alive: its id is not reused
+        return read[key][1]
+
+    def retrieve_once(r: Retriever, reading, articles=None, used=None):
+        key = (id(r), id(reading), id(articles))
+        if key not in found:
+            found[key] = ((r, reading, articles), retrieve(r, reading, articles))
+        return found[key][1]
+
+    pipeline.prepare, pipeline.retrieve = prepare_once, retrieve_once
+    try:
+        yield
+    finally:
+        pipeline.prepare, pipeline.retrieve = prepare, retrieve
+
+
 def train() -> dict[str, object]:
+    with answer_path_once():
+        return _train()
+
+
+def _train() -> dict[str, object]:
+    """Two models: one for questions on sentences no example question is about (trained as if there were no
+    examples), and one that also weighs the example questions (trained with those of the other sets, and with
+    none for NO_EXAMPLES_SHARE of the sentences); its thresholds are chosen with the pair answering together."""
     kb = KnowledgeBase.assemble(read_sources(), selector=Selector.neutral())
-    r = kb.retriever
+    r = replace(kb.retriever, examples=Examples.empty())
     whole = load_items(WHOLE_TRAINING_SETS)
     parts = split(r, load_items(SPLIT_SETS))
     train_items = [*whole, *parts.train]
-    x, y = training_rows(r, train_items)
-    rounded = _selector(*fit(x, y))
-    thresholds = choose_thresholds(r, folds(r, whole, parts.train), kb.citations_for)
+    none = Memory(r, [], frozenset())
+    x, y = training_rows(none, train_items)
+    base = _selector(*fit(x, y))
+    base_folds = folds(none, whole, parts.train)
+    thresholds = choose_thresholds(none, base_folds, kb.citations_for)
+    hidden = held_out_rows(r, VALIDATION_SHARE) | held_out_rows(r, NO_EXAMPLES_SHARE, "examples:")
+    memory = Memory(r, [*WHOLE_TRAINING_SETS, *SPLIT_SETS], hidden)
+    ex_x, ex_y = training_rows(memory, train_items)
+    examples = _selector(*fit(ex_x, ex_y))
+    pairs = [
+        Fold(replace(b.selector, thresholds=thresholds, examples=e.selector), e.items)
+        for b, e in zip(base_folds, folds(memory, whole, parts.train), strict=True)
+    ]
+    ex_thresholds = choose_thresholds(memory, pairs, kb.citations_for)
     return {
         "format": SELECTOR_FORMAT,
         "version": SELECTOR_VERSION,
         "features": list(FEATURES),
-        "mean": rounded.mean.tolist(),
-        "scale": rounded.scale.tolist(),
-        "coef": rounded.coef.tolist(),
-        "intercept": rounded.intercept,
+        **_model(base, thresholds),
+        "with_examples": _model(examples, ex_thresholds),
+        "training": {
+            "sets": [str(p.relative_to(ROOT)) for p in (*WHOLE_TRAINING_SETS, *SPLIT_SETS)],
+            "items": len(train_items),
+            "validation_items": len(parts.validation),
+            "rows": int(y.shape[0]),
+            "positives": int(y.sum()),
+            "example_questions": len(memory.examples),
+            "C": C,
+            "no_examples_share": NO_EXAMPLES_SHARE,
+            "folds": FOLDS,
+            "wrong_budget": WRONG_BUDGET,
+        },
+    }
+
+
+def _model(selector: Selector, thresholds: Thresholds) -> dict[str, object]:
+    return {
+        "mean": selector.mean.tolist(),
+        "scale": selector.scale.tolist(),
+        "coef": selector.coef.tolist(),
+        "intercept": selector.intercept,
         "thresholds": {
             "answer": thresholds.answer,
             "alternative": thresholds.alternative,
@@ -240,37 +356,54 @@ def train() -> dict[str, object]:
             "later_parts": thresholds.later_parts,
             "named_article": thresholds.named_article,
         },
-        "training": {
-            "sets": [str(p.relative_to(ROOT)) for p in (*WHOLE_TRAINING_SETS, *SPLIT_SETS)],
-            "items": len(train_items),
-            "validation_items": len(parts.validation),
-            "rows": int(y.shape[0]),
-            "positives": int(y.sum()),
-            "C": C,
-            "folds": FOLDS,
-            "wrong_budget": WRONG_BUDGET,
-        },
     }
 
 
 def report(split_name: str) -> str:
-    """Per-style metrics of the shipped selector on one side of the split ("validation" or "train")."""
+    """Per-style metrics of the shipped selector on one side of the split ("validation" or "train"): answered
+    with the example questions of the other sets (as a new writer's questions are), then with none for the
+    side's own sentences (as a new source's are)."""
     kb = KnowledgeBase.assemble(read_sources())
-    r = kb.retriever
+    r = replace(kb.retriever, examples=Examples.empty())
     parts = split(r, load_items(SPLIT_SETS))
     items = parts.validation if split_name == "validation" else parts.train
-    by_style: dict[str, list] = {}
-    for item in items:
-        got = kb.answer(item.question)
-        result = score_item(item, got, instrument_symbol(r.glossary, item.article_source))
-        by_style.setdefault(item.style or "-", []).append(result)
-        by_style.setdefault("all", []).append(result)
-    lines = [f"{'style':<12} {'n':>4} {'e2e':>6} {'wrong':>6} {'abst-F1':>8} {'ans-hit':>8} {'hit@3':>6}"]
-    for style, results in sorted(by_style.items(), key=lambda kv: (kv[0] == "all", kv[0])):
-        m = compute_metrics(results)
-        cells = (m.e2e.value, m.wrong.value, m.abstain_f1, m.answer_hit.value, m.hit_at_3.value)
-        lines.append(f"{style:<12} {m.n:>4} " + " ".join(f"{'-' if v is None else f'{v:.2f}':>6}" for v in cells))
-    return "\n".join(lines)
+    paths = [*WHOLE_TRAINING_SETS, *SPLIT_SETS]
+    side = held_out_rows(r, VALIDATION_SHARE)
+    if split_name == "train":
+        side = frozenset(range(len(r.units))) - side
+    tables = []
+    for title, memory in (
+        ("with the example questions of the other sets", Memory(r, paths, frozenset())),
+        ("with no example questions for these sentences", Memory(r, paths, side)),
+    ):
+        by_style: dict[str, list] = {}
+        for item in items:
+            got = answer(memory(item), kb.selector, item.question, kb.citations_for, 60)
+            result = score_item(item, got, instrument_symbol(r.glossary, item.article_source))
+            by_style.setdefault(item.style or "-", []).append(result)
+            by_style.setdefault("all", []).append(result)
+        lines = [title, f"{'style':<12} {'n':>4} {'e2e':>6} {'wrong':>6} {'abst-F1':>8} {'ans-hit':>8} {'hit@3':>6}"]
+        for style, results in sorted(by_style.items(), key=lambda kv: (kv[0] == "all", kv[0])):
+            m = compute_metrics(results)
+            cells = (m.e2e.value, m.wrong.value, m.abstain_f1, m.answer_hit.value, m.hit_at_3.value)
+            lines.append(f"{style:<12} {m.n:>4} " + " ".join(f"{'-' if v is None else f'{v:.2f}':>6}" for v in cells))
+        tables.append("\n".join(lines))
+    return "\n\n".join(tables)
+
+
+def examples_text() -> str:
+    """The bundled knowledge base's examples.yaml: every training question with its gold spans (same sets,
+    same file)."""
+    import yaml
+
+    examples = example_questions([*WHOLE_TRAINING_SETS, *SPLIT_SETS])
+    body = [{"question": e.question, "answers": list(e.answers)} for e in examples]
+    header = (
+        "# Questions people asked of these sources, with the words of the sentence that answers each (answers: []\n"
+        "# when the sources do not answer it). Written by eval/train.py from the question sets it trains on;\n"
+        "# keepers may add their own. See knowledge/examples.py.\n"
+    )
+    return header + yaml.safe_dump({"examples": body}, sort_keys=False, allow_unicode=True, width=1000)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -282,13 +415,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.report:
         print(report(args.report))
         return 0
-    text = json.dumps(train(), indent=1) + "\n"
+    outputs = {EXAMPLES_OUT: examples_text(), args.out: json.dumps(train(), indent=1) + "\n"}
     if args.check:
-        same = args.out.exists() and args.out.read_text(encoding="utf-8") == text
-        print(f"{args.out}: {'up to date' if same else 'differs from what training gives'}")
-        return 0 if same else 1
-    args.out.write_text(text, encoding="utf-8")
-    print(f"wrote {args.out}")
+        stale = [path for path, text in outputs.items() if not path.exists() or path.read_text("utf-8") != text]
+        for path in outputs:
+            print(f"{path}: {'differs from what training gives' if path in stale else 'up to date'}")
+        return 1 if stale else 0
+    for path, text in outputs.items():
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from .answer import Answer, Citation, Hit
 from .chunking import Passage, Sentence, chunk
 from .citations import Pinpoint
 from .documents import Document, SourceError, load_documents
+from .examples import EXAMPLES_FILE, ExampleError, Examples, examples_digest, read_examples
 from .glossary import GlossaryFile, load_glossary
 from .index import TfidfIndex
 from .lookups import CitedArticles
@@ -111,10 +113,17 @@ class KnowledgeBase:
         """
         started = time.perf_counter() if started is None else started
         retriever = Retriever.build(sources.passages, sources.glossary, indexes)
+        try:
+            examples = read_examples(sources.directory)
+        except ExampleError as error:
+            raise SourceError(Path(sources.directory) / EXAMPLES_FILE, str(error)) from None
+        if examples:
+            retriever = dataclasses.replace(retriever, examples=Examples.build(retriever, examples))
         digest = hashlib.sha256()
         for document in sources.documents:
             digest.update(f"{document.id}\0{document.sha256}\0".encode())
         digest.update(sources.glossary.sha256.encode())
+        digest.update(examples_digest(sources.directory).encode())
         return cls(
             sources_dir=sources.directory,
             documents=sources.documents,

@@ -65,6 +65,10 @@ FEATURES = (
     "q_oov",  # log of the number of question words that no source uses (after spelling is mended)
     "cites_asked",  # it cites an article the question names
     "q_names_article",  # the question names an article that the sources cite
+    "example_known",  # some example question is answered by this sentence
+    "example",  # the best cosine of the question with the example questions this sentence answers (examples.py)
+    "example_other",  # ... with those that other sentences answer
+    "q_example_none",  # ... with the example questions the sources do not answer
 )
 INDEX = {name: column for column, name in enumerate(FEATURES)}
 # The features of whole arrays, in candidate_features' order; those of the question, the same for every row.
@@ -93,11 +97,11 @@ ROW_FEATURES = (
 RAISING = frozenset(
     "sentence passage own context own_previous chars neighbour heading matched_idf carries new_fact number_fits "
     "names_share modifier_ok year_ok cites_asked claim rank0 hand margin sentence_margin chars_margin own_margin gap "
-    "q_best_sentence q_best_own".split()
+    "q_best_sentence q_best_own example".split()
 )
 LOWERING = frozenset(
     "miss_own miss_context missing_count lacks lacks_name lacks_date lacks_number q_unknown q_unknown_concept q_oov "
-    "log_rank".split()
+    "log_rank example_other q_example_none".split()
 )
 CHAR_GRAM = 4
 
@@ -134,6 +138,7 @@ def _word_grams(word: str) -> tuple[str, ...]:
 # Features worked out row by row that cost the most: left at 0 when the selector gives them no weight.
 FACT_DETAIL = frozenset({"new_fact", "number_fits", "lacks_name", "lacks_date", "lacks_number"})
 MISSING = frozenset({"miss_own", "miss_context", "missing_count"})
+EXAMPLE_FEATURES = frozenset({"example", "example_known", "example_other", "q_example_none"})
 
 
 def candidate_features(
@@ -233,6 +238,15 @@ def candidate_features(
     )
     if reading.asked:
         out[:, INDEX["cites_asked"]] = [row in reading.asked for row in rows]
+    if len(r.examples) and (used is None or not used.isdisjoint(EXAMPLE_FEATURES)):
+        near = r.examples.near(terms, reading.grams)
+        mine = np.array([near.by_row.get(row, 0.0) for row in rows])
+        out[:, INDEX["example"]] = mine
+        out[:, INDEX["example_known"]] = [row in r.examples.answered for row in rows]
+        out[:, INDEX["example_other"]] = [
+            max((score for row, score in near.by_row.items() if row != own_row), default=0.0) for own_row in rows
+        ]
+        out[:, INDEX["q_example_none"]] = near.unanswered
     return out
 
 

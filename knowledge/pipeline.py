@@ -127,8 +127,11 @@ def answer(r: Retriever, selector: Selector, question: str, citations_for: Citat
     for reading in readings:
         found, features = retrieve(r, reading, prepared.articles, selector.used)
         scored.append(Scored(reading, found, features, selector.probabilities(features)))
+    model = selector.choose(r.examples.answered, scored[0].found.rows, scored[0].probabilities)
+    if model is not selector:
+        scored = [part._replace(probabilities=model.probabilities(part.features)) for part in scored]
     hits = nearest(r, scored[0].found.hits) if len(readings) == 1 else None
-    thresholds = selector.thresholds
+    thresholds = model.thresholds
     if prepared.articles is not None:  # it names an article the sources cite
         thresholds = thresholds.scaled(thresholds.named_article)
     decisions = _decide(scored, thresholds)

@@ -16,6 +16,7 @@ from .answer import Hit
 from .articles import ArticleIndex
 from .candidates import Candidates, Sentences, Weights, score_candidates
 from .chunking import Passage, Sentence
+from .examples import Examples
 from .facts import fact_terms_of, facts_of, number_near, person_name_pattern, proper_names
 from .features import Reading
 from .glossary import GlossaryFile
@@ -117,6 +118,7 @@ class Retriever:
     token_memo: dict[str, tuple[str, bool] | None] = field(default_factory=dict, repr=False, compare=False)
     person_name: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
     stated: dict[int, dict[str, frozenset[str]]] = field(default_factory=dict, repr=False, compare=False)
+    examples: Examples = field(default_factory=Examples.empty, repr=False, compare=False)  # questions asked before
 
     @classmethod
     def build(

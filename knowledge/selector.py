@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from .features import FEATURES
 
 SELECTOR_FILE = Path(__file__).with_name("selector.json")
 SELECTOR_FORMAT = "iom-bot/selector"
-SELECTOR_VERSION = 1
+SELECTOR_VERSION = 2  # 2: the examples model (with_examples)
 
 
 class SelectorError(ValueError):
@@ -46,12 +47,22 @@ class Selector:
     coef: np.ndarray
     intercept: float
     thresholds: Thresholds
+    # The model for questions like the knowledge base's example questions (examples.py), or None.
+    examples: Selector | None = None
 
-    used: frozenset[str] = field(init=False, repr=False, compare=False)  # the features it weighs
+    used: frozenset[str] = field(init=False, repr=False, compare=False)  # the features it (or examples) weighs
 
     def __post_init__(self) -> None:
         weighed = frozenset(name for name, weight in zip(FEATURES, self.coef.tolist(), strict=True) if weight != 0)
-        object.__setattr__(self, "used", weighed)
+        object.__setattr__(self, "used", weighed | (self.examples.used if self.examples else frozenset()))
+
+    def choose(self, answered: frozenset[int], rows: Sequence[int], probabilities: np.ndarray) -> Selector:
+        """The model for a question: the examples model when the sentence this one ranks first answers some
+        example question (the question is about what people have asked before); this one otherwise (a source
+        without examples is answered as if there were none anywhere)."""
+        if self.examples is None or not answered or not len(rows):
+            return self
+        return self.examples if rows[int(np.argmax(probabilities))] in answered else self
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """P(candidate answers the part) for each row of features (FEATURES columns)."""
@@ -72,6 +83,13 @@ class Selector:
             raise SelectorError(f"version {data.get('version')!r}, expected {SELECTOR_VERSION}")
         if tuple(data.get("features") or ()) != FEATURES:
             raise SelectorError("its features are not this version's: retrain it (eval/train.py)")
+        examples = data.get("with_examples")
+        if examples is not None and not isinstance(examples, dict):
+            raise SelectorError("with_examples must be a model (a mapping)")
+        return cls._model(data, cls._model(examples, None) if examples is not None else None)
+
+    @classmethod
+    def _model(cls, data: dict[str, Any], examples: Selector | None) -> Selector:
         try:
             arrays = [np.asarray(data[key], np.float64) for key in ("mean", "scale", "coef")]
             thresholds = Thresholds(**{k: float(v) for k, v in data["thresholds"].items()})
@@ -82,7 +100,7 @@ class Selector:
             raise SelectorError("mean, scale and coef must be finite, one per feature, scales positive")
         if not np.isfinite(intercept):
             raise SelectorError("the intercept must be finite")
-        return cls(*arrays, intercept, thresholds)
+        return cls(*arrays, intercept, thresholds, examples)
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,0 +1,210 @@
+"""Example questions: questions people asked of a knowledge base, each with the sentence that answers it (or
+none, when the sources do not answer it). A new question like an example is likely asked about the same thing.
+
+A knowledge base's examples live in ``examples.yaml`` beside its sources, which its keepers edit::
+
+    examples:
+    - question: "When did the assembly approve the pact?"
+      answers: ["approved the pact on 3 May"]   # short exact runs of words of the answering sentence(s)
+    - question: "Where is the secretariat based?"
+      answers: []                               # the sources do not answer it
+
+The selector weighs how close a question comes to the examples of each candidate sentence (features.py); a
+knowledge base without examples answers from the sentences alone, as it was trained to do too.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import itertools
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from . import yamltext
+from .features import char_grams
+from .index import TfidfIndex
+from .text import words
+
+if TYPE_CHECKING:
+    from .retrieval import Retriever
+
+log = logging.getLogger(__name__)
+
+EXAMPLES_FILE = "examples.yaml"
+MAX_EXAMPLES_BYTES = 16 * 1024 * 1024
+NEAREST = 64  # examples looked at per question
+SPACE = re.compile(r"\s+")
+
+
+class ExampleError(ValueError):
+    """An examples file that cannot be used: not YAML, or not the shape above."""
+
+
+class Example(NamedTuple):
+    question: str
+    answers: tuple[str, ...]  # exact runs of words of the answering sentences; empty: not answered
+    group: str = ""  # who wrote it (a question set): training leaves a writer's own examples out
+
+
+class Near(NamedTuple):
+    """How close a question comes to the examples."""
+
+    by_row: dict[int, float]  # per answering sentence (unit row): the best cosine of its examples
+    unanswered: float  # the best cosine of an example the sources do not answer
+
+
+NOTHING_NEAR = Near({}, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Examples:
+    """The examples of a knowledge base, indexed by their questions' terms."""
+
+    examples: tuple[Example, ...]
+    rows: tuple[frozenset[int], ...]  # per example: the unit rows holding one of its answers
+    terms: tuple[tuple[str, ...], ...]  # per example: its question's terms, as the retriever reads them
+    grams: tuple[tuple[str, ...], ...]  # per example: the character n-grams of its question's content words
+    index: TfidfIndex | None  # the examples by their terms (None: no examples)
+    char_index: TfidfIndex | None  # ... by their character n-grams
+    answered: frozenset[int]  # the unit rows that answer one example or more
+
+    @classmethod
+    def build(cls, retriever: Retriever, examples: Iterable[Example]) -> Examples:
+        """Resolve each example's answers to sentences; an example whose answers no sentence holds is left out
+        (one warning line counts them)."""
+        examples = tuple(examples)
+        if not examples:
+            return cls.empty()
+        # One text of every sentence, a line each: an answer is looked up with str.find, not sentence by sentence.
+        folded = [_fold(unit.sentence.text) for unit in retriever.units]
+        starts = list(itertools.accumulate((len(text) + 1 for text in folded), initial=0))
+        whole = "\n".join(folded)
+        kept, rows, terms, grams = [], [], [], []
+        stopwords = retriever.analyzer.stopwords
+        unresolved = 0
+        for example in examples:
+            found = frozenset(
+                bisect.bisect_right(starts, at) - 1
+                for answer in map(_fold, example.answers)
+                for at in _all(whole, answer)
+            )
+            if example.answers and not found:
+                unresolved += 1
+                continue
+            kept.append(example)
+            rows.append(found)
+            terms.append(tuple(retriever.read(example.question).terms))
+            grams.append(tuple(char_grams(words(example.question), stopwords)))
+        if unresolved:
+            log.warning("%d example question(s) left out: no sentence of the sources holds their answers", unresolved)
+        return cls._of(kept, rows, terms, grams)
+
+    @classmethod
+    def _of(
+        cls,
+        examples: Sequence[Example],
+        rows: Sequence[frozenset[int]],
+        terms: Sequence[tuple[str, ...]],
+        grams: Sequence[tuple[str, ...]],
+    ) -> Examples:
+        index = TfidfIndex.from_terms(terms) if any(terms) else None
+        char_index = TfidfIndex.from_terms(grams) if any(grams) else None
+        answered = frozenset(row for found in rows for row in found)
+        return cls(tuple(examples), tuple(rows), tuple(terms), tuple(grams), index, char_index, answered)
+
+    @classmethod
+    def empty(cls) -> Examples:
+        return cls._of((), (), (), ())
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def without(self, groups: frozenset[str] = frozenset(), rows: frozenset[int] = frozenset()) -> Examples:
+        """These examples less those of groups and those answered by rows (training holds them out)."""
+        keep = [
+            i for i, example in enumerate(self.examples) if example.group not in groups and not (self.rows[i] & rows)
+        ]
+        return self._of(
+            [self.examples[i] for i in keep],
+            [self.rows[i] for i in keep],
+            [self.terms[i] for i in keep],
+            [self.grams[i] for i in keep],
+        )
+
+    def near(self, terms: Sequence[str], grams: Sequence[str]) -> Near:
+        """How close the question comes to the examples of each sentence and to the unanswered ones: the mean
+        of its cosines with an example by terms and by character n-grams, the best of each sentence's examples."""
+        if self.index is None or not terms:
+            return NOTHING_NEAR
+        scores: dict[int, float] = {}
+        for index, found in ((self.index, terms), (self.char_index, grams)):
+            if index is not None and found:
+                for example, score in index.search(found, NEAREST):
+                    scores[example] = scores.get(example, 0.0) + score / 2
+        by_row: dict[int, float] = {}
+        unanswered = 0.0
+        for example, score in scores.items():
+            answering = self.rows[example]
+            if not answering:
+                unanswered = max(unanswered, score)
+            for row in answering:
+                if score > by_row.get(row, 0.0):
+                    by_row[row] = score
+        return Near(by_row, unanswered)
+
+
+def _all(text: str, part: str) -> Iterable[int]:
+    """Where part starts in text, every time."""
+    at = text.find(part) if part else -1
+    while at >= 0:
+        yield at
+        at = text.find(part, at + 1)
+
+
+def _fold(text: str) -> str:
+    return SPACE.sub(" ", text).strip().lower()
+
+
+def read_examples(directory: Path | str | None) -> tuple[Example, ...]:
+    """The examples of a sources directory (none when it has no examples.yaml); ExampleError when the file is
+    broken, in one line."""
+    if directory is None:
+        return ()
+    path = Path(directory) / EXAMPLES_FILE
+    if not path.is_file():
+        return ()
+    try:
+        data = yamltext.read(path, MAX_EXAMPLES_BYTES)
+    except yamltext.YamlError as error:
+        raise ExampleError(str(error)) from None
+    items = data.get("examples") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise ExampleError("expected a mapping with a list under 'examples'")
+    examples = []
+    for number, item in enumerate(items, 1):
+        question = item.get("question") if isinstance(item, dict) else None
+        answers = item.get("answers", []) if isinstance(item, dict) else None
+        group = item.get("group", "") if isinstance(item, dict) else ""
+        if (
+            not isinstance(question, str)
+            or not question.strip()
+            or not isinstance(answers, list)
+            or not all(isinstance(a, str) and a.strip() for a in answers)
+            or not isinstance(group, str)
+        ):
+            raise ExampleError(f"example {number} needs a 'question' (text) and 'answers' (a list of texts)")
+        examples.append(Example(question.strip(), tuple(answers), group))
+    return tuple(examples)
+
+
+def examples_digest(directory: Path | str | None) -> str:
+    """sha256 of the examples file ("" when there is none): part of a knowledge base's version."""
+    if directory is None:
+        return ""
+    path = Path(directory) / EXAMPLES_FILE
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
