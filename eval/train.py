@@ -65,6 +65,9 @@ NO_EXAMPLES_SHARE = 30  # percent of the training sentences whose example questi
 EXAMPLES_OUT = ROOT / "knowledge" / "sources" / EXAMPLES_FILE
 C = 1.0  # inverse regularisation strength of the logistic regression
 WRONG_BUDGET = 0.05  # at most this share of validation questions answered wrongly
+# The examples model's budget is tighter: on the validation side its wrong answers ran 1-2 points over the
+# out-of-fold estimate (docs/evaluation.md), and the target is 5 % on every set.
+EXAMPLES_WRONG_BUDGET = 0.04
 DECIMALS = 6
 FOLDS = 5  # thresholds are chosen on out-of-fold answers to the training split's blind questions
 ROUNDS = 4  # at most this many rounds of choosing the threshold, then the factors, given the other
@@ -223,7 +226,9 @@ def _with(selector: Selector, thresholds: Thresholds) -> Selector:
     return replace(selector, examples=replace(selector.examples, thresholds=thresholds))
 
 
-def choose_thresholds(r: Memory, fold_list: Sequence[Fold], citations_for: CitationsFor) -> Thresholds:
+def choose_thresholds(
+    r: Memory, fold_list: Sequence[Fold], citations_for: CitationsFor, budget: float = WRONG_BUDGET
+) -> Thresholds:
     """The answer threshold that answers most questions correctly out of fold within the wrong-answer budget;
     then the factor for later parts and for questions naming an article, the same way; then the threshold again
     with those factors, and so on until nothing changes (each step keeps the budget and never lowers e2e)."""
@@ -232,24 +237,28 @@ def choose_thresholds(r: Memory, fold_list: Sequence[Fold], citations_for: Citat
         before = thresholds
         factors = {"later_parts": before.later_parts, "named_article": before.named_article}
         bands = [replace(_band(low), **factors) for low in (*LOWS, 0.95)]  # the last: none within the budget
-        thresholds = _best_within_budget(r, fold_list, citations_for, bands)
+        thresholds = _best_within_budget(r, fold_list, citations_for, bands, budget)
         for field in ("later_parts", "named_article"):
             options = [replace(thresholds, **{field: factor}) for factor in (*FACTORS, 1.0)]
-            thresholds = _best_within_budget(r, fold_list, citations_for, options)
+            thresholds = _best_within_budget(r, fold_list, citations_for, options, budget)
         if thresholds == before:
             break
     return thresholds
 
 
 def _best_within_budget(
-    r: Memory, fold_list: Sequence[Fold], citations_for: CitationsFor, options: Sequence[Thresholds]
+    r: Memory,
+    fold_list: Sequence[Fold],
+    citations_for: CitationsFor,
+    options: Sequence[Thresholds],
+    budget: float = WRONG_BUDGET,
 ) -> Thresholds:
     """Of options[:-1], the thresholds that answer most questions correctly out of fold while the wrong answers
-    stay within WRONG_BUDGET (the first of equals); options[-1] when none stays within it."""
+    stay within budget (the first of equals); options[-1] when none stays within it."""
     best: tuple[Thresholds, float] | None = None
     for option in options[:-1]:
         metrics = out_of_fold(r, fold_list, option, citations_for)
-        if (metrics.wrong.value or 0.0) <= WRONG_BUDGET and (best is None or (metrics.e2e.value or 0.0) > best[1]):
+        if (metrics.wrong.value or 0.0) <= budget and (best is None or (metrics.e2e.value or 0.0) > best[1]):
             best = (option, metrics.e2e.value or 0.0)
     return best[0] if best is not None else options[-1]
 
@@ -321,7 +330,7 @@ def _train() -> dict[str, object]:
         Fold(replace(b.selector, thresholds=thresholds, examples=e.selector), e.items)
         for b, e in zip(base_folds, folds(memory, whole, parts.train), strict=True)
     ]
-    ex_thresholds = choose_thresholds(memory, pairs, kb.citations_for)
+    ex_thresholds = choose_thresholds(memory, pairs, kb.citations_for, EXAMPLES_WRONG_BUDGET)
     return {
         "format": SELECTOR_FORMAT,
         "version": SELECTOR_VERSION,
@@ -339,6 +348,7 @@ def _train() -> dict[str, object]:
             "no_examples_share": NO_EXAMPLES_SHARE,
             "folds": FOLDS,
             "wrong_budget": WRONG_BUDGET,
+            "examples_wrong_budget": EXAMPLES_WRONG_BUDGET,
         },
     }
 
@@ -401,7 +411,7 @@ def examples_text() -> str:
     header = (
         "# Questions people asked of these sources, with the words of the sentence that answers each (answers: []\n"
         "# when the sources do not answer it). Written by eval/train.py from the question sets it trains on;\n"
-        "# keepers may add their own. See knowledge/examples.py.\n"
+        "# maintainers may add their own. See knowledge/examples.py.\n"
     )
     return header + yaml.safe_dump({"examples": body}, sort_keys=False, allow_unicode=True, width=1000)
 

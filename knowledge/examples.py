@@ -1,7 +1,7 @@
 """Example questions: questions people asked of a knowledge base, each with the sentence that answers it (or
 none, when the sources do not answer it). A new question like an example is likely asked about the same thing.
 
-A knowledge base's examples live in ``examples.yaml`` beside its sources, which its keepers edit::
+A knowledge base's examples live in ``examples.yaml`` beside its sources, which its maintainers edit::
 
     examples:
     - question: "When did the assembly approve the pact?"
@@ -20,6 +20,7 @@ import hashlib
 import itertools
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,10 @@ log = logging.getLogger(__name__)
 EXAMPLES_FILE = "examples.yaml"
 MAX_EXAMPLES_BYTES = 16 * 1024 * 1024
 NEAREST = 64  # examples looked at per question
+VOTERS = 8  # the nearest examples that vote for the sentences answering them
+# The examples model (selector.py) answers a question only when the sentence it is about answers at least this
+# many examples: it was trained where most sentences answer twenty or more, and a few examples mislead it.
+DENSE = 5
 SPACE = re.compile(r"\s+")
 
 
@@ -56,9 +61,11 @@ class Near(NamedTuple):
 
     by_row: dict[int, float]  # per answering sentence (unit row): the best cosine of its examples
     unanswered: float  # the best cosine of an example the sources do not answer
+    votes: dict[int, float]  # per sentence: the cosines of those of the VOTERS nearest examples it answers, / VOTERS
+    unanswered_votes: float  # ... of those the sources do not answer
 
 
-NOTHING_NEAR = Near({}, 0.0)
+NOTHING_NEAR = Near({}, 0.0, {}, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +78,7 @@ class Examples:
     grams: tuple[tuple[str, ...], ...]  # per example: the character n-grams of its question's content words
     index: TfidfIndex | None  # the examples by their terms (None: no examples)
     char_index: TfidfIndex | None  # ... by their character n-grams
-    answered: frozenset[int]  # the unit rows that answer one example or more
+    answered: dict[int, int]  # per unit row answering one example or more: how many it answers
 
     @classmethod
     def build(cls, retriever: Retriever, examples: Iterable[Example]) -> Examples:
@@ -114,7 +121,7 @@ class Examples:
     ) -> Examples:
         index = TfidfIndex.from_terms(terms) if any(terms) else None
         char_index = TfidfIndex.from_terms(grams) if any(grams) else None
-        answered = frozenset(row for found in rows for row in found)
+        answered = Counter(row for found in rows for row in found)
         return cls(tuple(examples), tuple(rows), tuple(terms), tuple(grams), index, char_index, answered)
 
     @classmethod
@@ -155,7 +162,16 @@ class Examples:
             for row in answering:
                 if score > by_row.get(row, 0.0):
                     by_row[row] = score
-        return Near(by_row, unanswered)
+        voters = sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))[:VOTERS]
+        votes: dict[int, float] = {}
+        unanswered_votes = 0.0
+        for example, score in voters:
+            answering = self.rows[example]
+            if not answering:
+                unanswered_votes += score / VOTERS
+            for row in answering:
+                votes[row] = votes.get(row, 0.0) + score / VOTERS
+        return Near(by_row, unanswered, votes, unanswered_votes)
 
 
 def _all(text: str, part: str) -> Iterable[int]:

@@ -69,6 +69,8 @@ FEATURES = (
     "example",  # the best cosine of the question with the example questions this sentence answers (examples.py)
     "example_other",  # ... with those that other sentences answer
     "q_example_none",  # ... with the example questions the sources do not answer
+    "example_votes",  # the cosines of the nearest example questions it answers, over examples.VOTERS
+    "q_example_none_votes",  # ... of those the sources do not answer
 )
 INDEX = {name: column for column, name in enumerate(FEATURES)}
 # The features of whole arrays, in candidate_features' order; those of the question, the same for every row.
@@ -97,11 +99,11 @@ ROW_FEATURES = (
 RAISING = frozenset(
     "sentence passage own context own_previous chars neighbour heading matched_idf carries new_fact number_fits "
     "names_share modifier_ok year_ok cites_asked claim rank0 hand margin sentence_margin chars_margin own_margin gap "
-    "q_best_sentence q_best_own example".split()
+    "q_best_sentence q_best_own example example_votes".split()
 )
 LOWERING = frozenset(
     "miss_own miss_context missing_count lacks lacks_name lacks_date lacks_number q_unknown q_unknown_concept q_oov "
-    "log_rank example_other q_example_none".split()
+    "log_rank example_other q_example_none q_example_none_votes".split()
 )
 CHAR_GRAM = 4
 
@@ -138,7 +140,9 @@ def _word_grams(word: str) -> tuple[str, ...]:
 # Features worked out row by row that cost the most: left at 0 when the selector gives them no weight.
 FACT_DETAIL = frozenset({"new_fact", "number_fits", "lacks_name", "lacks_date", "lacks_number"})
 MISSING = frozenset({"miss_own", "miss_context", "missing_count"})
-EXAMPLE_FEATURES = frozenset({"example", "example_known", "example_other", "q_example_none"})
+EXAMPLE_FEATURES = frozenset(
+    {"example", "example_known", "example_other", "q_example_none", "example_votes", "q_example_none_votes"}
+)
 
 
 def candidate_features(
@@ -247,6 +251,8 @@ def candidate_features(
             max((score for row, score in near.by_row.items() if row != own_row), default=0.0) for own_row in rows
         ]
         out[:, INDEX["q_example_none"]] = near.unanswered
+        out[:, INDEX["example_votes"]] = [near.votes.get(row, 0.0) for row in rows]
+        out[:, INDEX["q_example_none_votes"]] = near.unanswered_votes
     return out
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .examples import DENSE
 from .features import FEATURES
 
 SELECTOR_FILE = Path(__file__).with_name("selector.json")
@@ -56,13 +57,14 @@ class Selector:
         weighed = frozenset(name for name, weight in zip(FEATURES, self.coef.tolist(), strict=True) if weight != 0)
         object.__setattr__(self, "used", weighed | (self.examples.used if self.examples else frozenset()))
 
-    def choose(self, answered: frozenset[int], rows: Sequence[int], probabilities: np.ndarray) -> Selector:
-        """The model for a question: the examples model when the sentence this one ranks first answers some
-        example question (the question is about what people have asked before); this one otherwise (a source
-        without examples is answered as if there were none anywhere)."""
+    def choose(self, answered: Mapping[int, int], rows: Sequence[int], probabilities: np.ndarray) -> Selector:
+        """The model for a question: the examples model when the sentence this one ranks first answers
+        examples.DENSE example questions or more (the question is about what people have asked before); this
+        one otherwise (a source without examples is answered as if there were none anywhere). answered: the
+        number of examples each sentence answers."""
         if self.examples is None or not answered or not len(rows):
             return self
-        return self.examples if rows[int(np.argmax(probabilities))] in answered else self
+        return self.examples if answered.get(rows[int(np.argmax(probabilities))], 0) >= DENSE else self
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """P(candidate answers the part) for each row of features (FEATURES columns)."""
