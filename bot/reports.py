@@ -150,6 +150,9 @@ def explain_embed(explanation: Explanation, knowledge: KnowledgeBase, version_no
     if explanation.concepts:
         concepts = ", ".join(c.replace("_", " ") for c in explanation.concepts)
         embed.add_field(name="Glossary concepts", value=safe(concepts), inline=False)
+    if explanation.asked_before:
+        asked = "\n".join(f"• {safe(question)}" for question in explanation.asked_before)
+        embed.add_field(name="Asked before, answered with this sentence", value=clip(asked, FIELD_LIMIT), inline=False)
     if explanation.runner_up:
         embed.add_field(
             name=f"Runner-up ({explanation.runner_up_probability:.0%})",

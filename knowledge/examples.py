@@ -143,16 +143,24 @@ class Examples:
             [self.grams[i] for i in keep],
         )
 
-    def near(self, terms: Sequence[str], grams: Sequence[str]) -> Near:
-        """How close the question comes to the examples of each sentence and to the unanswered ones: the mean
-        of its cosines with an example by terms and by character n-grams, the best of each sentence's examples."""
+    def nearest(self, terms: Sequence[str], grams: Sequence[str]) -> dict[int, float]:
+        """The NEAREST examples to a question by the mean of their cosines by terms and by character n-grams,
+        nearest first (ties: the earlier example first)."""
         if self.index is None or not terms:
-            return NOTHING_NEAR
+            return {}
         scores: dict[int, float] = {}
         for index, found in ((self.index, terms), (self.char_index, grams)):
             if index is not None and found:
                 for example, score in index.search(found, NEAREST):
                     scores[example] = scores.get(example, 0.0) + score / 2
+        return dict(sorted(scores.items(), key=lambda pair: (-pair[1], pair[0])))
+
+    def near(self, terms: Sequence[str], grams: Sequence[str]) -> Near:
+        """How close the question comes to the examples of each sentence and to the unanswered ones: the mean
+        of its cosines with an example by terms and by character n-grams, the best of each sentence's examples."""
+        scores = self.nearest(terms, grams)
+        if not scores:
+            return NOTHING_NEAR
         by_row: dict[int, float] = {}
         unanswered = 0.0
         for example, score in scores.items():
@@ -162,7 +170,7 @@ class Examples:
             for row in answering:
                 if score > by_row.get(row, 0.0):
                     by_row[row] = score
-        voters = sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))[:VOTERS]
+        voters = list(scores.items())[:VOTERS]
         votes: dict[int, float] = {}
         unanswered_votes = 0.0
         for example, score in voters:

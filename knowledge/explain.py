@@ -28,6 +28,7 @@ class Explanation:
     runner_up: str | None  # the best sentence the answer did not quote
     runner_up_probability: float
     passage: Passage | None  # the passage the answer quotes (None when abstaining)
+    asked_before: tuple[str, ...] = ()  # the example questions nearest to it that the quoted sentence answers
 
 
 def explain(knowledge: KnowledgeBase, question: str) -> Explanation:
@@ -50,6 +51,7 @@ def explain(knowledge: KnowledgeBase, question: str) -> Explanation:
         runner_up=runner_up,
         runner_up_probability=runner_p,
         passage=passage,
+        asked_before=_asked_before(knowledge, question, chosen),
     )
 
 
@@ -62,9 +64,36 @@ def _runner_up(knowledge: KnowledgeBase, question: str, quoted: set[str]) -> tup
     found, features = retrieve(retriever, prepared.readings[0], prepared.articles)
     if not found.rows:
         return None, 0.0
-    probabilities = knowledge.selector.probabilities(features)
+    selector = knowledge.selector
+    probabilities = selector.probabilities(features)
+    model = selector.choose(retriever.examples.answered, found.rows, probabilities)
+    if model is not selector:  # the examples model answers this question: its probabilities are the answer's
+        probabilities = model.probabilities(features)
     for index in np.argsort(-probabilities, kind="stable"):
         text = retriever.units[found.rows[index]].sentence.text
         if text not in quoted:
             return text, float(probabilities[index])
     return None, 0.0
+
+
+ASKED_BEFORE = 3  # example questions shown at most
+ASKED_BEFORE_FLOOR = 0.3  # ... and only those at least this close to the question
+
+
+def _asked_before(knowledge: KnowledgeBase, question: str, chosen: str | None) -> tuple[str, ...]:
+    """The example questions nearest to question that the quoted sentence answers, nearest first."""
+    retriever = knowledge.retriever
+    examples = retriever.examples
+    if chosen is None or not len(examples):
+        return ()
+    prepared = prepare(retriever, question)
+    if not isinstance(prepared, Prepared) or not prepared.readings:
+        return ()
+    reading = prepared.readings[0]
+    found = []
+    for example, score in examples.nearest(reading.terms, reading.grams).items():
+        if score < ASKED_BEFORE_FLOOR or len(found) == ASKED_BEFORE:
+            break
+        if any(retriever.units[row].sentence.text == chosen for row in examples.rows[example]):
+            found.append(examples.examples[example].question)
+    return tuple(found)

@@ -170,6 +170,7 @@ async def test_why_this_answer_is_private_and_shows_the_evidence(e2e: Harness) -
     assert "laissez" in field(why, "Matched words") and "laissez passer" in field(why, "Glossary concepts")
     assert any(item["name"].startswith("Runner-up (") for item in embed["fields"])
     assert ART_11_SENTENCE in field(why, "Passage")
+    assert field(why, "Asked before, answered with this sentence").startswith("• ")  # the bundled examples
 
 
 async def test_links_to_the_article_and_the_instrument(e2e: Harness) -> None:

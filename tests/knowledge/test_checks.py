@@ -142,6 +142,12 @@ def test_explain_gives_the_probability_matches_and_runner_up(kb: KnowledgeBase) 
     assert explanation.runner_up is not None and explanation.runner_up != ART_11_SENTENCE
     assert 0 <= explanation.runner_up_probability <= explanation.probability
     assert explanation.passage is not None and ART_11_SENTENCE in explanation.passage.text
+    # The bundled example questions: some, like this one, were answered with the same sentence.
+    assert 1 <= len(explanation.asked_before) <= 3
+    rows = {row for row, unit in enumerate(kb.retriever.units) if unit.sentence.text == ART_11_SENTENCE}
+    examples = kb.retriever.examples
+    for asked in explanation.asked_before:
+        assert any(e.question == asked and examples.rows[i] & rows for i, e in enumerate(examples.examples))
 
 
 def test_explain_of_an_abstention_has_no_passage(kb: KnowledgeBase) -> None:

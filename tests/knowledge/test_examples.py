@@ -1,0 +1,211 @@
+"""Example questions (knowledge/examples.py): read from examples.yaml, refused in one line when broken, resolved to
+the sentences that answer them, and weighed by the examples model only where they are dense enough.
+
+The end-to-end tests use the fictional knowledge base (tests/data/fictional), which the selector never saw in
+training, with example questions written here for it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowledge.base import KnowledgeBase, read_sources
+from knowledge.documents import SourceError
+from knowledge.evaluation import load_eval_set
+from knowledge.examples import DENSE, EXAMPLES_FILE, VOTERS, Example, ExampleError, Examples, read_examples
+from knowledge.features import EXAMPLE_FEATURES, INDEX
+from knowledge.pipeline import prepare, retrieve
+from knowledge.selector import Selector, Thresholds, load_selector
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "fictional"
+AGENDA = "The two leaders may propose agenda items to each other"
+# Six ways of asking whether the two leaders may propose agenda items to each other (written for this test).
+AGENDA_EXAMPLES = (
+    "Can the two heads put topics on each other's agendas?",
+    "are the leaders allowed to suggest items for the other side's governing body?",
+    "Who can propose agenda items to the other organisation's governing body?",
+    "can the chiefs suggest agenda points to one another",
+    "Do the heads of the two bodies get to propose matters for each other's governing bodies?",
+    "may each leader put forward items for discussion by the other's governing body?",
+)
+# A question from the fictional blind set that the bare pipeline abstains on (none of the examples above).
+AGENDA_QUESTION = (
+    "May the leaders of the two organizations suggest matters for discussion by each other's governing bodies?"
+)
+
+
+def write_examples(directory: Path, body: str) -> Path:
+    sources = directory / "sources"
+    shutil.copytree(DATA / "sources", sources)
+    (sources / EXAMPLES_FILE).write_text(body, encoding="utf-8")
+    return sources
+
+
+def agenda_yaml(questions: tuple[str, ...] = AGENDA_EXAMPLES) -> str:
+    lines = ["examples:"]
+    for question in questions:
+        lines += [f'- question: "{question}"', f'  answers: ["{AGENDA}"]']
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def fictional() -> KnowledgeBase:
+    return KnowledgeBase.load(DATA / "sources")
+
+
+# -- reading the file ------------------------------------------------------------------------------------------
+
+
+def test_no_file_means_no_examples(tmp_path: Path) -> None:
+    assert read_examples(tmp_path) == ()
+    assert read_examples(None) == ()
+
+
+def test_a_well_formed_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / EXAMPLES_FILE).write_text(
+        'examples:\n- question: " When? "\n  answers: ["on 3 May"]\n- question: "Where?"\n  answers: []\n',
+        encoding="utf-8",
+    )
+    assert read_examples(tmp_path) == (Example("When?", ("on 3 May",)), Example("Where?", ()))
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("examples: [unclosed\n", "bad YAML"),
+        ("- just a list\n", "a list under 'examples'"),
+        ("examples:\n- question: 3\n  answers: []\n", "example 1 needs"),
+        ("examples:\n- question: ok\n  answers: not a list\n", "example 1 needs"),
+        ("examples:\n- question: ok\n  answers: ['']\n", "example 1 needs"),
+        ("a: &x [1]\nexamples: *x\n", "aliases"),
+    ],
+)
+def test_a_broken_file_is_one_line(tmp_path: Path, body: str, problem: str) -> None:
+    (tmp_path / EXAMPLES_FILE).write_text(body, encoding="utf-8")
+    with pytest.raises(ExampleError) as raised:
+        read_examples(tmp_path)
+    assert problem in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_knowledge_base_with_a_broken_examples_file_is_refused(tmp_path: Path) -> None:
+    sources = write_examples(tmp_path, "examples: {question: 1}\n")
+    with pytest.raises(SourceError) as raised:
+        KnowledgeBase.load(sources)
+    assert EXAMPLES_FILE in str(raised.value)
+
+
+def test_the_examples_are_part_of_the_version(tmp_path: Path, fictional: KnowledgeBase) -> None:
+    with_examples = KnowledgeBase.load(write_examples(tmp_path, agenda_yaml()))
+    assert with_examples.version != fictional.version
+    assert len(with_examples.retriever.examples) == len(AGENDA_EXAMPLES)
+    assert len(fictional.retriever.examples) == 0
+
+
+# -- resolving and searching -----------------------------------------------------------------------------------
+
+
+def test_answers_resolve_to_the_sentences_holding_them(fictional: KnowledgeBase, caplog) -> None:
+    r = fictional.retriever
+    with caplog.at_level(logging.WARNING, logger="knowledge.examples"):
+        examples = Examples.build(
+            r,
+            [
+                Example("q one", (AGENDA.upper(),), "a"),  # case and spacing do not matter
+                Example("q two", (), "b"),
+                Example("q three", ("words no sentence holds",), "a"),
+            ],
+        )
+    assert [e.question for e in examples.examples] == ["q one", "q two"]
+    (row,) = examples.rows[0]
+    assert AGENDA in r.units[row].sentence.text
+    assert examples.rows[1] == frozenset()
+    assert examples.answered == {row: 1}
+    assert "1 example question(s) left out" in caplog.text
+
+
+def test_without_leaves_out_groups_and_rows(fictional: KnowledgeBase) -> None:
+    r = fictional.retriever
+    examples = Examples.build(
+        r, [Example(q, (AGENDA,), "mine") for q in AGENDA_EXAMPLES] + [Example("x y", (), "other")]
+    )
+    (row,) = examples.rows[0]
+    assert [e.group for e in examples.without(frozenset({"mine"})).examples] == ["other"]
+    assert [e.group for e in examples.without(rows=frozenset({row})).examples] == ["other"]
+    assert len(examples.without(frozenset({"nobody"}))) == len(examples)
+
+
+def test_near_finds_the_sentence_of_a_like_question(fictional: KnowledgeBase) -> None:
+    r = fictional.retriever
+    examples = Examples.build(
+        r, [Example(q, (AGENDA,)) for q in AGENDA_EXAMPLES] + [Example("Who paints the towers?", ())]
+    )
+    (row,) = examples.rows[0]
+    reading = prepare(r, AGENDA_EXAMPLES[0]).readings[0]
+    near = examples.near(reading.terms, reading.grams)
+    assert near.by_row[row] == pytest.approx(1.0, abs=1e-3)  # the example itself
+    assert near.votes[row] >= 1 / VOTERS  # the example itself votes, with its cosine of 1
+    assert set(near.votes) == {row}
+    painted = prepare(r, "Who paints the towers?").readings[0]
+    assert examples.near(painted.terms, painted.grams).unanswered == pytest.approx(1.0, abs=1e-3)
+
+
+def test_without_examples_the_example_features_are_zero(fictional: KnowledgeBase) -> None:
+    prepared = prepare(fictional.retriever, AGENDA_QUESTION)
+    _, features = retrieve(fictional.retriever, prepared.readings[0])
+    assert not features[:, [INDEX[name] for name in EXAMPLE_FEATURES]].any()
+
+
+# -- choosing the model ----------------------------------------------------------------------------------------
+
+
+def test_the_examples_model_answers_only_where_examples_are_dense() -> None:
+    n = len(INDEX)
+    plain = Selector(np.zeros(n), np.ones(n), np.zeros(n), 0.0, Thresholds(0.9, 0.8, 0.4))
+    pair = dataclasses.replace(plain, examples=dataclasses.replace(plain, intercept=1.0))
+    probabilities = np.array([0.2, 0.7, 0.1])
+    rows = [10, 11, 12]  # the first model ranks row 11 first
+    assert pair.choose({11: DENSE}, rows, probabilities) is pair.examples
+    assert pair.choose({11: DENSE - 1, 10: 50}, rows, probabilities) is pair
+    assert pair.choose({}, rows, probabilities) is pair
+    assert plain.choose({11: DENSE}, rows, probabilities) is plain
+
+
+def test_the_shipped_selector_has_an_examples_model_that_weighs_them() -> None:
+    shipped = load_selector()
+    assert shipped.examples is not None
+    assert EXAMPLE_FEATURES & shipped.examples.used
+    assert not EXAMPLE_FEATURES & {name for name in shipped.used if shipped.coef[INDEX[name]] != 0}
+
+
+# -- end to end on a knowledge base the selector never saw ------------------------------------------------------
+
+
+def test_dense_examples_teach_the_fictional_knowledge_base_a_paraphrase(
+    tmp_path: Path, fictional: KnowledgeBase
+) -> None:
+    assert fictional.answer(AGENDA_QUESTION).abstained  # the bare pipeline does not dare
+    taught = KnowledgeBase.load(write_examples(tmp_path, agenda_yaml()))
+    got = taught.answer(AGENDA_QUESTION)
+    assert not got.abstained
+    assert AGENDA in got.parts[0].text
+
+
+def test_sparse_examples_change_nothing(tmp_path: Path, fictional: KnowledgeBase) -> None:
+    taught = KnowledgeBase.load(write_examples(tmp_path, agenda_yaml(AGENDA_EXAMPLES[: DENSE - 1])))
+    for item in load_eval_set(DATA / "eval" / "blind-plain.yaml").items[:25]:
+        assert taught.answer(item.question).to_dict() == fictional.answer(item.question).to_dict()
+
+
+def test_the_bundled_knowledge_base_ships_examples() -> None:
+    sources = read_sources()
+    assert (sources.directory / EXAMPLES_FILE).is_file()
+    kb = KnowledgeBase.assemble(sources)
+    assert len(kb.retriever.examples) > 1000
+    assert max(kb.retriever.examples.answered.values()) >= DENSE
