@@ -58,11 +58,12 @@ from knowledge.selector import SELECTOR_FILE, SELECTOR_FORMAT, SELECTOR_VERSION,
 EVAL = ROOT / "eval"
 WHOLE_TRAINING_SETS = (EVAL / "dev.yaml", EVAL / "chat.yaml")
 # The blind banks, and each final set once it was measured (docs/evaluation.md): split by source sentence.
-SPLIT_FOLDERS = ("blind", "final", "final2", "final3", "final4", "final5", "final6", "final7")
+SPLIT_FOLDERS = ("blind", "final", "final2", "final3", "final4", "final5", "final6", "final7", "final8")
 SPLIT_SETS = tuple(sorted(path for folder in SPLIT_FOLDERS for path in (EVAL / folder).glob("*.yaml")))
 VALIDATION_SHARE = 30  # percent of source sentences (and of unanswerable items) held out
 NO_EXAMPLES_SHARE = 30  # percent of the training sentences whose example questions training never shows
 EXAMPLES_OUT = ROOT / "knowledge" / "sources" / EXAMPLES_FILE
+CHECKS_FILE = ROOT / "knowledge" / "sources" / "checks.yaml"
 C = 1.0  # inverse regularisation strength of the logistic regression
 WRONG_BUDGET = 0.05  # at most this share of validation questions answered wrongly
 # The examples model's budget is tighter: on the validation side its wrong answers ran 1-2 points over the
@@ -402,16 +403,18 @@ def report(split_name: str) -> str:
 
 
 def examples_text() -> str:
-    """The bundled knowledge base's examples.yaml: every training question with its gold spans (same sets,
-    same file)."""
+    """The bundled knowledge base's examples.yaml: every training question with its gold spans, then the
+    knowledge base's own checks (a check names what answers its question: an example). Same sets, same file."""
     import yaml
 
     examples = example_questions([*WHOLE_TRAINING_SETS, *SPLIT_SETS])
     body = [{"question": e.question, "answers": list(e.answers)} for e in examples]
+    checks = yaml.safe_load((CHECKS_FILE).read_text(encoding="utf-8"))["checks"]
+    body += [{"question": c["question"], "answers": [] if c.get("abstain") else [c["expect"]]} for c in checks]
     header = (
         "# Questions people asked of these sources, with the words of the sentence that answers each (answers: []\n"
-        "# when the sources do not answer it). Written by eval/train.py from the question sets it trains on;\n"
-        "# maintainers may add their own. See knowledge/examples.py.\n"
+        "# when the sources do not answer it). Written by eval/train.py from the question sets it trains on and\n"
+        "# from checks.yaml; maintainers may add their own. See knowledge/examples.py.\n"
     )
     return header + yaml.safe_dump({"examples": body}, sort_keys=False, allow_unicode=True, width=1000)
 

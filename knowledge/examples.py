@@ -27,9 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from . import yamltext
-from .features import char_grams
 from .index import TfidfIndex
-from .text import words
 
 if TYPE_CHECKING:
     from .retrieval import Retriever
@@ -75,9 +73,7 @@ class Examples:
     examples: tuple[Example, ...]
     rows: tuple[frozenset[int], ...]  # per example: the unit rows holding one of its answers
     terms: tuple[tuple[str, ...], ...]  # per example: its question's terms, as the retriever reads them
-    grams: tuple[tuple[str, ...], ...]  # per example: the character n-grams of its question's content words
     index: TfidfIndex | None  # the examples by their terms (None: no examples)
-    char_index: TfidfIndex | None  # ... by their character n-grams
     answered: dict[int, int]  # per unit row answering one example or more: how many it answers
 
     @classmethod
@@ -91,8 +87,7 @@ class Examples:
         folded = [_fold(unit.sentence.text) for unit in retriever.units]
         starts = list(itertools.accumulate((len(text) + 1 for text in folded), initial=0))
         whole = "\n".join(folded)
-        kept, rows, terms, grams = [], [], [], []
-        stopwords = retriever.analyzer.stopwords
+        kept, rows, terms = [], [], []
         unresolved = 0
         for example in examples:
             found = frozenset(
@@ -106,10 +101,9 @@ class Examples:
             kept.append(example)
             rows.append(found)
             terms.append(tuple(retriever.read(example.question).terms))
-            grams.append(tuple(char_grams(words(example.question), stopwords)))
         if unresolved:
             log.warning("%d example question(s) left out: no sentence of the sources holds their answers", unresolved)
-        return cls._of(kept, rows, terms, grams)
+        return cls._of(kept, rows, terms)
 
     @classmethod
     def _of(
@@ -117,16 +111,14 @@ class Examples:
         examples: Sequence[Example],
         rows: Sequence[frozenset[int]],
         terms: Sequence[tuple[str, ...]],
-        grams: Sequence[tuple[str, ...]],
     ) -> Examples:
         index = TfidfIndex.from_terms(terms) if any(terms) else None
-        char_index = TfidfIndex.from_terms(grams) if any(grams) else None
         answered = Counter(row for found in rows for row in found)
-        return cls(tuple(examples), tuple(rows), tuple(terms), tuple(grams), index, char_index, answered)
+        return cls(tuple(examples), tuple(rows), tuple(terms), index, answered)
 
     @classmethod
     def empty(cls) -> Examples:
-        return cls._of((), (), (), ())
+        return cls._of((), (), ())
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -140,25 +132,20 @@ class Examples:
             [self.examples[i] for i in keep],
             [self.rows[i] for i in keep],
             [self.terms[i] for i in keep],
-            [self.grams[i] for i in keep],
         )
 
-    def nearest(self, terms: Sequence[str], grams: Sequence[str]) -> dict[int, float]:
-        """The NEAREST examples to a question by the mean of their cosines by terms and by character n-grams,
-        nearest first (ties: the earlier example first)."""
+    def nearest(self, terms: Sequence[str]) -> dict[int, float]:
+        """The NEAREST examples to a question's terms by TF-IDF cosine, nearest first (ties: the earlier first).
+        (Adding character n-grams, as the sentences have, changed nothing on the validation side and cost
+        0.3 ms an answer: docs/answer-path.md.)"""
         if self.index is None or not terms:
             return {}
-        scores: dict[int, float] = {}
-        for index, found in ((self.index, terms), (self.char_index, grams)):
-            if index is not None and found:
-                for example, score in index.search(found, NEAREST):
-                    scores[example] = scores.get(example, 0.0) + score / 2
-        return dict(sorted(scores.items(), key=lambda pair: (-pair[1], pair[0])))
+        return dict(self.index.search(terms, NEAREST))
 
-    def near(self, terms: Sequence[str], grams: Sequence[str]) -> Near:
-        """How close the question comes to the examples of each sentence and to the unanswered ones: the mean
-        of its cosines with an example by terms and by character n-grams, the best of each sentence's examples."""
-        scores = self.nearest(terms, grams)
+    def near(self, terms: Sequence[str]) -> Near:
+        """How close the question comes to the examples of each sentence (the best of its examples) and to the
+        unanswered ones."""
+        scores = self.nearest(terms)
         if not scores:
             return NOTHING_NEAR
         by_row: dict[int, float] = {}

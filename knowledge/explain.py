@@ -91,7 +91,7 @@ def _asked_before(knowledge: KnowledgeBase, question: str, chosen: str | None) -
         return ()
     reading = prepared.readings[0]
     found = []
-    for example, score in examples.nearest(reading.terms, reading.grams).items():
+    for example, score in examples.nearest(reading.terms).items():
         if score < ASKED_BEFORE_FLOOR or len(found) == ASKED_BEFORE:
             break
         if any(retriever.units[row].sentence.text == chosen for row in examples.rows[example]):

@@ -243,13 +243,14 @@ def candidate_features(
     if reading.asked:
         out[:, INDEX["cites_asked"]] = [row in reading.asked for row in rows]
     if len(r.examples) and (used is None or not used.isdisjoint(EXAMPLE_FEATURES)):
-        near = r.examples.near(terms, reading.grams)
+        near = r.examples.near(terms)
         mine = np.array([near.by_row.get(row, 0.0) for row in rows])
         out[:, INDEX["example"]] = mine
         out[:, INDEX["example_known"]] = [row in r.examples.answered for row in rows]
-        out[:, INDEX["example_other"]] = [
-            max((score for row, score in near.by_row.items() if row != own_row), default=0.0) for own_row in rows
-        ]
+        # The best of the other sentences' examples: the best overall, or for the best's own row the second best.
+        ranked = [*sorted(near.by_row.items(), key=lambda pair: -pair[1])[:2], (-1, 0.0), (-1, 0.0)]
+        (best_row, best), (_, second) = ranked[0], ranked[1]
+        out[:, INDEX["example_other"]] = [second if row == best_row else best for row in rows]
         out[:, INDEX["q_example_none"]] = near.unanswered
         out[:, INDEX["example_votes"]] = [near.votes.get(row, 0.0) for row in rows]
         out[:, INDEX["q_example_none_votes"]] = near.unanswered_votes

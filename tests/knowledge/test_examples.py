@@ -148,12 +148,12 @@ def test_near_finds_the_sentence_of_a_like_question(fictional: KnowledgeBase) ->
     )
     (row,) = examples.rows[0]
     reading = prepare(r, AGENDA_EXAMPLES[0]).readings[0]
-    near = examples.near(reading.terms, reading.grams)
+    near = examples.near(reading.terms)
     assert near.by_row[row] == pytest.approx(1.0, abs=1e-3)  # the example itself
     assert near.votes[row] >= 1 / VOTERS  # the example itself votes, with its cosine of 1
     assert set(near.votes) == {row}
     painted = prepare(r, "Who paints the towers?").readings[0]
-    assert examples.near(painted.terms, painted.grams).unanswered == pytest.approx(1.0, abs=1e-3)
+    assert examples.near(painted.terms).unanswered == pytest.approx(1.0, abs=1e-3)
 
 
 def test_without_examples_the_example_features_are_zero(fictional: KnowledgeBase) -> None:
