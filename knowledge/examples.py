@@ -144,28 +144,23 @@ class Examples:
 
     def near(self, terms: Sequence[str]) -> Near:
         """How close the question comes to the examples of each sentence (the best of its examples) and to the
-        unanswered ones."""
-        scores = self.nearest(terms)
-        if not scores:
+        unanswered ones. One pass, nearest first: the first score seen for a sentence is its best."""
+        if self.index is None or not terms:
             return NOTHING_NEAR
         by_row: dict[int, float] = {}
-        unanswered = 0.0
-        for example, score in scores.items():
-            answering = self.rows[example]
-            if not answering:
-                unanswered = max(unanswered, score)
-            for row in answering:
-                if score > by_row.get(row, 0.0):
-                    by_row[row] = score
-        voters = list(scores.items())[:VOTERS]
         votes: dict[int, float] = {}
-        unanswered_votes = 0.0
-        for example, score in voters:
+        unanswered = unanswered_votes = 0.0
+        for rank, (example, score) in enumerate(self.index.search(terms, NEAREST)):
             answering = self.rows[example]
+            voter = rank < VOTERS
             if not answering:
-                unanswered_votes += score / VOTERS
+                unanswered = unanswered or score
+                if voter:
+                    unanswered_votes += score / VOTERS
             for row in answering:
-                votes[row] = votes.get(row, 0.0) + score / VOTERS
+                by_row.setdefault(row, score)
+                if voter:
+                    votes[row] = votes.get(row, 0.0) + score / VOTERS
         return Near(by_row, unanswered, votes, unanswered_votes)
 
 
