@@ -23,11 +23,9 @@ Usage: python eval/train.py [--check] [--out knowledge/selector.json]
 from __future__ import annotations
 
 import argparse
-import contextlib
-import hashlib
 import json
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -36,6 +34,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from memory import Memory, answer_path_once, bucket, example_questions, held_out_rows  # noqa: E402
 
 from knowledge import pipeline  # noqa: E402
 from knowledge.base import KnowledgeBase, read_sources  # noqa: E402
@@ -49,9 +49,9 @@ from knowledge.evaluation import (  # noqa: E402
     normalize_space,
     score_item,
 )
-from knowledge.examples import EXAMPLES_FILE, Example, Examples  # noqa: E402
+from knowledge.examples import EXAMPLES_FILE, Examples  # noqa: E402
 from knowledge.features import FEATURES, LOWERING, RAISING  # noqa: E402
-from knowledge.pipeline import answer, prepare, retrieve  # noqa: E402
+from knowledge.pipeline import answer  # noqa: E402
 from knowledge.retrieval import Retriever  # noqa: E402
 from knowledge.selector import SELECTOR_FILE, SELECTOR_FORMAT, SELECTOR_VERSION, Selector, Thresholds  # noqa: E402
 
@@ -82,10 +82,6 @@ class Split:
     validation: tuple[EvalItem, ...]
 
 
-def _bucket(key: str) -> int:
-    return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16) % 100
-
-
 def gold_rows(r: Retriever, item: EvalItem) -> set[int]:
     """The units (sentences) of the sources that hold one of the item's gold spans."""
     spans = [normalize_space(s) for s in (*item.gold_spans, *(s for g in item.gold_groups for s in g))]
@@ -97,52 +93,15 @@ def split(r: Retriever, items: Iterable[EvalItem]) -> Split:
     for item in items:
         rows = gold_rows(r, item)
         if rows:
-            held_out = any(_bucket(r.units[row].sentence.text) < VALIDATION_SHARE for row in rows)
+            held_out = any(bucket(r.units[row].sentence.text) < VALIDATION_SHARE for row in rows)
         else:
-            held_out = _bucket(item.id) < VALIDATION_SHARE
+            held_out = bucket(item.id) < VALIDATION_SHARE
         (validation if held_out else train).append(item)
     return Split(tuple(train), tuple(validation))
 
 
 def load_items(paths: Sequence[Path]) -> list[EvalItem]:
     return [item for path in paths for item in load_eval_set(path).items]
-
-
-def group_of(path: Path) -> str:
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
-
-
-def example_questions(paths: Sequence[Path]) -> list[Example]:
-    """Every question of these sets as an example (its gold spans as answers), grouped by its set."""
-    return [
-        Example(item.question, tuple(dict.fromkeys((*item.gold_spans, *(s for g in item.gold_groups for s in g)))),
-                group_of(path))
-        for path in paths for item in load_eval_set(path).items if item.category != "smalltalk"
-    ]  # fmt: skip
-
-
-class Memory:
-    """The example questions each training or evaluation question may see: never those of its own set (a new
-    writer's questions are not in the examples), and never those answered by held-out sentences."""
-
-    def __init__(self, r: Retriever, paths: Sequence[Path], hidden_rows: frozenset[int]) -> None:
-        self.r = r
-        self.examples = Examples.build(r, example_questions(paths))
-        self.hidden_rows = hidden_rows
-        self.group = {item.id: group_of(path) for path in paths for item in load_eval_set(path).items}
-        self.cache: dict[str, Retriever] = {}
-
-    def __call__(self, item: EvalItem) -> Retriever:
-        group = self.group.get(item.id, "")
-        if group not in self.cache:
-            seen = self.examples.without(frozenset({group}), self.hidden_rows)
-            self.cache[group] = replace(self.r, examples=seen)
-        return self.cache[group]
-
-
-def held_out_rows(r: Retriever, share: int, salt: str = "") -> frozenset[int]:
-    """The unit rows whose sentence falls in the first share percent of buckets."""
-    return frozenset(row for row, unit in enumerate(r.units) if _bucket(salt + unit.sentence.text) < share)
 
 
 def training_rows(memory: Memory, items: Iterable[EvalItem]) -> tuple[np.ndarray, np.ndarray]:
@@ -199,7 +158,7 @@ def folds(memory: Memory, whole: Sequence[EvalItem], items: Sequence[EvalItem]) 
     for item in items:
         rows = sorted(gold_rows(r, item))
         key = r.units[rows[0]].sentence.text if rows else item.id
-        assigned[_bucket("fold:" + key) % FOLDS].append(item)
+        assigned[bucket("fold:" + key) % FOLDS].append(item)
     out = []
     for number, held_out in enumerate(assigned):
         rest = [item for other, group in enumerate(assigned) if other != number for item in group]
@@ -275,33 +234,6 @@ def _selector(mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: 
         np.round(mean, DECIMALS), np.round(scale, DECIMALS), np.round(coef, DECIMALS), round(intercept, DECIMALS),
         Thresholds(1.0, 1.0, 1.0),
     )  # fmt: skip
-
-
-@contextlib.contextmanager
-def answer_path_once() -> Iterator[None]:
-    """Within one training run a question's reading and its candidates' features do not depend on the model or
-    the thresholds tried: each is worked out once per (retriever, question) and reused by every answer (all
-    features: the same probabilities as with a selector's skips). Restored on exit."""
-    read: dict[tuple[int, str], tuple[object, object]] = {}
-    found: dict[tuple[int, int, int], tuple[object, object]] = {}
-
-    def prepare_once(r: Retriever, question: str):
-        key = (id(r), question)
-        if key not in read:
-            read[key] = (r, prepare(r, question))  # r kept alive: its id is not reused
-        return read[key][1]
-
-    def retrieve_once(r: Retriever, reading, articles=None, used=None):
-        key = (id(r), id(reading), id(articles))
-        if key not in found:
-            found[key] = ((r, reading, articles), retrieve(r, reading, articles))
-        return found[key][1]
-
-    pipeline.prepare, pipeline.retrieve = prepare_once, retrieve_once
-    try:
-        yield
-    finally:
-        pipeline.prepare, pipeline.retrieve = prepare, retrieve
 
 
 def train() -> dict[str, object]:
