@@ -1,12 +1,13 @@
 """Saved indexes: a set of named TfidfIndex written together with what they were built from, and built in a
 child process so that a long build never holds this process's GIL (the bot's event loop keeps answering).
 
-A saved set is a directory: one subdirectory per index (see TfidfIndex.save) and ``indexes.json`` with the
-store's format version, the caller's metadata (source hashes, analyser fingerprint, row counts) and the sha256
-of every file of every index. It is replaced atomically: a reader sees the old set or the new one, never half of
-each; every file is fsynced before the rename, and a crash between the two renames of a save is repaired by the
-next load or save. A set whose files do not match their checksums, or whose arrays break the scorer's invariants
-(knowledge.integrity), is ignored with one warning and rebuilt: never read by the compiled scorer.
+A saved set is a directory: one subdirectory per index (see TfidfIndex.save), optionally one of tables
+(knowledge.tablefiles) and ``indexes.json`` with the store's format version, the caller's metadata (a knowledge
+base's key: knowledge.fingerprints) and the sha256 of every file. It is replaced atomically: a reader sees the
+old set or the new one, never half of each; every file is fsynced before the rename, and a crash between the two
+renames of a save is repaired by the next load or save. A set whose files do not match their checksums, or whose
+arrays break the scorer's invariants (knowledge.integrity), is ignored with one warning and rebuilt: never read by
+the compiled scorer.
 """
 
 from __future__ import annotations

@@ -269,7 +269,9 @@ def _retriever(
     indexes: Mapping[str, TfidfIndex],
     analyzer: Analyzer,
 ) -> RetrieverTables:
-    kinds, facts = tables["unit_kind"], tables["unit_facts"]
+    # Copied out of the memory map (a few MB): the compiled scorer then sees writable arrays, as after a fresh
+    # build, and needs no second compilation for read-only ones.
+    passage_rows, kinds, facts = (np.array(tables[name]) for name in ("unit_passage", "unit_kind", "unit_facts"))
     counts = np.where(columns.kind == PASSAGE_KINDS.index("caption"), 1, np.diff(columns.sentences))
     first = np.concatenate(([0], np.cumsum(counts)))
 
@@ -283,12 +285,12 @@ def _retriever(
     citing_rows, citing_counts = tables["citation_rows"], tables["citation_counts"]
     sections = columns.sections
     return RetrieverTables(
-        units=UnitTable(passages, tables["unit_passage"], first, unit),
+        units=UnitTable(passages, passage_rows, first, unit),
         unit_terms=TermRows(list(indexes["units"].vocabulary), tables["unit_terms_indptr"], tables["unit_terms"]),
         passage_terms=TermRows(
             list(indexes["passages"].vocabulary), tables["passage_terms_indptr"], tables["passage_terms"]
         ),
-        passage_rows=tables["unit_passage"],
+        passage_rows=passage_rows,
         kinds=kinds,
         facts=facts,
         entities=frozenset(tables["entities"]),
