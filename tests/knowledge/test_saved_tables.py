@@ -120,6 +120,7 @@ def test_any_change_to_the_sources_rebuilds_with_one_line_saying_why(
     index = tmp_path / "index"
     knowledge.build(sources_copy, index_dir=index, isolate=False)
     edit(sources_copy)
+    caplog.clear()  # the first build's lines, when another test left the level at INFO
     with caplog.at_level(logging.INFO, logger="knowledge"):
         rebuilt = knowledge.build(sources_copy, index_dir=index, isolate=False)
     assert not isinstance(rebuilt.passages, PassageTable)
