@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import shutil
 import sys
 import tempfile
 import time
@@ -109,13 +110,16 @@ def index_rows(n: int, cache: Path) -> dict[str, float]:
 def knowledge_base(n: int, cache: Path, rebuild: bool) -> dict[str, float]:
     """A knowledge base of n passages built (in a child process, saving its index in cache), then started again
     from that saved index, as a bot start or reload with unchanged sources is."""
-    from knowledge import build, persist
+    from knowledge import build, persist, saved
+    from knowledge.glossary import load_glossary
 
     sources = synthetic.cached_sources(n, cache)
     index = cache / f"{sources.name}.index"
     print(f"knowledge base of {n:,} passages ({sources})")
     results: dict[str, float] = {}
-    if rebuild or persist.read_metadata(index) is None:
+    key = saved.files_key(saved.read_files(sources), load_glossary(sources))  # a set saved by other code: rebuilt
+    if rebuild or persist.read_metadata(index) != key:
+        shutil.rmtree(index, ignore_errors=True)  # in the cache: else build would start from it
         timed("build in a child, saving the index", results, build, sources, index_dir=index, progress=_quiet)
     timed("start with the matching saved index", results, build, sources, index_dir=index, progress=_quiet)
     return results

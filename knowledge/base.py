@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,20 +17,21 @@ from .chunking import Passage, Sentence, chunk
 from .citations import Pinpoint
 from .documents import Document, SourceError, load_documents
 from .examples import EXAMPLES_FILE, ExampleError, Examples, examples_digest, read_examples
+from .fingerprints import source_key
 from .glossary import GlossaryFile, load_glossary
 from .index import TfidfIndex
 from .lookups import CitedArticles
 from .pipeline import answer as answer_question
 from .retrieval import Retriever
 from .selector import Selector, load_selector
-from .text import Analyzer
+from .tables import Catalogue, passage_fields
+from .units import RetrieverTables
 
 if TYPE_CHECKING:
     from .explain import Explanation
 
 BUNDLED_SOURCES = Path(__file__).parent / "sources"
 DEFAULT_ANSWER_WORDS = 60
-RETRIEVER_FORMAT = "units+passages+chars/2"  # bump when what Retriever indexes per row changes
 # A question with a word no source uses: answering it builds the speller's table (see KnowledgeBase.warm).
 WARM_QUESTION = "What does the qzxjvkwb agreement provide?"
 
@@ -62,31 +63,19 @@ class KnowledgeBase:
     version: str  # 12 hex digits of the sources' and glossary's hashes: same sources, same version
     loaded_at: datetime
     build_seconds: float
-    # Lookups by id and the cited articles, made once here: a request never scans every passage or document.
+    # Lookups by id, the cited articles and the claims citing them, made once (or read from the saved set): a
+    # request never scans every passage or document.
+    catalogue: Catalogue = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    # What a saved set of this knowledge base is keyed by (fingerprints.source_key); None: worked out when needed.
+    source_key: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     _documents_by_id: dict[str, Document] = field(init=False, repr=False, compare=False)
-    _passages_by_id: dict[str, Passage] = field(init=False, repr=False, compare=False)
-    _cited_articles: tuple[Pinpoint, ...] = field(init=False, repr=False, compare=False)
-    _claims_by_article: dict[str, list[tuple[Passage, Sentence]]] = field(init=False, repr=False, compare=False)
-    _passage_counts: dict[str, int] = field(init=False, repr=False, compare=False)
     articles: CitedArticles = field(init=False, repr=False, compare=False)  # the cited ones, for lookups by prefix
 
     def __post_init__(self) -> None:
+        if self.catalogue is None:
+            object.__setattr__(self, "catalogue", Catalogue.of(self.passages))
         object.__setattr__(self, "_documents_by_id", {document.id: document for document in self.documents})
-        object.__setattr__(self, "_passages_by_id", {passage.id: passage for passage in self.passages})
-        pairs = {pair for passage in self.passages for s in passage.sentences for pair in s.articles}
-        cited = sorted(pairs, key=Pinpoint.order)
-        object.__setattr__(self, "_cited_articles", tuple(cited))
-        object.__setattr__(self, "articles", CitedArticles(cited, self.glossary))
-        claims: dict[str, list[tuple[Passage, Sentence]]] = {}
-        for passage in self.passages:
-            for sentence in passage.claims:
-                for number in dict.fromkeys(n for _, n in sentence.articles):
-                    claims.setdefault(number, []).append((passage, sentence))
-        object.__setattr__(self, "_claims_by_article", claims)
-        counts: dict[str, int] = {}
-        for passage in self.passages:
-            counts[passage.doc_id] = counts.get(passage.doc_id, 0) + 1
-        object.__setattr__(self, "_passage_counts", counts)
+        object.__setattr__(self, "articles", CitedArticles(list(self.catalogue.cited), self.glossary))
 
     @classmethod
     def load(
@@ -105,14 +94,16 @@ class KnowledgeBase:
         *,
         started: float | None = None,
         selector: Selector | None = None,
+        tables: RetrieverTables | None = None,
+        catalogue: Catalogue | None = None,
     ) -> KnowledgeBase:
         """The knowledge base of sources already read: indexed here, or with indexes saved for exactly them.
 
-        indexes must have been built for sources.metadata (the caller checks it); started is when the
-        caller began (perf_counter), for build_seconds; selector: the shipped one when None.
+        indexes (and tables, catalogue) must have been saved for sources.metadata (the caller checks it); started
+        is when the caller began (perf_counter), for build_seconds; selector: the shipped one when None.
         """
         started = time.perf_counter() if started is None else started
-        retriever = Retriever.build(sources.passages, sources.glossary, indexes)
+        retriever = Retriever.build(sources.passages, sources.glossary, indexes, tables)
         try:
             examples = read_examples(sources.directory)
         except ExampleError as error:
@@ -134,16 +125,27 @@ class KnowledgeBase:
             version=digest.hexdigest()[:12],
             loaded_at=datetime.now(UTC),
             build_seconds=time.perf_counter() - started,
+            catalogue=catalogue,
+            source_key=sources.metadata,
         )
 
     def save_index(self, directory: Path | str) -> None:
-        """Write this knowledge base's indexes as a set that load(index_dir=directory) will take."""
-        persist.save_indexes(directory, self.retriever.indexes(), index_metadata(self.passages, self.glossary))
+        """Write this knowledge base's indexes and tables as a set that load(index_dir=directory) will take;
+        ValueError when a source file changed since it was read."""
+        from .saved import tables_of
+
+        persist.save_indexes(directory, self.retriever.indexes(), self.key(), tables_of(self))
 
     def saved_index_matches(self, directory: Path | str) -> bool | None:
         """Whether the set saved in directory was built from these sources (None: no readable set there)."""
         metadata = persist.read_metadata(directory)
-        return None if metadata is None else metadata == index_metadata(self.passages, self.glossary)
+        return None if metadata is None else metadata == self.key()
+
+    def key(self) -> dict[str, Any]:
+        """What a saved set of this knowledge base is keyed by: its source files' hashes, glossary, analyser, code."""
+        if self.source_key is not None:
+            return self.source_key
+        return source_key([(d.path.name, d.file_sha256) for d in self.documents], self.glossary)
 
     def document(self, doc_id: str) -> Document:
         """The document with this id (KeyError if there is none)."""
@@ -151,11 +153,12 @@ class KnowledgeBase:
 
     def passage_count(self, doc_id: str) -> int:
         """How many passages the document has."""
-        return self._passage_counts.get(doc_id, 0)
+        return self.catalogue.passage_counts.get(doc_id, 0)
 
     def passage(self, passage_id: str) -> Passage | None:
         """The passage with this id, or None (a reload may have removed it)."""
-        return self._passages_by_id.get(passage_id)
+        row = self.catalogue.rows.get(passage_id)
+        return None if row is None else self.passages[row]
 
     def answer(self, question: str, *, max_words: int = DEFAULT_ANSWER_WORDS) -> Answer:
         """An extractive, cited answer, or an abstention that still lists the nearest passages.
@@ -219,9 +222,11 @@ class KnowledgeBase:
         limit of them when limit is given (a reply shows a few; a large base may hold thousands)."""
         wanted = str(number)
         mentions: list[ArticleMention] = []
-        for passage, sentence in self._claims_by_article.get(wanted, ()):
+        for row, index in self.catalogue.claims.get(wanted, ()):
             if limit is not None and len(mentions) >= limit:
                 break
+            passage = self.passages[row]
+            sentence = passage.sentences[index]
             if any(n == wanted and (instrument is None or i == instrument) for i, n in sentence.articles):
                 citations = self.citations_for(passage, sentence)
                 mentions.extend(
@@ -233,7 +238,7 @@ class KnowledgeBase:
 
     def cited_articles(self) -> list[Pinpoint]:
         """The articles that some sentence cites, sorted by instrument and number."""
-        return list(self._cited_articles)
+        return list(self.catalogue.cited)
 
     def diff(self, previous: KnowledgeBase | None) -> KnowledgeBaseDiff:
         """Passages added, removed and changed (same id, other text) since previous."""
@@ -241,11 +246,11 @@ class KnowledgeBase:
 
     @property
     def cited_sentence_count(self) -> int:
-        return sum(1 for p in self.passages for s in p.claims if s.references)
+        return self.catalogue.cited_sentences
 
     @property
     def sentence_count(self) -> int:
-        return sum(len(p.claims) for p in self.passages)
+        return self.catalogue.sentences
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +261,7 @@ class Sources:
     documents: tuple[Document, ...]
     glossary: GlossaryFile
     passages: tuple[Passage, ...]
-    metadata: dict[str, Any]  # index_metadata(passages, glossary): what saved indexes must have been built from
+    metadata: dict[str, Any]  # fingerprints.source_key of the files and glossary: what a saved set is keyed by
 
 
 def read_sources(sources_dir: Path | str | None = None) -> Sources:
@@ -267,19 +272,8 @@ def read_sources(sources_dir: Path | str | None = None) -> Sources:
     passages = chunk(documents)
     if not passages:
         raise SourceError(directory, "the sources hold no passages to answer from")
-    return Sources(directory, documents, glossary, passages, index_metadata(passages, glossary))
-
-
-def index_metadata(passages: tuple[Passage, ...], glossary: GlossaryFile) -> dict[str, Any]:
-    """What saved indexes must have been built from: these passages' texts and this analyser."""
-    texts = (f"{p.id}\0{p.kind}\0" + "\0".join(s.text for s in p.sentences) for p in passages)
-    return {
-        "retriever": RETRIEVER_FORMAT,
-        "passages": persist.fingerprint(texts),
-        "analyzer": persist.analyzer_fingerprint(Analyzer(glossary.synonyms)),
-        # persist.load_indexes checks the loaded indexes have exactly these rows: the scorer trusts them.
-        "rows": {"units": unit_rows(passages), "passages": len(passages), "chars": unit_rows(passages)},
-    }
+    key = source_key([(d.path.name, d.file_sha256) for d in documents], glossary)
+    return Sources(directory, documents, glossary, passages, key)
 
 
 def unit_rows(passages: tuple[Passage, ...]) -> int:
@@ -288,10 +282,10 @@ def unit_rows(passages: tuple[Passage, ...]) -> int:
     return sum(1 if p.kind == "caption" else len(p.sentences) for p in passages)
 
 
-def diff_passages(before: tuple[Passage, ...], after: tuple[Passage, ...]) -> KnowledgeBaseDiff:
+def diff_passages(before: Sequence[Passage], after: Sequence[Passage]) -> KnowledgeBaseDiff:
     """Passages added, removed and changed (same id, other text) from before to after."""
-    old = {p.id: p.text for p in before}
-    new = {p.id: p.text for p in after}
+    old = {passage_id: text for passage_id, _, _, text in passage_fields(before)}
+    new = {passage_id: text for passage_id, _, _, text in passage_fields(after)}
     return KnowledgeBaseDiff(
         added=tuple(i for i in new if i not in old),
         removed=tuple(i for i in old if i not in new),

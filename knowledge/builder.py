@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import persist
+from . import persist, saved
 from .base import BUNDLED_SOURCES, KnowledgeBase, Sources, read_sources
 from .documents import SOURCE_SUFFIXES, SourceError
-from .glossary import GlossaryFile
+from .glossary import GlossaryFile, load_glossary
 from .index import TfidfIndex
 from .indexing import build_indexes, index_texts
 from .text import Analyzer
@@ -65,25 +65,38 @@ def build(
     if progress is None:
         progress = _stderr if size >= CHILD_BUILD_BYTES and sys.stderr is not None and sys.stderr.isatty() else _quiet
     progress(f"reading {size / 1e6:.1f} MB of sources in {directory}")
-    read = read_sources(directory)
-    indexes = _saved(index_dir, read) if index_dir is not None else None
-    saved = indexes is not None
-    if indexes is None and (isolate if isolate is not None else size >= CHILD_BUILD_BYTES):
-        progress(f"indexing {len(read.passages):,} passages in a child process")
-        indexes, saved = _build_in_child(read, index_dir if save else None, deadline)
-    if indexes is None:
-        progress(f"indexing {len(read.passages):,} passages in this process")
-    else:
+    restored = _restore(index_dir, directory) if index_dir is not None else None
+    if restored is not None:
         progress("assembling the knowledge base")
-    knowledge = KnowledgeBase.assemble(read, indexes, started=started)
-    if index_dir is not None and save and not saved:
-        progress(f"saving the index to {index_dir}")
-        _save(knowledge, index_dir, read)
+        read, indexes, parts = restored
+        knowledge = KnowledgeBase.assemble(
+            read, indexes, started=started, tables=parts.retriever, catalogue=parts.catalogue
+        )
+    else:
+        knowledge = _build(read_sources(directory), started, deadline, progress, isolate, size)
+        if index_dir is not None and save:
+            progress(f"saving the index to {index_dir}")
+            _save(knowledge, index_dir)
     validate(knowledge)
     if warm:
         knowledge.warm()
     progress(f"built {len(knowledge.passages):,} passages in {time.perf_counter() - started:.1f} s")
     return knowledge
+
+
+def _build(
+    read: Sources, started: float, deadline: float, progress: Progress, isolate: bool | None, size: int
+) -> KnowledgeBase:
+    """The knowledge base of sources read and chunked: indexed in a child process or in this one."""
+    indexes = None
+    if isolate if isolate is not None else size >= CHILD_BUILD_BYTES:
+        progress(f"indexing {len(read.passages):,} passages in a child process")
+        indexes = _build_in_child(read, deadline)
+    if indexes is None:
+        progress(f"indexing {len(read.passages):,} passages in this process")
+    else:
+        progress("assembling the knowledge base")
+    return KnowledgeBase.assemble(read, indexes, started=started)
 
 
 def build_timeout(sources: Path | str | None = None) -> float:
@@ -113,38 +126,46 @@ def validate(knowledge: KnowledgeBase) -> None:
         raise SourceError(knowledge.sources_dir, f"the index does not find its own passage {probe.id!r}")
 
 
-def _saved(index_dir: Path, read: Sources) -> dict[str, TfidfIndex] | None:
-    """The saved set in index_dir if it was built from these passages; persist says why when it is not."""
+def _restore(index_dir: Path, directory: Path) -> tuple[Sources, dict[str, TfidfIndex], saved.Restored] | None:
+    """The knowledge base's parts from the saved set in index_dir, if it was saved for exactly these source files
+    (hashed, not parsed), glossary, analyser and code; else None, with one log line saying why."""
     loading = time.perf_counter()
+    try:
+        files = saved.read_files(directory)
+        glossary = load_glossary(directory)
+    except SourceError:
+        return None  # reading them all says which file is bad, and where
+    key = saved.files_key(files, glossary)
     # Memory-mapped, read-only: processes on one machine that load the same saved set share its pages.
-    indexes = persist.load_indexes(index_dir, read.metadata, mmap=True)
-    if indexes is not None:
-        log.info("saved index %s matches the sources: loaded in %.2f s", index_dir, time.perf_counter() - loading)
-    return indexes
+    found = persist.load_set(index_dir, key, mmap=True)
+    if found is None:
+        return None
+    try:
+        parts = saved.Restored(directory, glossary, files, found.tables, found.indexes)
+    except ValueError as error:
+        log.warning("saved index %s is damaged (%s); rebuilding", index_dir, str(error)[:300])
+        return None
+    read = Sources(directory, parts.documents, glossary, parts.passages, key)  # type: ignore[arg-type]
+    log.info("saved index %s matches the sources: loaded in %.2f s", index_dir, time.perf_counter() - loading)
+    return read, found.indexes, parts
 
 
-def _build_in_child(read: Sources, save_to: Path | None, deadline: float) -> tuple[dict[str, TfidfIndex] | None, bool]:
-    """(indexes, saved to save_to) built in a child process from the rows' texts; (None, False) if it could not run."""
+def _build_in_child(read: Sources, deadline: float) -> dict[str, TfidfIndex] | None:
+    """The indexes built in a child process from the rows' texts; None if it could not run."""
     building = time.perf_counter()
     timeout = max(deadline - time.monotonic(), 1.0)
     unit_texts, passage_texts = index_texts(read.passages)
     try:
         built = persist.build_in_child(
-            index_in_child, unit_texts, passage_texts, read.glossary, read.metadata, timeout=timeout, save_to=save_to
+            index_in_child, unit_texts, passage_texts, read.glossary, read.metadata, timeout=timeout
         )
     except TimeoutError:
         raise TimeoutError(f"the build took longer than {timeout:.0f} s (indexing in a child process)") from None
     except (persist.ChildBuildError, OSError) as error:
         log.warning("index build in a child process failed (%s); building here", error)
-        return None, False
+        return None
     log.info("indexed %d passages in a child process in %.1f s", len(read.passages), time.perf_counter() - building)
-    if save_to is None:
-        return built.indexes, False
-    if built.save_error is not None:
-        log.warning("could not save the index to %s: %s", save_to, built.save_error)
-    else:
-        log.info("saved the index to %s", save_to)
-    return built.indexes, True  # saved, or failed to: either way not written again here
+    return built.indexes
 
 
 def index_in_child(
@@ -155,9 +176,9 @@ def index_in_child(
     return indexes, metadata
 
 
-def _save(knowledge: KnowledgeBase, index_dir: Path, read: Sources) -> None:
+def _save(knowledge: KnowledgeBase, index_dir: Path) -> None:
     try:
-        persist.save_indexes(index_dir, knowledge.retriever.indexes(), read.metadata)
+        knowledge.save_index(index_dir)
     except (OSError, ValueError) as error:
         log.warning("could not save the index to %s: %s", index_dir, error)
     else:

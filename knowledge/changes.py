@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from .citations import Pinpoint
 from .labels import article_label, instrument_label
+from .tables import passage_fields
 
 if TYPE_CHECKING:
     from .base import KnowledgeBase
@@ -109,18 +110,14 @@ def compare(old: KnowledgeBase | None, new: KnowledgeBase) -> Changes:
 def _sections(knowledge: KnowledgeBase) -> dict[str, tuple[str, ...]]:
     """'doc id § section' -> the texts of its passages."""
     out: dict[str, list[str]] = {}
-    for passage in knowledge.passages:
-        out.setdefault(f"{passage.doc_id} § {passage.section or 'opening paragraphs'}", []).append(passage.text)
+    for _, doc_id, section, text in passage_fields(knowledge.passages):  # no passage made to read its text
+        out.setdefault(f"{doc_id} § {section or 'opening paragraphs'}", []).append(text)
     return {key: tuple(texts) for key, texts in out.items()}
 
 
 def _article_counts(knowledge: KnowledgeBase) -> dict[Pinpoint, int]:
-    counts: dict[Pinpoint, int] = {}
-    for passage in knowledge.passages:
-        for sentence in passage.claims:
-            for pair in dict.fromkeys(sentence.articles):
-                counts[pair] = counts.get(pair, 0) + 1
-    return counts
+    """How many claims cite each article (the retriever's article index has them by claim)."""
+    return {pair: len(citing.rows) for pair, citing in knowledge.retriever.citations.pairs.items()}
 
 
 def _names(names: list[str] | tuple[str, ...]) -> str:

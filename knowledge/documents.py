@@ -12,7 +12,7 @@ import logging
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,7 @@ class Document:
     url: str | None = None
     date: str | None = None
     blocks: tuple[Block, ...] = ()
+    file_sha256: str = ""  # of the file's bytes, front matter and all: what a saved set is keyed by
 
     @property
     def sections(self) -> tuple[str, ...]:
@@ -78,19 +79,24 @@ class Document:
 
 def load_documents(directory: Path | str) -> tuple[Document, ...]:
     """Load every source in directory, or raise SourceError for the first bad one: never a partial set."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise SourceError(directory, "not a directory of sources")
-    paths = sorted(_source_paths(directory))
-    if not paths:
-        raise SourceError(directory, f"no source files ({', '.join(SOURCE_SUFFIXES)}) in the directory")
-    documents = [load_document(path) for path in paths]
+    documents = [load_document(path) for path in source_paths(directory)]
     by_id: dict[str, Path] = {}
     for document in documents:
         if document.id in by_id:
             raise SourceError(document.path, f"duplicate id {document.id!r} (also in {by_id[document.id].name})")
         by_id[document.id] = document.path
     return tuple(documents)
+
+
+def source_paths(directory: Path | str) -> list[Path]:
+    """The source files of directory in load order; SourceError when there are none or one is not a file."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise SourceError(directory, "not a directory of sources")
+    paths = sorted(_source_paths(directory))
+    if not paths:
+        raise SourceError(directory, f"no source files ({', '.join(SOURCE_SUFFIXES)}) in the directory")
+    return paths
 
 
 def _source_paths(directory: Path) -> Iterable[Path]:
@@ -124,17 +130,17 @@ def check_inside(directory: Path, path: Path) -> None:
         raise SourceError(path, "a link that leads out of the sources directory: copy the file in instead")
 
 
-def load_document(path: Path) -> Document:
-    """Load one source file (.md with YAML front matter, or .txt whose first line is the title)."""
-    raw = _read_bytes(path)
+def load_document(path: Path, raw: bytes | None = None) -> Document:
+    """Load one source file (.md with YAML front matter, or .txt whose first line is the title); raw: its bytes,
+    when already read (read_source)."""
+    raw = read_source(path) if raw is None else raw
     if b"\x00" in raw:
         raise SourceError(path, "binary file (contains NUL bytes), not text")
     try:
-        text = raw.decode("utf-8")
+        text = source_text(raw)
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
         raise SourceError(path, f"not UTF-8 (bad byte 0x{raw[error.start]:02x})", line) from None
-    text = text.removeprefix("\ufeff")
     if "\r" in text and "\n" not in text:
         raise SourceError(path, "the lines end with a carriage return only (CR): save the file with LF line endings", 1)
     if path.suffix == ".md" and text.split("\n", 1)[0].rstrip("\r") == "---":
@@ -143,10 +149,17 @@ def load_document(path: Path) -> Document:
         meta, body, body_line = _plain_markdown(path, text), text, 1
     else:
         meta, body, body_line = {}, text, 1
-    return _build_document(path, meta, body, body_line)
+    document = _build_document(path, meta, body, body_line)
+    return replace(document, file_sha256=hashlib.sha256(raw).hexdigest())
 
 
-def _read_bytes(path: Path) -> bytes:
+def source_text(raw: bytes) -> str:
+    """A source file's text as its body is cut from (UnicodeDecodeError when it is not UTF-8)."""
+    return raw.decode("utf-8").removeprefix("\ufeff")
+
+
+def read_source(path: Path) -> bytes:
+    """A source file's bytes; SourceError when it is too large or cannot be read."""
     try:
         size = path.stat().st_size
         if size > MAX_SOURCE_BYTES:

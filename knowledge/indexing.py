@@ -35,8 +35,10 @@ def build_indexes(
 ) -> tuple[dict[str, TfidfIndex], list[list[str]], list[list[str]]]:
     """The indexes a Retriever is built with (INDEX_NAMES), and the terms of each unit and passage.
 
-    Each text is analysed once: its terms feed its index row and its coverage set.
+    Each text is analysed once: its terms feed its index row and its coverage set. By a copy of analyzer, whose
+    memos of every token of the sources go when the build is done (not kept by the knowledge base's analyser).
     """
+    analyzer = Analyzer(analyzer.synonyms, analyzer.stopwords)
     unit_terms = [analyzer(text) for text in unit_texts]
     passage_terms = [analyzer(text) for text in passage_texts]
     indexes = {

@@ -1,19 +1,19 @@
 """Saved indexes: a set of named TfidfIndex written together with what they were built from, and built in a
 child process so that a long build never holds this process's GIL (the bot's event loop keeps answering).
 
-A saved set is a directory: one subdirectory per index (see TfidfIndex.save) and ``indexes.json`` with the
-store's format version, the caller's metadata (source hashes, analyser fingerprint, row counts) and the sha256
-of every file of every index. It is replaced atomically: a reader sees the old set or the new one, never half of
-each; every file is fsynced before the rename, and a crash between the two renames of a save is repaired by the
-next load or save. A set whose files do not match their checksums, or whose arrays break the scorer's invariants
-(knowledge.integrity), is ignored with one warning and rebuilt: never read by the compiled scorer.
+A saved set is a directory: one subdirectory per index (see TfidfIndex.save), optionally one of tables
+(knowledge.tablefiles) and ``indexes.json`` with the store's format version, the caller's metadata (a knowledge
+base's key: knowledge.fingerprints) and the sha256 of every file. It is replaced atomically: a reader sees the
+old set or the new one, never half of each; every file is fsynced before the rename, and a crash between the two
+renames of a save is repaired by the next load or save. A set whose files do not match their checksums, or whose
+arrays break the scorer's invariants (knowledge.integrity), is ignored with one warning and rebuilt: never read by
+the compiled scorer.
 """
 
 from __future__ import annotations
 
 import errno
 import gc
-import hashlib
 import json
 import logging
 import multiprocessing
@@ -22,36 +22,40 @@ import shutil
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .files import read_limited
+from .fingerprints import analyzer_fingerprint as analyzer_fingerprint
+from .fingerprints import fingerprint as fingerprint
 from .index import IndexFormatError, TfidfIndex
 from .integrity import file_sha256
 from .scoring import ENGINE_ENV
+from .tablefiles import TableFormatError, read_tables, write_tables
 from .text import Analyzer
 
 log = logging.getLogger(__name__)
 
 STORE_FORMAT = "iom-bot/index-set"
-STORE_VERSION = 2  # 2: the manifest holds every file's sha256
+STORE_VERSION = 3  # 2: the manifest holds every file's sha256; 3: and the tables a start needs (knowledge.saved)
 MANIFEST = "indexes.json"
+TABLES = "tables"  # the subdirectory of the tables (knowledge.tablefiles), beside the indexes'
 ERROR_FILE = "error.txt"
 SAVE_ERROR_FILE = "save-error.txt"
 MANIFEST_MAX_BYTES = 10_000_000  # a manifest lists a few hashes and metadata: a few KB
 ORPHAN_AGE_S = 3600.0  # a staging or old copy left this long by a save that never finished is removed
 CHILD_CONTEXT = "spawn"  # a fresh interpreter: no inherited threads, locks or event loop
-# Texts whose analysis changes when tokenising, stemming, chat words or article terms change.
-PROBE_TEXTS = (
-    "What does art. 5 of the UN-IOM Agreement say about migrants\u2019 privileges and immunities in 2016?",
-    "wat r ppl sayin abt the govt's info on arts. 4, 5 and 6a b4 1.5 million Ü\u200bber-Caf\u00e9s",
-    "The International Organization for Migration (IOM) joined the United Nations system as a related organization.",
-)
-
 Indexes = Mapping[str, TfidfIndex]
 # A builder returns its indexes, or (indexes, metadata): what they were built from, for the caller to check.
 Builder = Callable[..., Indexes | tuple[Indexes, dict[str, Any]]]
+
+
+class Saved(NamedTuple):
+    """A saved set as load_set reads it: its indexes and its tables (empty when it was saved without)."""
+
+    indexes: dict[str, TfidfIndex]
+    tables: dict[str, Any]
 
 
 class Built(NamedTuple):
@@ -66,28 +70,14 @@ class ChildBuildError(RuntimeError):
     """The child process failed to build; the message carries its traceback's last line."""
 
 
-def fingerprint(texts: Iterable[str], *extra: str) -> str:
-    """sha256 (hex) of the texts and extra strings, in order: same rows and text, same fingerprint."""
-    digest = hashlib.sha256()
-    for text in (*extra, *texts):
-        data = text.encode("utf-8")
-        digest.update(len(data).to_bytes(8, "little"))
-        digest.update(data)
-    return digest.hexdigest()
-
-
-def analyzer_fingerprint(analyzer: Analyzer) -> str:
-    """What the analyser does, hashed: its stopwords, glossary groups, and its terms for a few probe texts.
-
-    A saved index is only valid for the analyser that built it; this changes when any of those changes.
-    """
-    parts = ["\n".join(sorted(analyzer.stopwords)), repr(analyzer.synonyms.groups)]
-    parts.extend("\n".join(analyzer(text)) for text in PROBE_TEXTS)
-    return fingerprint(parts)
-
-
-def save_indexes(directory: Path | str, indexes: Mapping[str, TfidfIndex], metadata: dict[str, Any]) -> None:
-    """Write the indexes and metadata as one set, replacing any set already in directory atomically.
+def save_indexes(
+    directory: Path | str,
+    indexes: Mapping[str, TfidfIndex],
+    metadata: dict[str, Any],
+    tables: Mapping[str, Any] | None = None,
+) -> None:
+    """Write the indexes, tables (see knowledge.tablefiles) and metadata as one set, replacing any set already in
+    directory atomically.
 
     The set is written to a new directory beside it, fsynced, and renamed into place: a reader (or a crash)
     never sees half a set. A directory that holds something other than a saved set is never replaced
@@ -101,19 +91,27 @@ def save_indexes(directory: Path | str, indexes: Mapping[str, TfidfIndex], metad
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-new-", dir=directory.parent))
     try:
         for name, index in indexes.items():
-            _check_name(name)
+            if _check_name(name) == TABLES:
+                raise ValueError(f"index name {name!r} is the tables' directory")
             index.save(staging / name, metadata)
+        directories = list(indexes)
+        if tables:
+            write_tables(staging / TABLES, tables)
+            directories.append(TABLES)
         files = {
-            f"{name}/{path.name}": file_sha256(path) for name in indexes for path in sorted((staging / name).iterdir())
+            f"{name}/{path.name}": file_sha256(path)
+            for name in directories
+            for path in sorted((staging / name).iterdir())
         }
         manifest = {
             "format": STORE_FORMAT,
             "version": STORE_VERSION,
             "indexes": list(indexes),
+            "tables": bool(tables),
             "metadata": metadata,
             "files": files,
         }
-        _fsync_tree(staging, [*files, *(f"{name}/" for name in indexes)])
+        _fsync_tree(staging, [*files, *(f"{name}/" for name in directories)])
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), "utf-8")
         _fsync(staging / MANIFEST)
         _fsync(staging)
@@ -194,6 +192,7 @@ def verify_files(directory: Path, manifest: dict[str, Any]) -> str | None:
     names = manifest.get("indexes")
     if not isinstance(files, dict) or not isinstance(names, list):
         return "the manifest lists no checksums"
+    names = [*names, TABLES] if manifest.get("tables") is True else names
     for name in names:
         _check_name(name)
         listed = {key for key in files if key.startswith(f"{name}/")}
@@ -239,6 +238,13 @@ def load_indexes(
     None (with a log line saying why) for: no set, another store or index format version, metadata that
     differs (other sources, another analyser), or damaged files.
     """
+    saved = load_set(directory, metadata, mmap=mmap)
+    return None if saved is None else saved.indexes
+
+
+def load_set(directory: Path | str, metadata: dict[str, Any], *, mmap: bool = False) -> Saved | None:
+    """The saved indexes and tables if the set was written with exactly this metadata, else None (as
+    load_indexes says)."""
     directory = Path(directory)
     manifest_path = directory / MANIFEST
     recover(directory)
@@ -270,14 +276,15 @@ def load_indexes(
             log.warning("saved index %s is damaged (%s); rebuilding", directory, problem)
             return None
         indexes = {name: TfidfIndex.load(directory / _check_name(name), mmap=mmap) for name in manifest["indexes"]}
-    except (IndexFormatError, KeyError, TypeError, ValueError, OSError) as error:
+        tables = read_tables(directory / TABLES, mmap=mmap) if manifest.get("tables") is True else {}
+    except (IndexFormatError, TableFormatError, KeyError, TypeError, ValueError, OSError) as error:
         log.warning("saved index %s cannot be loaded (%s); rebuilding", directory, _short(error))
         return None
     rows = metadata.get("rows")
     if isinstance(rows, dict) and {name: index.n_rows for name, index in indexes.items()} != rows:
         log.warning("saved index %s does not have a row per passage and sentence; rebuilding", directory)
         return None
-    return indexes
+    return Saved(indexes, tables)
 
 
 def _short(error: BaseException, limit: int = 300) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,25 +15,22 @@ import numpy as np
 from .answer import Hit
 from .articles import ArticleIndex
 from .candidates import Candidates, Sentences, Weights, score_candidates
-from .chunking import Passage, Sentence
+from .chunking import Passage
 from .examples import Examples
-from .facts import fact_terms_of, facts_of, number_near, person_name_pattern, proper_names
+from .facts import fact_terms_of, number_near, person_name_pattern
 from .features import Reading
 from .glossary import GlossaryFile
 from .index import TfidfIndex
-from .indexing import answerable, build_indexes, index_texts
 from .language import Language, load_language
 from .question import (
-    WANTS_ARTICLE,
     WANTS_DATE,
-    WANTS_DEFINITION,
-    WANTS_NAME,
     WANTS_NUMBER,
-    WANTS_PERSON,
     strip_mentions,
 )
 from .spelling import Speller
+from .tables import PassageTable
 from .text import TOKEN_PATTERN, Analysis, Analyzer, is_concept_term, normalize, stem, words
+from .units import FACT_BITS, KIND_CODES, RetrieverTables, Unit, compute_tables
 
 # Weights of the retriever's blend that ranks the candidates (one feature of the selector among many).
 SENTENCE_WEIGHT = 0.45
@@ -56,15 +53,9 @@ MENDED = ("\0mended", False)  # in the token memo: a token the speller mends
 LETTERS = re.compile(r"[^\W\d_]+")  # a word as the speller sees it
 PHOTO_CONCEPT = "≡photo"
 DOCUMENT_CONCEPT = "≡document"
-# Unit kinds and facts as small integers, in arrays over all units: a question's candidates are scored at once.
-KIND_CODES = {"claim": 0, "citation": 1, "caption": 2}
 KIND_CLAIM = KIND_CODES["claim"]
 KIND_CITATION = KIND_CODES["citation"]
 KIND_CAPTION = KIND_CODES["caption"]
-FACT_BITS = {
-    want: 1 << bit
-    for bit, want in enumerate((WANTS_DATE, WANTS_NUMBER, WANTS_ARTICLE, WANTS_PERSON, WANTS_DEFINITION, WANTS_NAME))
-}
 
 
 def kind_factors(fact_wanted: bool, photo: bool, document: bool) -> np.ndarray:
@@ -84,21 +75,11 @@ KIND_FACTORS = {flags: kind_factors(*flags) for flags in itertools.product((Fals
 
 
 @dataclass(frozen=True, slots=True)
-class Unit:
-    """A sentence that can answer: a claim, a citation sentence or a caption line."""
-
-    passage_row: int
-    sentence: Sentence
-    kind: str  # "claim", "citation" or "caption"
-    facts: frozenset[str] = frozenset()  # the kinds of fact it carries (WANTS_*): worked out once, at build
-
-
-@dataclass(frozen=True, slots=True)
 class Retriever:
-    passages: tuple[Passage, ...]
-    units: tuple[Unit, ...]
-    unit_terms: tuple[frozenset[str], ...]
-    passage_terms: tuple[frozenset[str], ...]
+    passages: Sequence[Passage]  # a tuple, or a PassageTable (a start from a saved set)
+    units: Sequence[Unit]
+    unit_terms: Sequence[frozenset[str]]
+    passage_terms: Sequence[frozenset[str]]
     analyzer: Analyzer
     speller: Speller
     passage_index: TfidfIndex
@@ -110,7 +91,7 @@ class Retriever:
     citations: ArticleIndex  # which claims cite which article of which instrument
     sentences: Sentences  # the units' rows with their passages, kinds and facts, for scoring candidates
     char_index: TfidfIndex  # the units by character n-grams of their content words
-    heading_terms: tuple[frozenset[str], ...]  # per passage: the terms of its section heading
+    heading_terms: Sequence[frozenset[str]]  # per passage: the terms of its section heading
     language: Language
     glossary_instrument_terms: frozenset[str]  # stems of the words of the glossary's instrument names and aliases
     related: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)  # entity -> terms
@@ -122,64 +103,38 @@ class Retriever:
 
     @classmethod
     def build(
-        cls, passages: Sequence[Passage], glossary: GlossaryFile, indexes: Mapping[str, TfidfIndex] | None = None
+        cls,
+        passages: Sequence[Passage],
+        glossary: GlossaryFile,
+        indexes: Mapping[str, TfidfIndex] | None = None,
+        tables: RetrieverTables | None = None,
     ) -> Retriever:
-        """Index the passages, or take indexes saved for exactly these passages ("units", "passages")."""
+        """Index the passages, or take indexes saved for exactly these passages ("units", "passages", "chars");
+        and work out the tables (units, their terms and facts, names, the speller), or take saved ones."""
         analyzer = Analyzer(glossary.synonyms)
         language = load_language()
         person_name = person_name_pattern(language.institution_words | glossary.not_people)
-        units = tuple(
-            Unit(
-                row,
-                sentence,
-                kind,
-                facts_of(sentence.text, kind, bool(sentence.articles), person_name),
-            )
-            for row, passage in enumerate(passages)
-            for sentence in answerable(passage)
-            for kind in (_kind(passage, sentence),)
-        )
-        unit_texts, passage_texts = index_texts(passages)
-        unit_terms: Sequence[Iterable[str]]
-        passage_terms: Sequence[Iterable[str]]
-        if indexes is not None:
-            unit_terms, passage_terms = row_terms(indexes["units"]), row_terms(indexes["passages"])
-        else:
-            indexes, unit_terms, passage_terms = build_indexes(unit_texts, passage_texts, analyzer)
+        if tables is None or indexes is None:
+            indexes, tables = compute_tables(passages, glossary, indexes, analyzer, language, person_name)
         unit_index, passage_index, char_index = indexes["units"], indexes["passages"], indexes["chars"]
-        # A generator, not a list of every word of the sources: freeing ten million strings at once when build
-        # returns would be one long C call holding the GIL (the event loop would stall).
-        vocabulary = itertools.chain(
-            (w for text in unit_texts for w in words(text)), (w for w in glossary.synonyms.vocabulary if len(w) >= 5)
-        )
         retriever = cls(
-            passages=tuple(passages),
-            citations=ArticleIndex.build(units),
-            units=units,
-            # Comprehensions, not map(): a loop of bytecode lets the GIL change hands; map() over 500k rows holds it.
-            unit_terms=tuple([frozenset(terms) for terms in unit_terms]),
-            passage_terms=tuple([frozenset(terms) for terms in passage_terms]),
+            # A PassageTable stays one: its passages are made when asked for.
+            passages=passages if isinstance(passages, PassageTable) else tuple(passages),
+            citations=tables.citations,
+            units=tables.units,
+            unit_terms=tables.unit_terms,
+            passage_terms=tables.passage_terms,
             analyzer=analyzer,
-            speller=Speller.build(vocabulary),
+            speller=tables.speller,
             passage_index=passage_index,
             unit_index=unit_index,
             glossary=glossary,
             oov_idf=float(np.median(unit_index.idf)) if unit_index.idf.size else 1.0,
             max_idf=float(unit_index.idf.max()) if unit_index.idf.size else 1.0,
-            # Titles in citation sentences are capitalised throughout: only claims tell names apart.
-            entities=proper_names(
-                [u.sentence.text for u in units if u.kind == "claim"],
-                glossary.synonyms.vocabulary | language.not_names,
-            ),
-            sentences=Sentences(
-                index=unit_index,
-                passage_index=passage_index,
-                passage=np.array([u.passage_row for u in units], np.int32),
-                kind=np.array([KIND_CODES[u.kind] for u in units], np.int8),
-                facts=np.array([sum(FACT_BITS[f] for f in u.facts) for u in units], np.int32),
-            ),
+            entities=tables.entities,
+            sentences=Sentences(unit_index, passage_index, tables.passage_rows, tables.kinds, tables.facts),
             char_index=char_index,
-            heading_terms=tuple(frozenset(analyzer(p.section)) if p.section else frozenset() for p in passages),
+            heading_terms=tables.heading_terms,
             language=language,
             person_name=person_name,
             glossary_instrument_terms=frozenset(
@@ -363,19 +318,3 @@ class Retriever:
             weights[unit] = weights.get(unit, 0.0) + weight
             total += weight
         return weights, total
-
-
-def row_terms(index: TfidfIndex) -> list[frozenset[str]]:
-    """The terms of each row of a built index, read back from its matrix (no text is analysed again)."""
-    names = sorted(index.vocabulary, key=index.vocabulary.__getitem__)
-    rows = index.matrix.tocsr()
-    # Sets at once: a list of 500k lists would be freed in one long C call when build returns.
-    return [
-        frozenset([names[j] for j in rows.indices[rows.indptr[i] : rows.indptr[i + 1]]]) for i in range(rows.shape[0])
-    ]
-
-
-def _kind(passage: Passage, sentence: Sentence) -> str:
-    if passage.kind == "caption":
-        return "caption"
-    return "citation" if sentence.is_citation else "claim"

@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .citations import article_numbers
 
@@ -20,6 +20,7 @@ INVISIBLE = dict.fromkeys(map(ord, ZERO_WIDTH + BIDI))
 PUNCTUATION_MAP = str.maketrans({"‘": "'", "’": "'", "‚": "'", "′": "'", "“": '"', "”": '"', "„": '"', "\u00a0": " "})
 TOKEN_PATTERN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['][^\W\d_]+)?", re.UNICODE)
 MAX_TERM_LENGTH = 40  # a longer run of letters is no word (and would only bloat the vocabulary)
+TERM_MEMO_SIZE = 1 << 20  # tokens whose term an analyser remembers (a build's distinct words; then it starts over)
 ARTICLE_PREFIX = "art§"  # article terms cannot collide with words: § never survives tokenising
 
 # Function words that carry no topic. Question words, numbers and negations are kept on purpose:
@@ -56,12 +57,23 @@ def stem(word: str) -> str:
     """Snowball (Porter 2) stem of a lowercase word; numbers are left alone."""
     if word[0].isdigit():
         return word
+    return _stemmer().stemWord(word)
+
+
+def stem_all(words: list[str]) -> list[str]:
+    """stem() of each word (none empty), in one call to the stemmer for all the words that are not numbers."""
+    letters = [word for word in words if not word[0].isdigit()]
+    stems = iter(_stemmer().stemWords(letters))
+    return [word if word[0].isdigit() else next(stems) for word in words]
+
+
+def _stemmer() -> Any:
     stemmer = getattr(_stemmers, "english", None)
     if stemmer is None:
         import Stemmer  # PyStemmer: the Snowball stemmers compiled from the same sources, in C; first use only
 
         stemmer = _stemmers.english = Stemmer.Stemmer("english", STEMMER_CACHE)
-    return stemmer.stemWord(word)
+    return stemmer
 
 
 def normalize(text: str) -> str:
@@ -122,7 +134,7 @@ class Synonyms:
         """(start, end, concept terms) for each glossary phrase in terms, longest phrase first at each start."""
         starts = self.starts
         found: list[tuple[int, int, tuple[str, ...]]] = []
-        if not starts:
+        if not starts or starts.keys().isdisjoint(terms):  # most texts hold no phrase: one C-level test
             return found
         for start, term in enumerate(terms):
             options = starts.get(term)
@@ -159,9 +171,45 @@ class Analyzer:
 
     synonyms: Synonyms = Synonyms()
     stopwords: frozenset[str] = STOPWORDS
+    # token -> its index term ("" for a stopword or no term), and -> its stem ("" for no term): read in C by
+    # __call__, which analyses every text of a build, so that a token costs a dict lookup, not bytecode.
+    terms_memo: dict[str, str] = field(default_factory=dict, repr=False, compare=False, hash=False)
+    stems_memo: dict[str, str] = field(default_factory=dict, repr=False, compare=False, hash=False)
 
     def __call__(self, text: str) -> list[str]:
-        return self.analyze(text).terms
+        """analyze(text).terms, faster: each token's term (and stem) comes from the memos in one C loop."""
+        normalized = normalize(text)
+        words = TOKEN_PATTERN.findall(normalized)
+        phrases = bool(self.synonyms.starts)
+        for attempt in range(2):
+            try:
+                terms = list(filter(None, map(self.terms_memo.__getitem__, words)))
+                stems = list(filter(None, map(self.stems_memo.__getitem__, words))) if phrases else []
+                break
+            except KeyError:  # a token not seen yet (or the memos emptied by another thread meanwhile)
+                if attempt:
+                    return self.analyze(text).terms
+                self._remember(words)
+        terms.extend(ARTICLE_PREFIX + number for number in article_numbers(normalized))
+        if phrases:
+            terms.extend(concept for _, _, concepts in self.synonyms.matches(stems) for concept in concepts)
+        return terms
+
+    def _remember(self, words: list[str]) -> None:
+        """Put each new token's term and stem in the memos (emptied first when they are full)."""
+        terms_memo, stems_memo = self.terms_memo, self.stems_memo
+        if len(terms_memo) >= TERM_MEMO_SIZE:
+            terms_memo.clear()
+            stems_memo.clear()
+        new = list(set(words).difference(terms_memo))  # the tokens not seen yet, found in C
+        folded = [_fold(word) for word in new]
+        kept = [i for i, word in enumerate(folded) if word and len(word) <= MAX_TERM_LENGTH]
+        stems = dict(zip(kept, stem_all([folded[i] for i in kept]), strict=True))
+        stopwords = self.stopwords
+        for i, word in enumerate(new):  # as _fold_and_stem: "" for a token that makes no term
+            stemmed = stems.get(i, "")
+            stems_memo[word] = stemmed
+            terms_memo[word] = stemmed if stemmed and folded[i] not in stopwords else ""
 
     def query_units(self, text: str) -> list[str]:
         """The question's units of meaning: content stems, with glossary phrases replaced by their concept."""

@@ -68,3 +68,39 @@ def test_nesting_too_deep_is_the_python_loaders_recursion_error() -> None:
         yamltext.load(deep, c_loader=False)
     with pytest.raises(RecursionError):
         yamltext.load(deep)
+
+
+def _texts_to_analyse() -> list[str]:
+    from knowledge.base import read_sources
+    from knowledge.indexing import index_texts
+
+    units, passages = index_texts(read_sources().passages)
+    questions = [line for path in YAML_FILES for line in path.read_text("utf-8").splitlines()]
+    odd = [
+        "wat r ppl sayin abt the govt's info on arts. 4, 5 and 6a b4 1.5 million Ü\u200bber-Caf\u00e9s",
+        "x" * 60 + " IOM's staff and the I.O.M.'s",
+        "",
+        "the of and",
+        "Director General of the International Organization for Migration under art. 7",
+    ]
+    return units + passages + questions + odd
+
+
+@pytest.mark.parametrize("glossary", [True, False], ids=["glossary", "no glossary"])
+def test_the_memoised_analysis_gives_the_terms_of_the_full_one(glossary: bool) -> None:
+    from knowledge.glossary import load_glossary
+
+    synonyms = load_glossary(ROOT / "knowledge" / "sources").synonyms if glossary else text.Synonyms()
+    fast, full = text.Analyzer(synonyms), text.Analyzer(synonyms)
+    texts = _texts_to_analyse()
+    for sample in texts + texts:  # the second time every token is in the memos
+        assert fast(sample) == full.analyze(sample).terms, sample
+    assert fast.terms_memo and len(fast.terms_memo) == len(fast.stems_memo)
+
+
+def test_full_memos_start_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(text, "TERM_MEMO_SIZE", 3)
+    analyzer = text.Analyzer()
+    assert analyzer("the migrants' rights") == ["migrant", "right"]
+    assert analyzer("new words here now") == analyzer.analyze("new words here now").terms
+    assert len(analyzer.terms_memo) <= 4

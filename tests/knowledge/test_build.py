@@ -66,7 +66,7 @@ def test_progress_is_quiet_by_default_when_stderr_is_no_terminal(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(builder, "CHILD_BUILD_BYTES", 1)  # large enough to report, were stderr a terminal
-    monkeypatch.setattr(builder, "_build_in_child", lambda *args: (None, False))
+    monkeypatch.setattr(builder, "_build_in_child", lambda *args: None)
     knowledge.build()
     assert capsys.readouterr().err == ""
 

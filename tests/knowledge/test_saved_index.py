@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from knowledge import persist
-from knowledge.base import KnowledgeBase, index_metadata
+from knowledge.base import KnowledgeBase
 
 QUESTIONS = ["Can IOM staff use the UN laissez-passer?", "What does Article 15 provide?", "wen is the summit"]
 
@@ -17,9 +17,9 @@ QUESTIONS = ["Can IOM staff use the UN laissez-passer?", "What does Article 15 p
 def test_saved_index_answers_exactly_like_a_fresh_build(kb: KnowledgeBase, tmp_path: Path) -> None:
     kb.save_index(tmp_path / "index")
     loaded = KnowledgeBase.load(index_dir=tmp_path / "index")
-    assert persist.read_metadata(tmp_path / "index") == index_metadata(kb.passages, kb.glossary)
+    assert persist.read_metadata(tmp_path / "index") == kb.key()
     assert loaded.retriever.unit_index.vocabulary == kb.retriever.unit_index.vocabulary
-    assert loaded.retriever.unit_terms == kb.retriever.unit_terms  # read back from the saved matrix
+    assert tuple(loaded.retriever.unit_terms) == kb.retriever.unit_terms  # read back from the saved rows' columns
     for question in QUESTIONS:
         assert loaded.answer(question).to_dict() == kb.answer(question).to_dict()
 
@@ -31,14 +31,9 @@ def test_index_of_other_sources_is_not_used(kb: KnowledgeBase, sources_copy: Pat
         "body_sha256: ac5634dfee5f0c5115aeaae4bb850dec3070f466c02eebd334f2fc18f80bcc1c\n", ""
     )
     path.write_text(text.replace("laissez-passer", "passport"), encoding="utf-8")
-    assert persist.load_indexes(tmp_path / "index", index_metadata(*_passages_and_glossary(sources_copy))) is None
+    assert persist.load_indexes(tmp_path / "index", KnowledgeBase.load(sources_copy).key()) is None
     edited = KnowledgeBase.load(sources_copy, index_dir=tmp_path / "index")
     assert "passport" in (edited.answer("Can IOM staff use a UN passport?").text or "")
-
-
-def _passages_and_glossary(directory: Path):
-    fresh = KnowledgeBase.load(directory)
-    return fresh.passages, fresh.glossary
 
 
 @pytest.mark.parametrize("command", [["build-index"], ["build-index", "--index", "/proc/forbidden/index"]])

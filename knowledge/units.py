@@ -1,0 +1,134 @@
+"""The retriever's units (the sentences that can answer) and the tables it computes from the passages: each unit's
+kind, facts and terms, the proper names of the sources, the speller's words, which claims cite which article.
+
+Computed here when a knowledge base is built from its sources; read from the saved set when it starts from one
+(knowledge.saved), so that Retriever.build takes them either way.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .articles import ArticleIndex
+from .chunking import Passage, Sentence
+from .facts import facts_of, proper_names
+from .glossary import GlossaryFile
+from .index import TfidfIndex
+from .indexing import answerable, build_indexes, index_texts
+from .language import Language
+from .question import WANTS_ARTICLE, WANTS_DATE, WANTS_DEFINITION, WANTS_NAME, WANTS_NUMBER, WANTS_PERSON
+from .spelling import Speller
+from .text import Analyzer, words
+
+# Unit kinds and facts as small integers, in arrays over all units: a question's candidates are scored at once.
+KIND_CODES = {"claim": 0, "citation": 1, "caption": 2}
+KIND_NAMES = tuple(KIND_CODES)
+FACT_BITS = {
+    want: 1 << bit
+    for bit, want in enumerate((WANTS_DATE, WANTS_NUMBER, WANTS_ARTICLE, WANTS_PERSON, WANTS_DEFINITION, WANTS_NAME))
+}
+FACT_SETS = tuple(
+    frozenset(want for want, bit in FACT_BITS.items() if bits & bit) for bits in range(1 << len(FACT_BITS))
+)  # a unit's facts by its bit set
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A sentence that can answer: a claim, a citation sentence or a caption line."""
+
+    passage_row: int
+    sentence: Sentence
+    kind: str  # "claim", "citation" or "caption"
+    facts: frozenset[str] = frozenset()  # the kinds of fact it carries (WANTS_*): worked out once, at build
+
+
+@dataclass(frozen=True, slots=True)
+class RetrieverTables:
+    """What Retriever.build needs beyond the passages and the indexes, worked out from the passages."""
+
+    units: Sequence[Unit]
+    unit_terms: Sequence[frozenset[str]]
+    passage_terms: Sequence[frozenset[str]]
+    passage_rows: np.ndarray  # int32 per unit: its passage's row
+    kinds: np.ndarray  # int8 per unit: KIND_CODES
+    facts: np.ndarray  # int32 per unit: FACT_BITS
+    entities: frozenset[str]  # stems of proper names in the sources ("lisbon"), glossary terms aside
+    speller: Speller
+    citations: ArticleIndex
+    heading_terms: Sequence[frozenset[str]]  # per passage: the terms of its section heading
+
+
+def compute_tables(
+    passages: Sequence[Passage],
+    glossary: GlossaryFile,
+    indexes: Mapping[str, TfidfIndex] | None,
+    analyzer: Analyzer,
+    language: Language,
+    person_name: re.Pattern[str],
+) -> tuple[Mapping[str, TfidfIndex], RetrieverTables]:
+    """The indexes (indexes, or built here when None) and the tables of the passages."""
+    units = tuple(
+        Unit(row, sentence, kind, facts_of(sentence.text, kind, bool(sentence.articles), person_name))
+        for row, passage in enumerate(passages)
+        for sentence in answerable(passage)
+        for kind in (unit_kind(passage, sentence),)
+    )
+    unit_texts, passage_texts = index_texts(passages)
+    unit_terms: Sequence[Iterable[str]]
+    passage_terms: Sequence[Iterable[str]]
+    if indexes is not None:
+        unit_terms, passage_terms = row_terms(indexes["units"]), row_terms(indexes["passages"])
+    else:
+        indexes, unit_terms, passage_terms = build_indexes(unit_texts, passage_texts, analyzer)
+    # A generator, not a list of every word of the sources: freeing ten million strings at once when build
+    # returns would be one long C call holding the GIL (the event loop would stall).
+    vocabulary = itertools.chain(
+        (w for text in unit_texts for w in words(text)), (w for w in glossary.synonyms.vocabulary if len(w) >= 5)
+    )
+    tables = RetrieverTables(
+        units=units,
+        # Comprehensions, not map(): a loop of bytecode lets the GIL change hands; map() over 500k rows holds it.
+        unit_terms=tuple([frozenset(terms) for terms in unit_terms]),
+        passage_terms=tuple([frozenset(terms) for terms in passage_terms]),
+        passage_rows=np.array([u.passage_row for u in units], np.int32),
+        kinds=np.array([KIND_CODES[u.kind] for u in units], np.int8),
+        facts=np.array([sum(FACT_BITS[f] for f in u.facts) for u in units], np.int32),
+        # Titles in citation sentences are capitalised throughout: only claims tell names apart.
+        entities=proper_names(
+            [u.sentence.text for u in units if u.kind == "claim"], glossary.synonyms.vocabulary | language.not_names
+        ),
+        speller=Speller.build(vocabulary),
+        citations=ArticleIndex.build(units),
+        heading_terms=heading_terms([p.section for p in passages], analyzer),
+    )
+    return indexes, tables
+
+
+def heading_terms(sections: Sequence[str | None], analyzer: Analyzer) -> tuple[frozenset[str], ...]:
+    """Per passage, the terms of its section heading (each distinct heading analysed once)."""
+    terms: dict[str | None, frozenset[str]] = {None: frozenset(), "": frozenset()}
+    for section in sections:
+        if section not in terms:
+            terms[section] = frozenset(analyzer(section))
+    return tuple([terms[section] for section in sections])
+
+
+def row_terms(index: TfidfIndex) -> list[frozenset[str]]:
+    """The terms of each row of a built index, read back from its matrix (no text is analysed again)."""
+    names = sorted(index.vocabulary, key=index.vocabulary.__getitem__)
+    rows = index.matrix.tocsr()
+    # Sets at once: a list of 500k lists would be freed in one long C call when build returns.
+    return [
+        frozenset([names[j] for j in rows.indices[rows.indptr[i] : rows.indptr[i + 1]]]) for i in range(rows.shape[0])
+    ]
+
+
+def unit_kind(passage: Passage, sentence: Sentence) -> str:
+    if passage.kind == "caption":
+        return "caption"
+    return "citation" if sentence.is_citation else "claim"
