@@ -15,9 +15,7 @@ knowledge base without examples answers from the sentences alone, as it was trai
 
 from __future__ import annotations
 
-import bisect
 import hashlib
-import itertools
 import logging
 import re
 from collections import Counter
@@ -26,8 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+import numpy as np
+
 from . import yamltext
 from .index import TfidfIndex
+from .text import is_concept_term
 
 if TYPE_CHECKING:
     from .retrieval import Retriever
@@ -41,6 +42,8 @@ VOTERS = 8  # the nearest examples that vote for the sentences answering them
 # The examples model (selector.py) answers a question only when the sentence it is about answers at least this
 # many examples: it was trained where most sentences answer twenty or more, and a few examples mislead it.
 DENSE = 5
+FEW = 16  # rows left to read when resolving an answer: its words' postings are intersected until this few
+MANY = 1000  # more rows than this left to read: every sentence is folded once and kept for the other answers
 SPACE = re.compile(r"\s+")
 
 
@@ -83,18 +86,11 @@ class Examples:
         examples = tuple(examples)
         if not examples:
             return cls.empty()
-        # One text of every sentence, a line each: an answer is looked up with str.find, not sentence by sentence.
-        folded = [_fold(unit.sentence.text) for unit in retriever.units]
-        starts = list(itertools.accumulate((len(text) + 1 for text in folded), initial=0))
-        whole = "\n".join(folded)
+        holding = _Holding(retriever)
         kept, rows, terms = [], [], []
         unresolved = 0
         for example in examples:
-            found = frozenset(
-                bisect.bisect_right(starts, at) - 1
-                for answer in map(_fold, example.answers)
-                for at in _all(whole, answer)
-            )
+            found = frozenset(row for answer in example.answers for row in holding(answer))
             if example.answers and not found:
                 unresolved += 1
                 continue
@@ -164,12 +160,56 @@ class Examples:
         return Near(by_row, unanswered, votes, unanswered_votes)
 
 
-def _all(text: str, part: str) -> Iterable[int]:
-    """Where part starts in text, every time."""
-    at = text.find(part) if part else -1
-    while at >= 0:
-        yield at
-        at = text.find(part, at + 1)
+class _Holding:
+    """The unit rows whose sentence holds a run of words. Only the rows indexed under the run's rarest inner
+    word are read (its first and last words may be cut, and so are not looked up): a large knowledge base's
+    examples resolve without reading every sentence once per answer."""
+
+    def __init__(self, retriever: Retriever) -> None:
+        self.retriever = retriever
+        self.vocabulary = retriever.unit_index.vocabulary
+        scorer = retriever.unit_index.scorer
+        self.indptr, self.indices = scorer.indptr, scorer.indices
+        self.folded: dict[int, str] = {}  # the sentences read so far, folded
+        self.every: list[str] | None = None  # every sentence, folded, once an answer's words are common
+
+    def __call__(self, answer: str) -> list[int]:
+        answer = _fold(answer)
+        if not answer:
+            return []
+        words = answer.split(" ")
+        inner = " ".join(words[1:-1])
+        terms = [term for term in (self.retriever.analyzer(inner) if inner else ()) if not is_concept_term(term)]
+        columns = [self.vocabulary.get(term) for term in terms]
+        if None in columns:
+            return []  # a whole word of it that no sentence has
+        if columns:
+            # The rows holding every inner word: the postings intersected, rarest first, until few are left.
+            indptr, indices = self.indptr, self.indices
+            ordered = sorted(set(columns), key=lambda column: indptr[column + 1] - indptr[column])  # type: ignore[operator]
+            found = indices[indptr[ordered[0]] : indptr[ordered[0] + 1]]
+            for column in ordered[1:]:
+                if len(found) <= FEW:
+                    break
+                found = np.intersect1d(found, indices[indptr[column] : indptr[column + 1]], assume_unique=True)
+            candidates: Sequence[int] = found.tolist()
+        else:
+            candidates = range(len(self.retriever.units))
+        if len(candidates) > MANY:  # type: ignore[arg-type]
+            texts = self._every_text()
+            return [row for row in candidates if answer in texts[row]]
+        return [row for row in candidates if answer in self._text(row)]
+
+    def _text(self, row: int) -> str:
+        text = self.folded.get(row)
+        if text is None:
+            text = self.folded[row] = _fold(self.retriever.units[row].sentence.text)
+        return text
+
+    def _every_text(self) -> list[str]:
+        if self.every is None:
+            self.every = [_fold(unit.sentence.text) for unit in self.retriever.units]
+        return self.every
 
 
 def _fold(text: str) -> str:

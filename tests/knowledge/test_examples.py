@@ -18,7 +18,16 @@ import pytest
 from knowledge.base import KnowledgeBase, read_sources
 from knowledge.documents import SourceError
 from knowledge.evaluation import load_eval_set
-from knowledge.examples import DENSE, EXAMPLES_FILE, VOTERS, Example, ExampleError, Examples, read_examples
+from knowledge.examples import (
+    DENSE,
+    EXAMPLES_FILE,
+    VOTERS,
+    Example,
+    ExampleError,
+    Examples,
+    _Holding,
+    read_examples,
+)
 from knowledge.features import EXAMPLE_FEATURES, INDEX
 from knowledge.pipeline import prepare, retrieve
 from knowledge.selector import Selector, Thresholds, load_selector
@@ -209,3 +218,20 @@ def test_the_bundled_knowledge_base_ships_examples() -> None:
     kb = KnowledgeBase.assemble(sources)
     assert len(kb.retriever.examples) > 1000
     assert max(kb.retriever.examples.answered.values()) >= DENSE
+
+
+def test_answers_resolve_as_by_reading_every_sentence(fictional: KnowledgeBase) -> None:
+    # Only the sentences indexed under an answer's rarest inner word are read; that must find exactly what a
+    # scan of every sentence finds, also for runs of words cut mid-word at either end.
+    holding = _Holding(fictional.retriever)
+    texts = [" ".join(unit.sentence.text.lower().split()) for unit in fictional.retriever.units]
+    runs = set()
+    for text in texts:
+        words = text.split()
+        for start in range(0, len(words), 3):
+            run = " ".join(words[start : start + 4])
+            runs |= {run, run[2:], run[:-2], run.upper()}
+    assert len(runs) > 500
+    for run in runs:
+        folded = " ".join(run.lower().split())
+        assert sorted(holding(run)) == [row for row, text in enumerate(texts) if folded and folded in text], run
