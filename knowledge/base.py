@@ -16,7 +16,7 @@ from .answer import Answer, Citation, Hit
 from .chunking import Passage, Sentence, chunk
 from .citations import Pinpoint
 from .documents import Document, SourceError, load_documents
-from .examples import EXAMPLES_FILE, ExampleError, Examples, examples_digest, read_examples
+from .examples import EXAMPLES_FILE, ExampleError, Examples, read_examples
 from .fingerprints import source_key
 from .glossary import GlossaryFile, load_glossary
 from .index import TfidfIndex
@@ -105,16 +105,16 @@ class KnowledgeBase:
         started = time.perf_counter() if started is None else started
         retriever = Retriever.build(sources.passages, sources.glossary, indexes, tables)
         try:
-            examples = read_examples(sources.directory)
+            example_file = read_examples(sources.directory)  # read once: its examples and its sha256
         except ExampleError as error:
             raise SourceError(Path(sources.directory) / EXAMPLES_FILE, str(error)) from None
-        if examples:
-            retriever = dataclasses.replace(retriever, examples=Examples.build(retriever, examples))
+        if example_file.examples:
+            retriever = dataclasses.replace(retriever, examples=Examples.build(retriever, example_file.examples))
         digest = hashlib.sha256()
         for document in sources.documents:
             digest.update(f"{document.id}\0{document.sha256}\0".encode())
         digest.update(sources.glossary.sha256.encode())
-        digest.update(examples_digest(sources.directory).encode())
+        digest.update(example_file.sha256.encode())
         return cls(
             sources_dir=sources.directory,
             documents=sources.documents,

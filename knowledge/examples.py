@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -44,7 +43,6 @@ VOTERS = 8  # the nearest examples that vote for the sentences answering them
 DENSE = 5
 FEW = 16  # rows left to read when resolving an answer: its words' postings are intersected until this few
 MANY = 1000  # more rows than this left to read: every sentence is folded once and kept for the other answers
-SPACE = re.compile(r"\s+")
 
 
 class ExampleError(ValueError):
@@ -55,6 +53,13 @@ class Example(NamedTuple):
     question: str
     answers: tuple[str, ...]  # exact runs of words of the answering sentences; empty: not answered
     group: str = ""  # who wrote it (a question set): training leaves a writer's own examples out
+
+
+class ExampleFile(NamedTuple):
+    """A sources directory's examples.yaml, read once."""
+
+    examples: tuple[Example, ...] = ()
+    sha256: str = ""  # of its bytes ("" when there is none): part of a knowledge base's version
 
 
 class Near(NamedTuple):
@@ -213,19 +218,20 @@ class _Holding:
 
 
 def _fold(text: str) -> str:
-    return SPACE.sub(" ", text).strip().lower()
+    return " ".join(text.split()).lower()
 
 
-def read_examples(directory: Path | str | None) -> tuple[Example, ...]:
+def read_examples(directory: Path | str | None) -> ExampleFile:
     """The examples of a sources directory (none when it has no examples.yaml); ExampleError when the file is
     broken, in one line."""
     if directory is None:
-        return ()
+        return ExampleFile()
     path = Path(directory) / EXAMPLES_FILE
     if not path.is_file():
-        return ()
+        return ExampleFile()
     try:
-        data = yamltext.read(path, MAX_EXAMPLES_BYTES)
+        text = yamltext.read_text(path, MAX_EXAMPLES_BYTES)
+        data = yamltext.parse(text)
     except yamltext.YamlError as error:
         raise ExampleError(str(error)) from None
     items = data.get("examples") if isinstance(data, dict) else None
@@ -235,22 +241,12 @@ def read_examples(directory: Path | str | None) -> tuple[Example, ...]:
     for number, item in enumerate(items, 1):
         question = item.get("question") if isinstance(item, dict) else None
         answers = item.get("answers", []) if isinstance(item, dict) else None
-        group = item.get("group", "") if isinstance(item, dict) else ""
         if (
             not isinstance(question, str)
             or not question.strip()
             or not isinstance(answers, list)
             or not all(isinstance(a, str) and a.strip() for a in answers)
-            or not isinstance(group, str)
         ):
             raise ExampleError(f"example {number} needs a 'question' (text) and 'answers' (a list of texts)")
-        examples.append(Example(question.strip(), tuple(answers), group))
-    return tuple(examples)
-
-
-def examples_digest(directory: Path | str | None) -> str:
-    """sha256 of the examples file ("" when there is none): part of a knowledge base's version."""
-    if directory is None:
-        return ""
-    path = Path(directory) / EXAMPLES_FILE
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+        examples.append(Example(question.strip(), tuple(answers)))
+    return ExampleFile(tuple(examples), hashlib.sha256(text.encode("utf-8")).hexdigest())

@@ -64,11 +64,9 @@ def _runner_up(knowledge: KnowledgeBase, question: str, quoted: set[str]) -> tup
     found, features = retrieve(retriever, prepared.readings[0], prepared.articles)
     if not found.rows:
         return None, 0.0
-    selector = knowledge.selector
-    probabilities = selector.probabilities(features)
-    model = selector.choose(retriever.examples.answered, found.rows, probabilities)
-    if model is not selector:  # the examples model answers this question: its probabilities are the answer's
-        probabilities = model.probabilities(features)
+    # The model that answered the question (the examples model, or not): its probabilities are the answer's.
+    model = knowledge.selector.model_for(retriever.examples.answered, found.rows, features)
+    probabilities = model.probabilities(features)
     for index in np.argsort(-probabilities, kind="stable"):
         text = retriever.units[found.rows[index]].sentence.text
         if text not in quoted:

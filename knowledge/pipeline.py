@@ -123,13 +123,9 @@ def answer(r: Retriever, selector: Selector, question: str, citations_for: Citat
         # "What does art. 4 say?" asks for nothing but the article: a lookup, like /article.
         return _lookup(r, selector, prepared, question, citations_for, max_words)
     readings = prepared.readings
-    scored = []
-    for reading in readings:
-        found, features = retrieve(r, reading, prepared.articles, selector.used)
-        scored.append(Scored(reading, found, features, selector.probabilities(features)))
-    model = selector.choose(r.examples.answered, scored[0].found.rows, scored[0].probabilities)
-    if model is not selector:
-        scored = [part._replace(probabilities=model.probabilities(part.features)) for part in scored]
+    parts = [(reading, *retrieve(r, reading, prepared.articles, selector.used)) for reading in readings]
+    model = selector.model_for(r.examples.answered, parts[0][1].rows, parts[0][2])
+    scored = [Scored(reading, found, features, model.probabilities(features)) for reading, found, features in parts]
     hits = nearest(r, scored[0].found.hits) if len(readings) == 1 else None
     thresholds = model.thresholds
     if prepared.articles is not None:  # it names an article the sources cite

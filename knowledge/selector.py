@@ -66,6 +66,10 @@ class Selector:
             return self
         return self.examples if answered.get(rows[int(np.argmax(probabilities))], 0) >= DENSE else self
 
+    def model_for(self, answered: Mapping[int, int], rows: Sequence[int], features: np.ndarray) -> Selector:
+        """choose() for a question whose first part has these candidates (rows) and features."""
+        return self.choose(answered, rows, self.probabilities(features)) if self.examples else self
+
     def probabilities(self, features: np.ndarray) -> np.ndarray:
         """P(candidate answers the part) for each row of features (FEATURES columns)."""
         z = ((features - self.mean) / self.scale) @ self.coef + self.intercept

@@ -8,6 +8,7 @@ training, with example questions written here for it.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import shutil
 from pathlib import Path
@@ -72,8 +73,8 @@ def fictional() -> KnowledgeBase:
 
 
 def test_no_file_means_no_examples(tmp_path: Path) -> None:
-    assert read_examples(tmp_path) == ()
-    assert read_examples(None) == ()
+    assert read_examples(tmp_path).examples == ()
+    assert read_examples(None).examples == ()
 
 
 def test_a_well_formed_file_is_read(tmp_path: Path) -> None:
@@ -81,7 +82,9 @@ def test_a_well_formed_file_is_read(tmp_path: Path) -> None:
         'examples:\n- question: " When? "\n  answers: ["on 3 May"]\n- question: "Where?"\n  answers: []\n',
         encoding="utf-8",
     )
-    assert read_examples(tmp_path) == (Example("When?", ("on 3 May",)), Example("Where?", ()))
+    read = read_examples(tmp_path)
+    assert read.examples == (Example("When?", ("on 3 May",)), Example("Where?", ()))
+    assert read.sha256 == hashlib.sha256((tmp_path / EXAMPLES_FILE).read_bytes()).hexdigest()
 
 
 @pytest.mark.parametrize(
