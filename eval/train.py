@@ -58,7 +58,7 @@ from knowledge.selector import SELECTOR_FILE, SELECTOR_FORMAT, SELECTOR_VERSION,
 EVAL = ROOT / "eval"
 WHOLE_TRAINING_SETS = (EVAL / "dev.yaml", EVAL / "chat.yaml")
 # The blind banks, and each final set once it was measured (docs/evaluation.md): split by source sentence.
-SPLIT_FOLDERS = ("blind", "final", "final2", "final3", "final4", "final5", "final6", "final7", "final8", "final9")
+SPLIT_FOLDERS = ("blind", "final", *(f"final{n}" for n in range(2, 11)))
 SPLIT_SETS = tuple(sorted(path for folder in SPLIT_FOLDERS for path in (EVAL / folder).glob("*.yaml")))
 VALIDATION_SHARE = 30  # percent of source sentences (and of unanswerable items) held out
 NO_EXAMPLES_SHARE = 30  # percent of the training sentences whose example questions training never shows
@@ -67,8 +67,9 @@ CHECKS_FILE = ROOT / "knowledge" / "sources" / "checks.yaml"
 C = 1.0  # inverse regularisation strength of the logistic regression
 WRONG_BUDGET = 0.05  # at most this share of validation questions answered wrongly
 # The examples model's budget is tighter: on the validation side its wrong answers ran 1-2 points over the
-# out-of-fold estimate (docs/evaluation.md), and the target is 5 % on every set.
-EXAMPLES_WRONG_BUDGET = 0.04
+# out-of-fold estimate (docs/evaluation.md), and the target is 5 % on every set. With the tenth set in training,
+# 4 % gave 0.79 / 0.06 (e2e / wrong) on the validation side, 3.5 % 0.78 / 0.05, 3 % 0.73 / 0.04.
+EXAMPLES_WRONG_BUDGET = 0.035
 DECIMALS = 6
 FOLDS = 5  # thresholds are chosen on out-of-fold answers to the training split's blind questions
 ROUNDS = 4  # at most this many rounds of choosing the threshold, then the factors, given the other

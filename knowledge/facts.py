@@ -47,7 +47,8 @@ def fact_terms_of(text: str, person_name: re.Pattern[str]) -> dict[str, frozense
 
     return {
         WANTS_DATE: stems([*YEAR.findall(lowered), *MONTH.findall(lowered)]),
-        WANTS_NUMBER: stems(NUMBER_WORD_OR_DIGITS.findall(lowered)),
+        # finditer, not findall: the pattern's word group would make findall return "" for every digit run.
+        WANTS_NUMBER: stems(m.group(0) for m in NUMBER_WORD_OR_DIGITS.finditer(lowered)),
         WANTS_PERSON: stems(CAPITALISED_RUN.findall(text)),
         WANTS_NAME: stems(m.group(0) for m in person_name.finditer(text)),
     }
@@ -113,7 +114,10 @@ def number_sites(sentence: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         neighbours = tokens[max(0, index - 1) : index] + tokens[index + 1 : index + 2]
         if YEAR.fullmatch(token) or any(n in MONTH_STEMS for n in neighbours):
             continue  # a year or a day of a month is a date, not a count
-        sites.append((token, tuple(tokens[max(0, index - 6) : index] + tokens[index + 1 : index + 6])))
+        after = index + 1
+        while after < len(tokens) and tokens[after] in SCALE_WORDS:  # "five million people": what it counts follows
+            after += 1
+        sites.append((token, tuple(tokens[max(0, index - 6) : index] + tokens[after : after + 6])))
     return tuple(sites)
 
 

@@ -87,8 +87,12 @@ WANTS_PATTERNS = tuple(
 )
 # "Who is responsible for ...": a role in a process, not a name.
 NOT_A_NAME = re.compile(
-    r"\bwho\s+(?:is|was|are|were)\s+(?:\w+\s+)?(?:entitled|allowed|able|responsible|in charge|involved|eligible)\b"
+    r"\bwho\s+(?:is|was|are|were)\s+(?:\w+\s+)?(?:entitled|allowed|able|responsible|in charge|involved|eligible"
+    r"|due|supposed|expected|going|set|meant|scheduled|required|invited|permitted|authori[sz]ed|obliged|mandated"
+    r"|tasked|charged)\b"
 )
+# Words before a "when" that embed the question it opens ("can you tell me when ...", "do you know when ...").
+EMBEDDING = re.compile(r"\b(?:know|tell|say|remind|explain|find out|wonder|wondering|remember|recall|idea|clue)\b")
 WH_WORD = re.compile(rf"\b{WH_WORDS}\b")
 CONTENT_WORD = re.compile(r"[^\W\d_]{3,}|\d+")
 SYMBOL = re.compile(r"\b[a-z]{1,5}(?:/[a-z]{1,5})*/\d+(?:/\d+)*\b")
@@ -121,9 +125,21 @@ def _wants(folded: str) -> str:
                 break  # every word of this clause is there: the pattern may match
         else:
             continue
-        if pattern.search(folded) and not (want == WANTS_NAME and NOT_A_NAME.search(folded)):
-            return want
+        for match in pattern.finditer(folded):
+            if not _vetoed(want, folded, match):
+                return want
     return ""
+
+
+def _vetoed(want: str, folded: str, match: re.Match[str]) -> bool:
+    """A match that does not say what the question asks for: "who is due to sign" asks for a role, not a name;
+    "does he vote when he attends?" asks yes or no, its "when" opening a clause ("tell me when ..." still asks)."""
+    if want == WANTS_NAME:
+        return bool(NOT_A_NAME.search(folded))
+    if want == WANTS_DATE and match.group(0) == "when":
+        before = folded[: match.start()]
+        return bool(WH_WORD.search(before)) and not EMBEDDING.search(before)
+    return False
 
 
 def split_parts(text: str) -> tuple[str, ...]:

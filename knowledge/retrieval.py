@@ -267,12 +267,14 @@ class Retriever:
         )
 
     def fact_terms(self, row: int) -> dict[str, frozenset[str]]:
-        """The stems that state each kind of fact in a sentence (worked out on first use; a citation states none)."""
+        """The stems that state each kind of fact in a sentence (worked out on first use; a citation states only
+        its document's date: "UN Doc. A/1/2, 8 July 2016")."""
         found = self.stated.get(row)
         if found is None:
             unit = self.units[row]
-            text = unit.sentence.text
-            found = fact_terms_of(text, self.person_name) if unit.kind != "citation" and self.person_name else {}
+            found = fact_terms_of(unit.sentence.text, self.person_name) if self.person_name else {}
+            if unit.kind == "citation":
+                found = {WANTS_DATE: found[WANTS_DATE]} if found else {}
             self.stated[row] = found  # bounded by the sentences of the knowledge base
         return found
 

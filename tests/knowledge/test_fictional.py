@@ -16,6 +16,7 @@ import pytest
 
 from knowledge.base import KnowledgeBase
 from knowledge.evaluation import load_eval_set, run_eval
+from knowledge.question import WANTS_DATE
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "fictional"
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
@@ -52,3 +53,14 @@ def test_its_blind_sets_keep_their_floor(fictional: KnowledgeBase, name: str) ->
     report = run_eval(fictional, load_eval_set(DATA / "eval" / name).items, name=name)
     assert (report.overall.e2e.value or 0) >= 0.4
     assert (report.overall.wrong.value or 0) <= 0.1
+
+
+def test_a_citation_states_its_documents_date_and_nothing_else(fictional: KnowledgeBase) -> None:
+    r = fictional.retriever
+    rows = [
+        row for row, unit in enumerate(r.units) if unit.kind == "citation" and "2 October 2019" in unit.sentence.text
+    ]
+    assert rows
+    stated = r.fact_terms(rows[0])
+    assert set(stated) == {WANTS_DATE}
+    assert {"2019", "octob"} <= stated[WANTS_DATE]

@@ -13,7 +13,7 @@ import snowballstemmer
 from knowledge import text
 from knowledge.base import KnowledgeBase
 from knowledge.decide import Reason
-from knowledge.facts import number_near
+from knowledge.facts import fact_terms_of, number_near, number_sites, person_name_pattern
 from knowledge.pipeline import prepare, retrieve
 from knowledge.question import (
     WANTS_ARTICLE,
@@ -62,6 +62,13 @@ def test_a_part_without_content_asks_about_the_first_parts_subject() -> None:
         ("who is entitled to attend", WANTS_PERSON),
         ("what is iom", WANTS_DEFINITION),
         ("Does IOM keep its independence?", ""),
+        ("Who is supposed to sign the agreement?", WANTS_PERSON),  # a role is due to sign, not a name
+        ("who was meant to sign it", WANTS_PERSON),
+        ("Does the chair have a vote when she attends the Board?", ""),  # "when" opens a clause here
+        ("What happens when a member leaves?", ""),
+        ("Can you tell me when the treaty was signed?", WANTS_DATE),  # ... but asks here
+        ("do u know when it joined", WANTS_DATE),
+        ("Since when has it been an observer?", WANTS_DATE),
     ],
 )
 def test_what_kind_of_fact_is_wanted(question: str, kind: str) -> None:
@@ -121,6 +128,20 @@ def test_number_near_needs_the_counted_thing() -> None:
     assert number_near("it has 165 Member States", ["countri", "≡state"], synonyms)
     assert not number_near("the two bodies will consult on the exchange of personnel and staffing", ["staff", "iom"])
     assert not number_near("On July 25, 2016 the Assembly adopted a resolution", ["resolut", "vote"])
+    # What a number counts comes after its scale words: "five million" is one number.
+    assert number_near("Nearly five million individuals from Harbour have been displaced", ["displac"])
+    assert [token for token, _ in number_sites("Some 60,000 people fled; 193 and 165 Members")] == [
+        "60,000",
+        "193",
+        "165",
+    ]
+
+
+def test_a_sentence_states_the_numbers_it_writes_in_digits() -> None:
+    stated = fact_terms_of(
+        "They keep their 193 and 165 Member States, and five million people", person_name_pattern([])
+    )
+    assert {"193", "165", "five", "million"} <= stated[WANTS_NUMBER]
 
 
 @pytest.mark.parametrize(
