@@ -20,6 +20,7 @@ REASONS = {
     "no_fact": "my sources give no {fact} for this",
     "low_confidence": "no sentence of my sources answers this with confidence",
     "part_unanswered": "my sources do not answer every part of the question",
+    "asked_unanswered": "this was asked before, and my sources do not answer it",
 }
 FACT_NAMES = {"date": "date", "number": "number", "name": "name", "person": "name"}
 

@@ -10,13 +10,17 @@ A knowledge base's examples live in ``examples.yaml`` beside its sources, which 
       answers: []                               # the sources do not answer it
 
 The selector weighs how close a question comes to the examples of each candidate sentence (features.py); a
-knowledge base without examples answers from the sentences alone, as it was trained to do too.
+knowledge base without examples answers from the sentences alone, as it was trained to do too. An example asked
+again in its very words (case, spacing and punctuation aside) gets the example's answer, however unsure the
+selector is of it, or no answer when the example has none (pipeline.py): so a maintainer who adds a question
+people asked, with its answer, has that question answered from the next reload on.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -43,6 +47,7 @@ VOTERS = 8  # the nearest examples that vote for the sentences answering them
 DENSE = 5
 FEW = 16  # rows left to read when resolving an answer: its words' postings are intersected until this few
 MANY = 1000  # more rows than this left to read: every sentence is folded once and kept for the other answers
+WORD = re.compile(r"\w+")
 
 
 class ExampleError(ValueError):
@@ -83,6 +88,7 @@ class Examples:
     terms: tuple[tuple[str, ...], ...]  # per example: its question's terms, as the retriever reads them
     index: TfidfIndex | None  # the examples by their terms (None: no examples)
     answered: dict[int, int]  # per unit row answering one example or more: how many it answers
+    asked: dict[str, int]  # per example question, folded (asked_key): the first example asking it
 
     @classmethod
     def build(cls, retriever: Retriever, examples: Iterable[Example]) -> Examples:
@@ -115,7 +121,10 @@ class Examples:
     ) -> Examples:
         index = TfidfIndex.from_terms(terms) if any(terms) else None
         answered = Counter(row for found in rows for row in found)
-        return cls(tuple(examples), tuple(rows), tuple(terms), index, answered)
+        asked: dict[str, int] = {}
+        for i, example in enumerate(examples):
+            asked.setdefault(asked_key(example.question), i)
+        return cls(tuple(examples), tuple(rows), tuple(terms), index, answered, asked)
 
     @classmethod
     def empty(cls) -> Examples:
@@ -134,6 +143,12 @@ class Examples:
             [self.rows[i] for i in keep],
             [self.terms[i] for i in keep],
         )
+
+    def recall(self, question: str) -> frozenset[int] | None:
+        """The sentences answering an example asked in these very words (case, spacing and punctuation aside):
+        empty when the sources do not answer it; None when no example asks it."""
+        example = self.asked.get(asked_key(question))
+        return None if example is None else self.rows[example]
 
     def nearest(self, terms: Sequence[str]) -> dict[int, float]:
         """The NEAREST examples to a question's terms by TF-IDF cosine, nearest first (ties: the earlier first).
@@ -219,6 +234,11 @@ class _Holding:
 
 def _fold(text: str) -> str:
     return " ".join(text.split()).lower()
+
+
+def asked_key(question: str) -> str:
+    """A question's words, lowercased: two questions with the same key were asked in the same words."""
+    return " ".join(WORD.findall(question.lower()))
 
 
 def read_examples(directory: Path | str | None) -> ExampleFile:

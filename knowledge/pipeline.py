@@ -119,6 +119,22 @@ def answer(r: Retriever, selector: Selector, question: str, citations_for: Citat
     if isinstance(prepared, Reason):
         hits = () if prepared.code in ("smalltalk", "empty") else r.hits(r.terms(question))
         return _abstain(question, prepared, hits)
+    known = r.examples.recall(prepared.q.text)  # an example question asked in these very words
+    got = _answer(r, selector, prepared, question, citations_for, max_words, known)
+    if known is not None and not known and not got.abstained:  # the example says the sources do not answer it
+        return _abstain(question, reason("asked_unanswered"), got.hits)
+    return got
+
+
+def _answer(
+    r: Retriever,
+    selector: Selector,
+    prepared: Prepared,
+    question: str,
+    citations_for: CitationsFor,
+    max_words: int,
+    known: frozenset[int] | None,
+) -> Answer:
     if prepared.articles is not None and _only_names_articles(r, prepared.terms):
         # "What does art. 4 say?" asks for nothing but the article: a lookup, like /article.
         return _lookup(r, selector, prepared, question, citations_for, max_words)
@@ -131,6 +147,8 @@ def answer(r: Retriever, selector: Selector, question: str, citations_for: Citat
     if prepared.articles is not None:  # it names an article the sources cite
         thresholds = thresholds.scaled(thresholds.named_article)
     decisions = _decide(scored, thresholds)
+    if known:
+        decisions = _recalled(scored, decisions, known)
     taken: set[int] = set()
     parts: list[AnswerPart] = []
     alternatives: list[AnswerPart] = []
@@ -183,6 +201,24 @@ def _decide(scored: list[Scored], thresholds: Thresholds) -> list[PartDecision]:
         relaxed = thresholds.scaled(thresholds.later_parts)
         decisions = _decide_all(scored, thresholds, relaxed, [d.best is not None for d in decisions])
     return decisions
+
+
+def _recalled(scored: list[Scored], decisions: list[PartDecision], known: frozenset[int]) -> list[PartDecision]:
+    """An example question asked again in its very words: each part quotes the likeliest of the example's
+    sentences among its candidates, however likely; a part with none of them keeps its decision."""
+    taken: set[int] = set()
+    out = []
+    for (_, found, _, probabilities), decision in zip(scored, decisions, strict=True):
+        mine = [i for i, row in enumerate(found.rows) if row in known and row not in taken]
+        if mine:
+            best = max(mine, key=lambda i: (probabilities[i], -i))
+            decision = PartDecision(best, float(probabilities[best]), None)
+        elif decision.best is not None and found.rows[decision.best] in taken:
+            decision = PartDecision(None, decision.probability, None, covered=True)
+        if decision.best is not None:
+            taken.add(found.rows[decision.best])
+        out.append(decision)
+    return out
 
 
 def _decide_all(

@@ -215,6 +215,26 @@ def test_sparse_examples_change_nothing(tmp_path: Path, fictional: KnowledgeBase
         assert taught.answer(item.question).to_dict() == fictional.answer(item.question).to_dict()
 
 
+PASS_QUESTION = "Can union members on duty carry an MSA signal pass?"  # the bare pipeline answers it
+
+
+def test_an_example_asked_again_in_its_words_gets_its_answer(tmp_path: Path, fictional: KnowledgeBase) -> None:
+    # One example (fewer than DENSE: the examples model never weighs it) that the bare pipeline abstains on, and
+    # one it answers, marked as not answered by the sources.
+    body = f'examples:\n- question: "{AGENDA_QUESTION}"\n  answers: ["{AGENDA}"]\n'
+    body += f'- question: "{PASS_QUESTION}"\n  answers: []\n'
+    taught = KnowledgeBase.load(write_examples(tmp_path, body))
+    assert fictional.answer(AGENDA_QUESTION).abstained and not fictional.answer(PASS_QUESTION).abstained
+    again = taught.answer("  " + AGENDA_QUESTION.upper().replace("?", " ??"))  # case, spacing, punctuation aside
+    assert not again.abstained and AGENDA in again.text
+    refused = taught.answer(PASS_QUESTION.lower())
+    assert refused.abstained and refused.reason_code == "asked_unanswered"
+    # Other words are answered as before: the recall is of the very question, not of like ones.
+    other = AGENDA_QUESTION.replace("suggest", "put forward")
+    assert taught.answer(other).to_dict() == fictional.answer(other).to_dict()
+    assert taught.answer(PASS_QUESTION + " today").to_dict() == fictional.answer(PASS_QUESTION + " today").to_dict()
+
+
 def test_the_bundled_knowledge_base_ships_examples() -> None:
     sources = read_sources()
     assert (sources.directory / EXAMPLES_FILE).is_file()
