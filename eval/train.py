@@ -58,7 +58,7 @@ from knowledge.selector import SELECTOR_FILE, SELECTOR_FORMAT, SELECTOR_VERSION,
 EVAL = ROOT / "eval"
 WHOLE_TRAINING_SETS = (EVAL / "dev.yaml", EVAL / "chat.yaml")
 # The blind banks, and each final set once it was measured (docs/evaluation.md): split by source sentence.
-SPLIT_FOLDERS = ("blind", "final", *(f"final{n}" for n in range(2, 12)))
+SPLIT_FOLDERS = ("blind", "blind2", "blind3", "final", *(f"final{n}" for n in range(2, 12)))
 SPLIT_SETS = tuple(sorted(path for folder in SPLIT_FOLDERS for path in (EVAL / folder).glob("*.yaml")))
 VALIDATION_SHARE = 30  # percent of source sentences (and of unanswerable items) held out
 NO_EXAMPLES_SHARE = 30  # percent of the training sentences whose example questions training never shows
