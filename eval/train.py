@@ -215,13 +215,21 @@ def _best_within_budget(
     budget: float = WRONG_BUDGET,
 ) -> Thresholds:
     """Of options[:-1], the thresholds that answer most questions correctly out of fold while the wrong answers
-    stay within budget (the first of equals); options[-1] when none stays within it."""
+    stay within budget (the first of equals); when none stays within it, the one with the fewest wrong answers
+    (then the most right). Not the most cautious option: a higher factor for later parts leaves more two-part
+    questions half answered, which the scorer counts wrong."""
     best: tuple[Thresholds, float] | None = None
+    fewest: tuple[float, float, Thresholds] | None = None
     for option in options[:-1]:
         metrics = out_of_fold(r, fold_list, option, citations_for)
-        if (metrics.wrong.value or 0.0) <= budget and (best is None or (metrics.e2e.value or 0.0) > best[1]):
-            best = (option, metrics.e2e.value or 0.0)
-    return best[0] if best is not None else options[-1]
+        wrong, e2e = metrics.wrong.value or 0.0, metrics.e2e.value or 0.0
+        if wrong <= budget and (best is None or e2e > best[1]):
+            best = (option, e2e)
+        if fewest is None or (wrong, -e2e) < fewest[:2]:
+            fewest = (wrong, -e2e, option)
+    if best is not None:
+        return best[0]
+    return fewest[2] if fewest is not None else options[-1]
 
 
 def _band(low: float) -> Thresholds:

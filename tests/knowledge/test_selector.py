@@ -7,6 +7,7 @@ import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -143,3 +144,24 @@ def test_a_selector_uses_exactly_its_weighed_features() -> None:
     selector = Selector(np.zeros(len(FEATURES)), np.ones(len(FEATURES)), coef, 0.0, THRESHOLDS)
     assert selector.used == {"gap", "new_fact"}
     assert Selector.neutral().used == frozenset()
+
+
+def test_thresholds_beyond_the_budget_fall_back_to_the_fewest_wrong_answers(monkeypatch) -> None:
+    sys.path.insert(0, str(ROOT / "eval"))
+    import train
+
+    options = [replace(THRESHOLDS, later_parts=factor) for factor in (0.4, 0.7, 1.0)]
+    # (e2e, wrong) out of fold: the factor 1.0 leaves more two-part questions half answered (counted wrong).
+    measured = {0.4: (0.66, 0.037), 0.7: (0.65, 0.039), 1.0: (0.66, 0.043)}
+
+    def out_of_fold(memory, folds, option, citations_for):
+        e2e, wrong = measured[option.later_parts]
+        return SimpleNamespace(e2e=SimpleNamespace(value=e2e), wrong=SimpleNamespace(value=wrong))
+
+    monkeypatch.setattr(train, "out_of_fold", out_of_fold)
+    choose = train._best_within_budget
+    assert choose(None, [], None, [*options, options[-1]], budget=0.04).later_parts == 0.4  # within: most right
+    assert choose(None, [], None, [*options, options[-1]], budget=0.03).later_parts == 0.4  # none: fewest wrong
+    measured[0.4] = (0.60, 0.037)
+    assert choose(None, [], None, [*options, options[-1]], budget=0.038).later_parts == 0.4
+    assert choose(None, [], None, [*options, options[-1]], budget=0.04).later_parts == 0.7  # within: most right
