@@ -38,9 +38,10 @@ sys.path.insert(0, str(ROOT))
 from memory import Memory, answer_path_once, bucket, example_questions, held_out_rows  # noqa: E402
 
 from knowledge import pipeline  # noqa: E402
+from knowledge.answer import Answer  # noqa: E402
 from knowledge.base import KnowledgeBase, read_sources  # noqa: E402
 from knowledge.compose import CitationsFor  # noqa: E402
-from knowledge.decide import Reason  # noqa: E402
+from knowledge.decide import PartDecision, Reason  # noqa: E402
 from knowledge.evaluation import (  # noqa: E402
     EvalItem,
     compute_metrics,
@@ -54,6 +55,7 @@ from knowledge.features import FEATURES, LOWERING, RAISING  # noqa: E402
 from knowledge.pipeline import answer  # noqa: E402
 from knowledge.retrieval import Retriever  # noqa: E402
 from knowledge.selector import SELECTOR_FILE, SELECTOR_FORMAT, SELECTOR_VERSION, Selector, Thresholds  # noqa: E402
+from knowledge.units import Unit  # noqa: E402
 
 EVAL = ROOT / "eval"
 WHOLE_TRAINING_SETS = (EVAL / "dev.yaml", EVAL / "chat.yaml")
@@ -71,6 +73,7 @@ WRONG_BUDGET = 0.05  # at most this share of validation questions answered wrong
 # 4 % gave 0.79 / 0.06 (e2e / wrong) on the validation side, 3.5 % 0.78 / 0.05, 3 % 0.73 / 0.04.
 EXAMPLES_WRONG_BUDGET = 0.035
 DECIMALS = 6
+MAX_WORDS = 60  # words quoted per fact, as the bot's default config
 FOLDS = 5  # thresholds are chosen on out-of-fold answers to the training split's blind questions
 ROUNDS = 4  # at most this many rounds of choosing the threshold, then the factors, given the other
 LOWS = tuple(round(float(t), 3) for t in np.arange(0.05, 0.96, 0.025))  # the answer thresholds tried
@@ -86,7 +89,17 @@ class Split:
 def gold_rows(r: Retriever, item: EvalItem) -> set[int]:
     """The units (sentences) of the sources that hold one of the item's gold spans."""
     spans = [normalize_space(s) for s in (*item.gold_spans, *(s for g in item.gold_groups for s in g))]
-    return {row for row, unit in enumerate(r.units) if any(s in normalize_space(unit.sentence.text) for s in spans)}
+    return {row for row, text in enumerate(_sentence_texts(r.units)) if any(s in text for s in spans)}
+
+
+def _sentence_texts(units: Sequence[Unit]) -> list[str]:
+    """Each unit's sentence, spaces normalised: worked out once per run (every retriever shares the units)."""
+    if id(units) not in _SENTENCE_TEXTS:
+        _SENTENCE_TEXTS[id(units)] = (units, [normalize_space(unit.sentence.text) for unit in units])
+    return _SENTENCE_TEXTS[id(units)][1]
+
+
+_SENTENCE_TEXTS: dict[int, tuple[Sequence[Unit], list[str]]] = {}  # by id of the units, kept alive with them
 
 
 def split(r: Retriever, items: Iterable[EvalItem]) -> Split:
@@ -167,24 +180,40 @@ def folds(memory: Memory, whole: Sequence[EvalItem], items: Sequence[EvalItem]) 
     return out
 
 
-def out_of_fold(memory: Memory, fold_list: Sequence[Fold], thresholds: Thresholds, citations_for: CitationsFor):
-    """The metrics of every fold's items answered by the model that did not see them."""
-    results = []
-    for fold in fold_list:
-        selector = _with(fold.selector, thresholds)
-        results.extend(
-            score_item(item, answer(memory(item), selector, item.question, citations_for, 60),
-                       instrument_symbol(memory.r.glossary, item.article_source))
-            for item in fold.items
-        )  # fmt: skip
-    return compute_metrics(results)
+class Rehearsal:
+    """Every fold's items answered out of fold, staged once (pipeline.stage: read, retrieved, scored); an item is
+    then decided under each thresholds tried, and answered and scored once per distinct decision."""
+
+    def __init__(self, memory: Memory, fold_list: Sequence[Fold], citations_for: CitationsFor) -> None:
+        self.citations_for = citations_for
+        self.items = []  # (item, its retriever, its fold's selector, staged or answered, results by decision)
+        for fold in fold_list:
+            for item in fold.items:
+                r = memory(item)
+                staged = pipeline.stage(r, fold.selector, item.question, citations_for, MAX_WORDS)
+                self.items.append((item, r, fold.selector, staged, {}))
+
+    def metrics(self, thresholds: Thresholds):
+        """The metrics of every fold's items answered under thresholds by the model that did not see them."""
+        results = []
+        for item, r, selector, staged, seen in self.items:
+            key: tuple[PartDecision, ...] = ()
+            if not isinstance(staged, Answer):  # the examples model's thresholds vary when there is one
+                varied = selector.examples is None or staged.model is selector.examples
+                key = tuple(pipeline.decisions(staged, thresholds if varied else staged.model.thresholds))
+            if key not in seen:
+                got = (
+                    staged
+                    if isinstance(staged, Answer)
+                    else pipeline.respond(r, staged, key, self.citations_for, MAX_WORDS)
+                )
+                seen[key] = score_item(item, got, instrument_symbol(r.glossary, item.article_source))
+            results.append(seen[key])
+        return compute_metrics(results)
 
 
-def _with(selector: Selector, thresholds: Thresholds) -> Selector:
-    """The selector with thresholds: its examples model's when it has one (the thresholds being chosen)."""
-    if selector.examples is None:
-        return replace(selector, thresholds=thresholds)
-    return replace(selector, examples=replace(selector.examples, thresholds=thresholds))
+def out_of_fold(rehearsal: Rehearsal, thresholds: Thresholds):
+    return rehearsal.metrics(thresholds)
 
 
 def choose_thresholds(
@@ -193,26 +222,23 @@ def choose_thresholds(
     """The answer threshold that answers most questions correctly out of fold within the wrong-answer budget;
     then the factor for later parts and for questions naming an article, the same way; then the threshold again
     with those factors, and so on until nothing changes (each step keeps the budget and never lowers e2e)."""
+    rehearsal = Rehearsal(r, fold_list, citations_for)
     thresholds = _band(0.95)
     for _ in range(ROUNDS):
         before = thresholds
         factors = {"later_parts": before.later_parts, "named_article": before.named_article}
         bands = [replace(_band(low), **factors) for low in (*LOWS, 0.95)]  # the last: none within the budget
-        thresholds = _best_within_budget(r, fold_list, citations_for, bands, budget)
+        thresholds = _best_within_budget(rehearsal, bands, budget)
         for field in ("later_parts", "named_article"):
             options = [replace(thresholds, **{field: factor}) for factor in (*FACTORS, 1.0)]
-            thresholds = _best_within_budget(r, fold_list, citations_for, options, budget)
+            thresholds = _best_within_budget(rehearsal, options, budget)
         if thresholds == before:
             break
     return thresholds
 
 
 def _best_within_budget(
-    r: Memory,
-    fold_list: Sequence[Fold],
-    citations_for: CitationsFor,
-    options: Sequence[Thresholds],
-    budget: float = WRONG_BUDGET,
+    rehearsal: Rehearsal, options: Sequence[Thresholds], budget: float = WRONG_BUDGET
 ) -> Thresholds:
     """Of options[:-1], the thresholds that answer most questions correctly out of fold while the wrong answers
     stay within budget (the first of equals); when none stays within it, the one with the fewest wrong answers
@@ -221,7 +247,7 @@ def _best_within_budget(
     best: tuple[Thresholds, float] | None = None
     fewest: tuple[float, float, Thresholds] | None = None
     for option in options[:-1]:
-        metrics = out_of_fold(r, fold_list, option, citations_for)
+        metrics = out_of_fold(rehearsal, option)
         wrong, e2e = metrics.wrong.value or 0.0, metrics.e2e.value or 0.0
         if wrong <= budget and (best is None or e2e > best[1]):
             best = (option, e2e)
@@ -330,7 +356,7 @@ def report(split_name: str) -> str:
     ):
         by_style: dict[str, list] = {}
         for item in items:
-            got = answer(memory(item), kb.selector, item.question, kb.citations_for, 60)
+            got = answer(memory(item), kb.selector, item.question, kb.citations_for, MAX_WORDS)
             result = score_item(item, got, instrument_symbol(r.glossary, item.article_source))
             by_style.setdefault(item.style or "-", []).append(result)
             by_style.setdefault("all", []).append(result)

@@ -10,6 +10,7 @@ cite      KnowledgeBase.citations_for     the document, section and articles eac
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -113,49 +114,64 @@ def retrieve(
     return found, features
 
 
+class Staged(NamedTuple):
+    """A question read, retrieved and scored: all but the decision, which the thresholds make."""
+
+    question: str
+    prepared: Prepared
+    scored: list[Scored]
+    model: Selector  # the model chosen for the question (its thresholds decide)
+    known: frozenset[int] | None  # the answer of an example asked in these very words (examples.recall)
+
+
 def answer(r: Retriever, selector: Selector, question: str, citations_for: CitationsFor, max_words: int) -> Answer:
     """An extractive, cited answer to question, or an abstention with its reason and the nearest passages."""
+    staged = stage(r, selector, question, citations_for, max_words)
+    if isinstance(staged, Answer):
+        return staged
+    return respond(r, staged, decisions(staged, staged.model.thresholds), citations_for, max_words)
+
+
+def stage(
+    r: Retriever, selector: Selector, question: str, citations_for: CitationsFor, max_words: int
+) -> Staged | Answer:
+    """A question up to its decision; or its answer, when no threshold plays a part in it (small talk, off the
+    topic, a lookup of the articles it names). Training decides one staged question under many thresholds."""
     prepared = prepare(r, question)
     if isinstance(prepared, Reason):
         hits = () if prepared.code in ("smalltalk", "empty") else r.hits(r.terms(question))
         return _abstain(question, prepared, hits)
     known = r.examples.recall(prepared.q.text)  # an example question asked in these very words
-    got = _answer(r, selector, prepared, question, citations_for, max_words, known)
-    if known is not None and not known and not got.abstained:  # the example says the sources do not answer it
-        return _abstain(question, reason("asked_unanswered"), got.hits)
-    return got
-
-
-def _answer(
-    r: Retriever,
-    selector: Selector,
-    prepared: Prepared,
-    question: str,
-    citations_for: CitationsFor,
-    max_words: int,
-    known: frozenset[int] | None,
-) -> Answer:
     if prepared.articles is not None and _only_names_articles(r, prepared.terms):
         # "What does art. 4 say?" asks for nothing but the article: a lookup, like /article.
-        return _lookup(r, selector, prepared, question, citations_for, max_words)
-    readings = prepared.readings
-    parts = [(reading, *retrieve(r, reading, prepared.articles, selector.used)) for reading in readings]
+        return _unless_unanswered(_lookup(r, selector, prepared, question, citations_for, max_words), known)
+    parts = [(reading, *retrieve(r, reading, prepared.articles, selector.used)) for reading in prepared.readings]
     model = selector.model_for(r.examples.answered, parts[0][1].rows, parts[0][2])
     scored = [Scored(reading, found, features, model.probabilities(features)) for reading, found, features in parts]
-    hits = nearest(r, scored[0].found.hits) if len(readings) == 1 else None
-    thresholds = model.thresholds
-    if prepared.articles is not None:  # it names an article the sources cite
+    return Staged(question, prepared, scored, model, known)
+
+
+def decisions(staged: Staged, thresholds: Thresholds) -> list[PartDecision]:
+    """Each part's decision under thresholds (a question naming an article needs less evidence)."""
+    if staged.prepared.articles is not None:  # it names an article the sources cite
         thresholds = thresholds.scaled(thresholds.named_article)
-    decisions = _decide(scored, thresholds)
-    if known:
-        decisions = _recalled(scored, decisions, known)
+    decided = _decide(staged.scored, thresholds)
+    return _recalled(staged.scored, decided, staged.known) if staged.known else decided
+
+
+def respond(
+    r: Retriever, staged: Staged, decided: Sequence[PartDecision], citations_for: CitationsFor, max_words: int
+) -> Answer:
+    """The answer those decisions make: the chosen sentences quoted, or the reason none is."""
+    prepared, question, scored = staged.prepared, staged.question, staged.scored
+    hits = nearest(r, scored[0].found.hits) if len(scored) == 1 else None
     taken: set[int] = set()
     parts: list[AnswerPart] = []
     alternatives: list[AnswerPart] = []
     unanswered: list[str] = []
     why: Reason | None = None
     score = 0.0
-    for (reading, found, features, probabilities), decision in zip(scored, decisions, strict=True):
+    for (reading, found, features, probabilities), decision in zip(scored, decided, strict=True):
         if decision.covered:
             continue
         if decision.best is None:
@@ -179,7 +195,7 @@ def _answer(
     if not parts:
         return _abstain(question, why or reason("low_confidence"), hits)
     partial = reason("part_unanswered") if unanswered else None
-    return Answer(
+    got = Answer(
         question,
         tuple(parts),
         False,
@@ -191,6 +207,14 @@ def _answer(
         alternatives=tuple(alternatives),
         unanswered=tuple(unanswered),
     )
+    return _unless_unanswered(got, staged.known)
+
+
+def _unless_unanswered(got: Answer, known: frozenset[int] | None) -> Answer:
+    """The answer, unless an example asked in these very words says the sources do not answer it."""
+    if known is not None and not known and not got.abstained:
+        return _abstain(got.question, reason("asked_unanswered"), got.hits)
+    return got
 
 
 def _decide(scored: list[Scored], thresholds: Thresholds) -> list[PartDecision]:
