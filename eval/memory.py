@@ -71,7 +71,7 @@ def answer_path_once() -> Iterator[None]:
     the thresholds tried: each is worked out once per (retriever, question) and reused by every answer (all
     features: the same probabilities as with a selector's skips). Restored on exit."""
     read: dict[tuple[int, str], tuple[object, object]] = {}
-    found: dict[tuple[int, int, int], tuple[object, object]] = {}
+    found: dict[tuple[int, int, int, frozenset[int] | None], tuple[object, object]] = {}
 
     def prepare_once(r: Retriever, question: str):
         key = (id(r), question)
@@ -79,10 +79,10 @@ def answer_path_once() -> Iterator[None]:
             read[key] = (r, prepare(r, question))  # r kept alive: its id is not reused
         return read[key][1]
 
-    def retrieve_once(r: Retriever, reading, articles=None, used=None):
-        key = (id(r), id(reading), id(articles))
+    def retrieve_once(r: Retriever, reading, articles=None, used=None, known=None):
+        key = (id(r), id(reading), id(articles), known)
         if key not in found:
-            found[key] = ((r, reading, articles), retrieve(r, reading, articles))
+            found[key] = ((r, reading, articles), retrieve(r, reading, articles, None, known))
         return found[key][1]
 
     pipeline.prepare, pipeline.retrieve = prepare_once, retrieve_once

@@ -89,6 +89,8 @@ class Examples:
     index: TfidfIndex | None  # the examples by their terms (None: no examples)
     answered: dict[int, int]  # per unit row answering one example or more: how many it answers
     asked: dict[str, int]  # per example question, folded (asked_key): the first example asking it
+    weights: tuple[tuple[tuple[str, float], ...], ...]  # per example: its distinct terms' idf², summing to 1
+    of_row: dict[int, np.ndarray]  # per unit row answering one example or more: those examples
 
     @classmethod
     def build(cls, retriever: Retriever, examples: Iterable[Example]) -> Examples:
@@ -124,7 +126,13 @@ class Examples:
         asked: dict[str, int] = {}
         for i, example in enumerate(examples):
             asked.setdefault(asked_key(example.question), i)
-        return cls(tuple(examples), tuple(rows), tuple(terms), index, answered, asked)
+        weights = tuple(_weights(index, question) for question in terms) if index is not None else ()
+        of_row: dict[int, list[int]] = {}
+        for i, found in enumerate(rows):
+            for row in found:
+                of_row.setdefault(row, []).append(i)
+        by_row = {row: np.array(found, np.int64) for row, found in of_row.items()}
+        return cls(tuple(examples), tuple(rows), tuple(terms), index, answered, asked, weights, by_row)
 
     @classmethod
     def empty(cls) -> Examples:
@@ -158,26 +166,48 @@ class Examples:
             return {}
         return dict(self.index.search(terms, NEAREST))
 
+    def best(self, terms: Sequence[str], rows: Sequence[int]) -> np.ndarray:
+        """Per sentence (unit row), the best cosine of the question with the examples it answers: all of them,
+        not only the NEAREST (a question of one common word, "What is X?", has hundreds of examples as near)."""
+        if self.index is None or not terms:
+            return np.zeros(len(rows))
+        scores = self.index.scores(terms)
+        of_row = self.of_row
+        return np.array([float(scores[of_row[row]].max()) if row in of_row else 0.0 for row in rows])
+
     def near(self, terms: Sequence[str]) -> Near:
         """How close the question comes to the examples of each sentence (the best of its examples) and to the
-        unanswered ones. One pass, nearest first: the first score seen for a sentence is its best."""
+        unanswered ones. Closeness is the cosine times the share of the example's weight the question holds: a
+        question without the example's rarest word ("When did the league join the pact?" beside an unanswered "When
+        did Norway join the league?") is not asking what the example asks, however many words it shares. (Only
+        for unanswered examples: for those a sentence answers it cost paraphrases more than it saved.)"""
         if self.index is None or not terms:
             return NOTHING_NEAR
+        asked = set(terms)
         by_row: dict[int, float] = {}
         votes: dict[int, float] = {}
         unanswered = unanswered_votes = 0.0
-        for rank, (example, score) in enumerate(self.index.search(terms, NEAREST)):
+        for rank, (example, cosine) in enumerate(self.index.search(terms, NEAREST)):
             answering = self.rows[example]
             voter = rank < VOTERS
             if not answering:
-                unanswered = unanswered or score
+                score = cosine * sum(weight for term, weight in self.weights[example] if term in asked)
+                unanswered = max(unanswered, score)
                 if voter:
                     unanswered_votes += score / VOTERS
             for row in answering:
-                by_row.setdefault(row, score)
+                by_row.setdefault(row, cosine)
                 if voter:
-                    votes[row] = votes.get(row, 0.0) + score / VOTERS
+                    votes[row] = votes.get(row, 0.0) + cosine / VOTERS
         return Near(by_row, unanswered, votes, unanswered_votes)
+
+
+def _weights(index: TfidfIndex, terms: Sequence[str]) -> tuple[tuple[str, float], ...]:
+    """An example's distinct terms with their share of its idf² (what a question holding them covers of it)."""
+    idf = index.idf_values
+    squares = {term: idf[index.vocabulary[term]] ** 2 for term in terms}
+    total = sum(squares.values())
+    return tuple((term, square / total) for term, square in squares.items()) if total else ()
 
 
 class _Holding:

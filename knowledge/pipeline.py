@@ -87,12 +87,22 @@ def prepare(r: Retriever, question: str) -> Prepared | Reason:
 
 
 def retrieve(
-    r: Retriever, reading: Reading, articles: ArticleChoice | None = None, used: frozenset[str] | None = None
+    r: Retriever,
+    reading: Reading,
+    articles: ArticleChoice | None = None,
+    used: frozenset[str] | None = None,
+    known: frozenset[int] | None = None,
 ) -> tuple[Candidates, np.ndarray]:
-    """A part's candidate sentences (with the claims citing an article the question names) and their features
+    """A part's candidate sentences (with the claims citing an article the question names, and those answering an
+    example asked in these very words: known) and their features
     (all of them, or those a selector weighs: used); for a part that asks for a date, a number or a name, only
     the sentences that state one of their own."""
     found = r.candidates(reading)
+    if known:  # the sentences answering an example asked in these very words are candidates, however far
+        more = sorted(known - set(found.rows))
+        found = found._replace(
+            rows=found.rows + more, scores=found.scores + [0.0] * len(more), coverage=found.coverage + [0.0] * len(more)
+        )
     if articles is not None:
         known = set(found.rows)
         extra = [(row, s) for row, s in zip(articles.ranked, articles.scores, strict=True) if row not in known]
@@ -145,7 +155,7 @@ def stage(
     if prepared.articles is not None and _only_names_articles(r, prepared.terms):
         # "What does art. 4 say?" asks for nothing but the article: a lookup, like /article.
         return _unless_unanswered(_lookup(r, selector, prepared, question, citations_for, max_words), known)
-    parts = [(reading, *retrieve(r, reading, prepared.articles, selector.used)) for reading in prepared.readings]
+    parts = [(reading, *retrieve(r, reading, prepared.articles, selector.used, known)) for reading in prepared.readings]
     model = selector.model_for(r.examples.answered, parts[0][1].rows, parts[0][2])
     scored = [Scored(reading, found, features, model.probabilities(features)) for reading, found, features in parts]
     return Staged(question, prepared, scored, model, known)

@@ -43,6 +43,10 @@ CITATION_FACTOR_FACT = 0.85  # ... such as a document's date or number
 CAPTION_FACTOR = 0.35  # the photo caption answers questions about the photo, not about the world
 WANT_BONUS = 0.08  # the sentence carries the kind of fact asked for (a date, a number, an article)
 CANDIDATES = 12  # sentences a part's selector weighs: 93 % of gold sentences are among them (40: 94 %)
+# ... the best of this many by their own score: citation sentences ("See X, About X.") are short and so close to
+# a question of one or two words, and are left out only after scoring (a factor of 0): with 12 alone, "What is
+# X?" kept one candidate.
+POOL = 3 * CANDIDATES
 HITS = 5  # nearest passages listed with every answer
 WEIGHTS = Weights(
     SENTENCE_WEIGHT, PASSAGE_WEIGHT, COVERAGE_WEIGHT, OWN_COVERAGE_SHARE, PASSAGE_COVERAGE_FACTOR, WANT_BONUS
@@ -254,16 +258,19 @@ class Retriever:
         cover, total = self.weigh(reading.units)
         terms = reading.terms
         want = reading.want
-        return score_candidates(
+        found = score_candidates(
             self.sentences,
             terms,
             cover,
             total,
-            CANDIDATES,
+            POOL,
             KIND_FACTORS[want in (WANTS_DATE, WANTS_NUMBER), PHOTO_CONCEPT in terms, DOCUMENT_CONCEPT in terms],
             FACT_BITS.get(want, 0),
             WEIGHTS,
             HITS,
+        )
+        return found._replace(
+            rows=found.rows[:CANDIDATES], scores=found.scores[:CANDIDATES], coverage=found.coverage[:CANDIDATES]
         )
 
     def fact_terms(self, row: int) -> dict[str, frozenset[str]]:

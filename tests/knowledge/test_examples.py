@@ -22,6 +22,7 @@ from knowledge.evaluation import load_eval_set
 from knowledge.examples import (
     DENSE,
     EXAMPLES_FILE,
+    NEAREST,
     VOTERS,
     Example,
     ExampleError,
@@ -258,3 +259,45 @@ def test_answers_resolve_as_by_reading_every_sentence(fictional: KnowledgeBase) 
     for run in runs:
         folded = " ".join(run.lower().split())
         assert sorted(holding(run)) == [row for row, text in enumerate(texts) if folded and folded in text], run
+
+
+def test_a_sentence_s_closeness_is_over_all_its_examples(fictional: KnowledgeBase) -> None:
+    # More examples than NEAREST share the question's one word and answer one sentence: the nearest are all
+    # theirs, yet the other sentence's example is as close as it is, not nothing.
+    r = fictional.retriever
+    crowd = [Example(f"keepers {n}", (AGENDA,)) for n in range(NEAREST + 6)]
+    examples = Examples.build(r, [*crowd, Example("keepers and their signal pass", ("signal pass, which opens",))])
+    (agenda,), (passes,) = examples.rows[0], examples.rows[-1]
+    terms = prepare(r, "keepers?").readings[0].terms
+    assert passes not in examples.near(terms).by_row  # beyond the nearest
+    scores = examples.index.scores(terms)
+    best = examples.best(terms, [agenda, passes, -1])
+    assert best[1] == pytest.approx(float(scores[-1])) and best[1] > 0
+    assert best[0] == pytest.approx(float(scores[: len(crowd)].max())) and best[2] == 0.0
+
+
+def test_an_unanswered_example_without_the_question_s_rarer_word_is_not_near(fictional: KnowledgeBase) -> None:
+    # "When did the union join the accord?" is not what an unanswered "When did Norway join the union?" asks: its
+    # closeness is the cosine less the share of the example's weight that the question lacks (Norway's, the
+    # rarest word of the examples: the others, answered, all have "join" and "union").
+    r = fictional.retriever
+    others = ("Who may join the union?", "How does a keeper join the union?", "Can a union keeper join twice?")
+    examples = Examples.build(
+        r, [Example("When did Norway join the union?", ()), *(Example(q, (AGENDA,)) for q in others)]
+    )
+    weights = dict(examples.weights[0])
+    assert weights["norway"] == max(weights.values()) > 1 / len(weights)
+    asked = prepare(r, "When did the union join the accord?").readings[0].terms
+    cosine = examples.nearest(asked)[0]
+    assert examples.near(asked).unanswered == pytest.approx(cosine * (1 - weights["norway"]))
+    same = prepare(r, "When did Norway join the union?").readings[0].terms
+    assert examples.near(same).unanswered == pytest.approx(1.0, abs=1e-3)
+
+
+def test_an_example_asked_again_gets_its_sentence_however_far_retrieval_puts_it(fictional: KnowledgeBase) -> None:
+    r = fictional.retriever
+    (row,) = Examples.build(r, [Example("x", (AGENDA,))]).rows[0]
+    reading = prepare(r, "What colour are the harbour towers painted?").readings[0]
+    assert row not in retrieve(r, reading)[0].rows
+    found, features = retrieve(r, reading, known=frozenset({row}))
+    assert row in found.rows and features.shape[0] == len(found.rows)

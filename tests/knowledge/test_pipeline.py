@@ -11,6 +11,7 @@ from knowledge.base import KnowledgeBase
 from knowledge.decide import REASONS, Reason
 from knowledge.language import load_language
 from knowledge.pipeline import prepare, retrieve
+from knowledge.retrieval import CANDIDATES
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 # Words of the bundled article that no code may name: they belong in glossary.yaml (or nowhere).
@@ -100,3 +101,16 @@ def test_pasted_code_is_not_read_as_part_of_the_question(kb: KnowledgeBase) -> N
     plain = kb.answer("Can IOM staff travel on a UN laissez-passer?")
     pasted = kb.answer("```py\nprint('hi')\n```\nCan IOM staff travel on a UN laissez-passer?")
     assert pasted.text == plain.text
+
+
+def test_citations_crowding_a_short_question_leave_room_for_claims() -> None:
+    # "See MSA, ..." citations are short, so nearest to a one-word question, and never answers: most of the
+    # CANDIDATES nearest sentences are citations, yet the part still has CANDIDATES claims to weigh.
+    fictional = KnowledgeBase.load(Path(__file__).resolve().parents[1] / "data" / "fictional" / "sources")
+    r = fictional.retriever
+    reading = prepare(r, "What is MSA?").readings[0]
+    nearest = r.unit_index.search(reading.terms, CANDIDATES)
+    assert sum(r.units[row].kind == "citation" for row, _ in nearest) > CANDIDATES / 2
+    found = r.candidates(reading)
+    assert len(found.rows) == CANDIDATES
+    assert all(r.units[row].kind != "citation" for row in found.rows)
