@@ -19,11 +19,14 @@ WANTS_DEFINITION = "definition"
 
 WH_WORDS = (
     r"(?:what|which|who|whom|whose|when|where|why|how|does|do|did|is|are|was|were|can|could|will|would|has|have"
-    r"|may|might|must|should|shall|in what|in which|under what|for what)"
+    r"|may|might|must|should|shall|in what|in which|under what|for what|since when)"
 )
-# "..., and which covers X" / "... and when" / "...? What about ..." open a second part.
-PART_SPLIT = re.compile(rf"(?:\?+\s+|[,;]\s*(?:and|but|also)?\s*|\s+(?:and|also|plus)\s+)(?={WH_WORDS}\b)")
-PART_MARKS = ("?", ",", ";", "and", "also", "plus")  # one of these is in every split point
+# "..., and which covers X" / "... and when" / "...? What about ..." / "... + when" / "...? and um can ..." open a
+# second part (spoken fillers may follow the joining word).
+JOIN = r"(?:and|also|plus|but|&|\+|/)(?:\s+(?:also|um+|uh+|er+|so|then))*"
+PART_SPLIT = re.compile(rf"(?:\?+\s*(?:{JOIN}\s+)?|[,;]\s*(?:{JOIN}\s*)?|\s+{JOIN}\s+)(?={WH_WORDS}\b)")
+PART_MARKS = ("?", ",", ";", "and", "also", "plus", "but", "&", "+", "/")  # one of these is in every split point
+BARE_MARK = re.compile(r"[,;]\s*")  # a comma alone: what goes before may be a lead-in, not a question
 LEADING_WH = re.compile(rf"^{WH_WORDS}\s+")
 YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
@@ -158,11 +161,15 @@ def _split_folded(folded: str) -> tuple[str, ...]:
     body = folded.rstrip(" ?\t\n")  # a question mark at the end has nothing after it to split off
     if not any(mark in body for mark in PART_MARKS):  # nothing PART_SPLIT could split at
         return (folded.strip(),)
+    marks = PART_SPLIT.findall(folded)
     pieces = [piece.strip(" ,;?") for piece in PART_SPLIT.split(folded)]
-    pieces = [piece for piece in pieces if piece]
-    if pieces and not WH_WORD.search(pieces[0]):
-        # "Under the 2001 Pact, is the Board entitled ...?": a lead-in that asks nothing belongs to what follows.
+    if pieces and not pieces[0]:
+        del pieces[0], marks[:1]
+    if len(pieces) > 1 and not WH_WORD.search(pieces[0]) and BARE_MARK.fullmatch(marks[0]):
+        # "Under the 2001 Pact, is the Board entitled ...?": a lead-in that asks nothing belongs to what follows;
+        # "membership count, and since when ...?" asks for two things.
         pieces[:2] = [" ".join(pieces[:2])]
+    pieces = [piece for piece in pieces if piece]
     if len(pieces) <= 1:
         return (folded.strip(),)
     parts: list[str] = []

@@ -38,6 +38,18 @@ from knowledge.text import Analyzer, Synonyms
         ("What role does the crisis play, and how many have fled since 2011?", 2),
         ("Can IOM staff use the UN laissez-passer?", 1),
         ("What do the UN and IOM share?", 1),
+        # Joined by "+", "/", a question mark and "and", spoken fillers; a request that is not a question.
+        ("when did the assembly adopt it + when is the signing?", 2),
+        ("how many members does it have / since when has it been an observer", 2),
+        ("staff travel pass valid? and do they share services/facilities", 2),
+        ("can the chief vote at council meetings and um can the two heads propose items", 2),
+        ("what about swapping staff and also um can staff travel on the pass", 2),
+        ("Member count, and since when has the body been an observer?", 2),
+        ("total displaced worldwide and how many of those from the north", 2),
+        # A lead-in before a bare comma belongs to the question; a slash inside a word joins nothing.
+        ("Under the 2001 Pact, is the Board entitled to vote?", 1),
+        ("Quick question, what is the union?", 1),
+        ("services/facilities shared?", 1),
     ],
 )
 def test_two_part_questions_are_split(question: str, parts: int) -> None:
