@@ -19,7 +19,7 @@ WANTS_DEFINITION = "definition"
 
 WH_WORDS = (
     r"(?:what|which|who|whom|whose|when|where|why|how|does|do|did|is|are|was|were|can|could|will|would|has|have"
-    r"|may|might|must|should|shall|in what|in which|under what|for what|since when)"
+    r"|may|might|must|should|shall|(?:in|under|for|since|by|until|from|at|on|to|with) (?:what|which|when|whom))"
 )
 # "..., and which covers X" / "... and when" / "...? What about ..." / "... + when" / "...? and um can ..." open a
 # second part (spoken fillers may follow the joining word).

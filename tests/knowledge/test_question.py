@@ -46,6 +46,7 @@ from knowledge.text import Analyzer, Synonyms
         ("what about swapping staff and also um can staff travel on the pass", 2),
         ("Member count, and since when has the body been an observer?", 2),
         ("total displaced worldwide and how many of those from the north", 2),
+        ("How many members does the union have, and since what year has it been an observer?", 2),
         # A lead-in before a bare comma belongs to the question; a slash inside a word joins nothing.
         ("Under the 2001 Pact, is the Board entitled to vote?", 1),
         ("Quick question, what is the union?", 1),
