@@ -74,9 +74,7 @@ class Near(NamedTuple):
     unanswered: float  # the best cosine of an example the sources do not answer
     votes: dict[int, float]  # per sentence: the cosines of those of the VOTERS nearest examples it answers, / VOTERS
     unanswered_votes: float  # ... of those the sources do not answer
-
-
-NOTHING_NEAR = Near({}, 0.0, {}, 0.0)
+    best: np.ndarray  # per candidate sentence asked about: the best cosine of all the examples it answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,25 +167,27 @@ class Examples:
     def best(self, terms: Sequence[str], rows: Sequence[int]) -> np.ndarray:
         """Per sentence (unit row), the best cosine of the question with the examples it answers: all of them,
         not only the NEAREST (a question of one common word, "What is X?", has hundreds of examples as near)."""
-        if self.index is None or not terms:
-            return np.zeros(len(rows))
-        scores = self.index.scores(terms)
-        of_row = self.of_row
-        return np.array([float(scores[of_row[row]].max()) if row in of_row else 0.0 for row in rows])
+        return self.near(terms, rows).best
 
-    def near(self, terms: Sequence[str]) -> Near:
-        """How close the question comes to the examples of each sentence (the best of its examples) and to the
-        unanswered ones. Closeness is the cosine times the share of the example's weight the question holds: a
-        question without the example's rarest word ("When did the league join the pact?" beside an unanswered "When
-        did Norway join the league?") is not asking what the example asks, however many words it shares. (Only
-        for unanswered examples: for those a sentence answers it cost paraphrases more than it saved.)"""
+    def near(self, terms: Sequence[str], rows: Sequence[int] = ()) -> Near:
+        """How close the question comes to the examples of each sentence (the best of its NEAREST examples; and
+        of all its examples for rows, the candidates) and to the unanswered ones. Closeness to an unanswered
+        example is the cosine times the share of its weight the question holds: a question without the
+        example's rarest word ("When did the league join the pact?" beside an unanswered "When did Norway join
+        the league?") is not asking what the example asks, however many words it shares. (Only for unanswered
+        examples: for those a sentence answers it cost paraphrases more than it saved.) Every example is scored
+        once; the nearest are taken from those scores as index.search takes them (best first, ties to the
+        lower row, none scoring 0)."""
         if self.index is None or not terms:
-            return NOTHING_NEAR
+            return Near({}, 0.0, {}, 0.0, np.zeros(len(rows)))
+        scores = self.index.scores(terms)
+        scored = np.flatnonzero(scores > 0)
+        nearest = scored[np.lexsort((scored, -scores[scored]))][:NEAREST]
         asked = set(terms)
         by_row: dict[int, float] = {}
         votes: dict[int, float] = {}
         unanswered = unanswered_votes = 0.0
-        for rank, (example, cosine) in enumerate(self.index.search(terms, NEAREST)):
+        for rank, (example, cosine) in enumerate(zip(nearest.tolist(), scores[nearest].tolist(), strict=True)):
             answering = self.rows[example]
             voter = rank < VOTERS
             if not answering:
@@ -199,7 +199,9 @@ class Examples:
                 by_row.setdefault(row, cosine)
                 if voter:
                     votes[row] = votes.get(row, 0.0) + cosine / VOTERS
-        return Near(by_row, unanswered, votes, unanswered_votes)
+        of_row = self.of_row
+        best = np.array([float(scores[of_row[row]].max()) if row in of_row else 0.0 for row in rows])
+        return Near(by_row, unanswered, votes, unanswered_votes, best)
 
 
 def _weights(index: TfidfIndex, terms: Sequence[str]) -> tuple[tuple[str, float], ...]:

@@ -243,8 +243,8 @@ def candidate_features(
     if reading.asked:
         out[:, INDEX["cites_asked"]] = [row in reading.asked for row in rows]
     if len(r.examples) and (used is None or not used.isdisjoint(EXAMPLE_FEATURES)):
-        near = r.examples.near(terms)
-        out[:, INDEX["example"]] = r.examples.best(terms, rows)
+        near = r.examples.near(terms, rows)
+        out[:, INDEX["example"]] = near.best
         out[:, INDEX["example_known"]] = [row in r.examples.answered for row in rows]
         # The best of the other sentences' examples: the best overall, or for the best's own row the second best.
         ranked = [*sorted(near.by_row.items(), key=lambda pair: -pair[1])[:2], (-1, 0.0), (-1, 0.0)]

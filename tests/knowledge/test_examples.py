@@ -301,3 +301,18 @@ def test_an_example_asked_again_gets_its_sentence_however_far_retrieval_puts_it(
     assert row not in retrieve(r, reading)[0].rows
     found, features = retrieve(r, reading, known=frozenset({row}))
     assert row in found.rows and features.shape[0] == len(found.rows)
+
+
+def test_near_takes_the_nearest_examples_as_the_index_searches_them() -> None:
+    # near() scores every example once and takes the NEAREST from those scores: the same examples, in the same
+    # order (ties to the lower row), as index.search gives, on the bundled knowledge base's examples.
+    kb = KnowledgeBase.load()
+    examples, r = kb.retriever.examples, kb.retriever
+    for question in ("What is IOM?", "when did china join", "Can IOM staff use the UN laissez-passer?"):
+        terms = prepare(r, question).readings[0].terms
+        first: dict[int, float] = {}
+        for example, cosine in examples.index.search(terms, NEAREST):
+            for row in examples.rows[example]:
+                first.setdefault(row, cosine)
+        near = examples.near(terms)
+        assert near.by_row == first and list(near.by_row) == list(first)
