@@ -27,6 +27,12 @@ JOIN = r"(?:and|also|plus|but|&|\+|/)(?:\s+(?:also|um+|uh+|er+|so|then))*"
 PART_SPLIT = re.compile(rf"(?:\?+\s*(?:{JOIN}\s+)?|[,;]\s*(?:{JOIN}\s*)?|\s+{JOIN}\s+)(?={WH_WORDS}\b)")
 PART_MARKS = ("?", ",", ";", "and", "also", "plus", "but", "&", "+", "/")  # one of these is in every split point
 BARE_MARK = re.compile(r"[,;]\s*")  # a comma alone: what goes before may be a lead-in, not a question
+# "When the chief attends, does she vote?", "If it joins, ...": a clause that opens with a conjunction and no
+# verb right after it sets the scene for the question after the comma ("When is it, and where?" asks twice).
+SCENE = re.compile(
+    r"^(?:when|whenever|if|once|while|after|before|although|though|unless)\s+"
+    r"(?!(?:is|are|was|were|do|does|did|can|could|will|would|has|have|had|should|shall|may|might|must)\b)"
+)
 LEADING_WH = re.compile(rf"^{WH_WORDS}\s+")
 YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
@@ -165,9 +171,9 @@ def _split_folded(folded: str) -> tuple[str, ...]:
     pieces = [piece.strip(" ,;?") for piece in PART_SPLIT.split(folded)]
     if pieces and not pieces[0]:
         del pieces[0], marks[:1]
-    if len(pieces) > 1 and not WH_WORD.search(pieces[0]) and BARE_MARK.fullmatch(marks[0]):
-        # "Under the 2001 Pact, is the Board entitled ...?": a lead-in that asks nothing belongs to what follows;
-        # "membership count, and since when ...?" asks for two things.
+    if len(pieces) > 1 and (not WH_WORD.search(pieces[0]) or SCENE.match(pieces[0])) and BARE_MARK.fullmatch(marks[0]):
+        # "Under the 2001 Pact, is the Board entitled ...?", "When the chief attends, does she vote?": a lead-in
+        # that asks nothing belongs to what follows; "membership count, and since when ...?" asks for two things.
         pieces[:2] = [" ".join(pieces[:2])]
     pieces = [piece for piece in pieces if piece]
     if len(pieces) <= 1:

@@ -50,6 +50,9 @@ from knowledge.text import Analyzer, Synonyms
         # A lead-in before a bare comma belongs to the question; a slash inside a word joins nothing.
         ("Under the 2001 Pact, is the Board entitled to vote?", 1),
         ("Quick question, what is the union?", 1),
+        ("When the chief sits in on council meetings, does that come with a vote?", 1),
+        ("If the union joins, does it keep its independence?", 1),
+        ("When is the summit, where is it held?", 2),
         ("services/facilities shared?", 1),
     ],
 )
