@@ -221,10 +221,6 @@ class Rehearsal:
         return compute_metrics(results)
 
 
-def out_of_fold(rehearsal: Rehearsal, thresholds: Thresholds):
-    return rehearsal.metrics(thresholds)
-
-
 def choose_thresholds(
     r: Memory, fold_list: Sequence[Fold], citations_for: CitationsFor, budget: float = WRONG_BUDGET, cost: float = 0.0
 ) -> Thresholds:
@@ -256,7 +252,7 @@ def _best_within_budget(
     best: tuple[Thresholds, float] | None = None
     fewest: tuple[float, float, Thresholds] | None = None
     for option in options[:-1]:
-        metrics = out_of_fold(rehearsal, option)
+        metrics = rehearsal.metrics(option)
         wrong, e2e = metrics.wrong.value or 0.0, metrics.e2e.value or 0.0
         value = e2e - cost * wrong
         if wrong <= budget and (best is None or value > best[1]):

@@ -87,7 +87,7 @@ class Examples:
     index: TfidfIndex | None  # the examples by their terms (None: no examples)
     answered: dict[int, int]  # per unit row answering one example or more: how many it answers
     asked: dict[str, int]  # per example question, folded (asked_key): the first example asking it
-    weights: tuple[tuple[tuple[str, float], ...], ...]  # per example: its distinct terms' idf², summing to 1
+    weights: tuple[tuple[tuple[str, float], ...], ...]  # per unanswered example: its distinct terms' idf², summing to 1
     of_row: dict[int, np.ndarray]  # per unit row answering one example or more: those examples
 
     @classmethod
@@ -124,7 +124,9 @@ class Examples:
         asked: dict[str, int] = {}
         for i, example in enumerate(examples):
             asked.setdefault(asked_key(example.question), i)
-        weights = tuple(_weights(index, question) for question in terms) if index is not None else ()
+        weights = tuple(
+            () if found or index is None else _weights(index, t) for found, t in zip(rows, terms, strict=True)
+        )
         of_row: dict[int, list[int]] = {}
         for i, found in enumerate(rows):
             for row in found:
@@ -163,11 +165,6 @@ class Examples:
         if self.index is None or not terms:
             return {}
         return dict(self.index.search(terms, NEAREST))
-
-    def best(self, terms: Sequence[str], rows: Sequence[int]) -> np.ndarray:
-        """Per sentence (unit row), the best cosine of the question with the examples it answers: all of them,
-        not only the NEAREST (a question of one common word, "What is X?", has hundreds of examples as near)."""
-        return self.near(terms, rows).best
 
     def near(self, terms: Sequence[str], rows: Sequence[int] = ()) -> Near:
         """How close the question comes to the examples of each sentence (the best of its NEAREST examples; and

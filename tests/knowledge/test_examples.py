@@ -271,7 +271,7 @@ def test_a_sentence_s_closeness_is_over_all_its_examples(fictional: KnowledgeBas
     terms = prepare(r, "keepers?").readings[0].terms
     assert passes not in examples.near(terms).by_row  # beyond the nearest
     scores = examples.index.scores(terms)
-    best = examples.best(terms, [agenda, passes, -1])
+    best = examples.near(terms, [agenda, passes, -1]).best
     assert best[1] == pytest.approx(float(scores[-1])) and best[1] > 0
     assert best[0] == pytest.approx(float(scores[: len(crowd)].max())) and best[2] == 0.0
 

@@ -146,7 +146,7 @@ def test_a_selector_uses_exactly_its_weighed_features() -> None:
     assert Selector.neutral().used == frozenset()
 
 
-def test_thresholds_beyond_the_budget_fall_back_to_the_fewest_wrong_answers(monkeypatch) -> None:
+def test_thresholds_beyond_the_budget_fall_back_to_the_fewest_wrong_answers() -> None:
     sys.path.insert(0, str(ROOT / "eval"))
     import train
 
@@ -154,17 +154,21 @@ def test_thresholds_beyond_the_budget_fall_back_to_the_fewest_wrong_answers(monk
     # (e2e, wrong) out of fold: the factor 1.0 leaves more two-part questions half answered (counted wrong).
     measured = {0.4: (0.66, 0.037), 0.7: (0.65, 0.039), 1.0: (0.66, 0.043)}
 
-    def out_of_fold(rehearsal, option):
-        e2e, wrong = measured[option.later_parts]
-        return SimpleNamespace(e2e=SimpleNamespace(value=e2e), wrong=SimpleNamespace(value=wrong))
+    class Rehearsal:  # the out-of-fold metrics of each option, as train.Rehearsal.metrics gives them
+        def metrics(self, option):
+            e2e, wrong = measured[option.later_parts]
+            return SimpleNamespace(e2e=SimpleNamespace(value=e2e), wrong=SimpleNamespace(value=wrong))
 
-    monkeypatch.setattr(train, "out_of_fold", out_of_fold)
     choose = train._best_within_budget
-    assert choose(None, [*options, options[-1]], budget=0.04).later_parts == 0.4  # within: most right
-    assert choose(None, [*options, options[-1]], budget=0.03).later_parts == 0.4  # none: fewest wrong
+    assert choose(Rehearsal(), [*options, options[-1]], budget=0.04).later_parts == 0.4  # within: most right
+    assert choose(Rehearsal(), [*options, options[-1]], budget=0.03).later_parts == 0.4  # none: fewest wrong
     measured[0.4] = (0.60, 0.037)
-    assert choose(None, [*options, options[-1]], budget=0.038).later_parts == 0.4
-    assert choose(None, [*options, options[-1]], budget=0.04).later_parts == 0.7  # within: most right
+    assert choose(Rehearsal(), [*options, options[-1]], budget=0.038).later_parts == 0.4
+    assert choose(Rehearsal(), [*options, options[-1]], budget=0.04).later_parts == 0.7  # within: most right
+    # With a cost per wrong answer: most right less cost times wrong, within the budget.
+    measured.update({0.4: (0.70, 0.045), 0.7: (0.66, 0.030)})
+    assert choose(Rehearsal(), [*options, options[-1]], budget=0.05).later_parts == 0.4
+    assert choose(Rehearsal(), [*options, options[-1]], budget=0.05, cost=4.0).later_parts == 0.7
 
 
 def test_training_decides_a_staged_question_as_the_bot_answers_it() -> None:
