@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,7 +119,6 @@ class Examples:
         terms: Sequence[tuple[str, ...]],
     ) -> Examples:
         index = TfidfIndex.from_terms(terms) if any(terms) else None
-        answered = Counter(row for found in rows for row in found)
         asked: dict[str, int] = {}
         for i, example in enumerate(examples):
             asked.setdefault(asked_key(example.question), i)
@@ -131,6 +129,7 @@ class Examples:
         for i, found in enumerate(rows):
             for row in found:
                 of_row.setdefault(row, []).append(i)
+        answered = {row: len(found) for row, found in of_row.items()}
         by_row = {row: np.array(found, np.int64) for row, found in of_row.items()}
         return cls(tuple(examples), tuple(rows), tuple(terms), index, answered, asked, weights, by_row)
 

@@ -99,18 +99,9 @@ def retrieve(
     the sentences that state one of their own."""
     found = r.candidates(reading)
     if known:  # the sentences answering an example asked in these very words are candidates, however far
-        more = sorted(known - set(found.rows))
-        found = found._replace(
-            rows=found.rows + more, scores=found.scores + [0.0] * len(more), coverage=found.coverage + [0.0] * len(more)
-        )
+        found = _with_rows(found, [(row, 0.0) for row in sorted(known)])
     if articles is not None:
-        known = set(found.rows)
-        extra = [(row, s) for row, s in zip(articles.ranked, articles.scores, strict=True) if row not in known]
-        found = found._replace(
-            rows=found.rows + [row for row, _ in extra],
-            scores=found.scores + [s for _, s in extra],
-            coverage=found.coverage + [0.0] * len(extra),
-        )
+        found = _with_rows(found, list(zip(articles.ranked, articles.scores, strict=True)))
     if reading.want in TYPED:
         # Answer-type matching: "how many" needs a number next to what is counted, "when" a date, "who is the
         # Director General" a person's name; one the question gives already does not answer it.
@@ -122,6 +113,17 @@ def retrieve(
         )
     features = candidate_features(r, reading, found.rows, found.scores, used)
     return found, features
+
+
+def _with_rows(found: Candidates, extra: list[tuple[int, float]]) -> Candidates:
+    """found with the (row, score) pairs of extra it lacks after its own, their coverage 0."""
+    have = set(found.rows)
+    extra = [(row, score) for row, score in extra if row not in have]
+    return found._replace(
+        rows=found.rows + [row for row, _ in extra],
+        scores=found.scores + [score for _, score in extra],
+        coverage=found.coverage + [0.0] * len(extra),
+    )
 
 
 class Staged(NamedTuple):

@@ -24,7 +24,8 @@ WH_WORDS = (
 # "..., and which covers X" / "... and when" / "...? What about ..." / "... + when" / "...? and um can ..." open a
 # second part (spoken fillers may follow the joining word).
 JOIN = r"(?:and|also|plus|but|&|\+|/)(?:\s+(?:also|um+|uh+|er+|so|then))*"
-PART_SPLIT = re.compile(rf"(?:\?+\s*(?:{JOIN}\s+)?|[,;]\s*(?:{JOIN}\s*)?|\s+{JOIN}\s+)(?={WH_WORDS}\b)")
+# One group: re.split gives the pieces and, between them, the marks that split them.
+PART_SPLIT = re.compile(rf"(\?+\s*(?:{JOIN}\s+)?|[,;]\s*(?:{JOIN}\s*)?|\s+{JOIN}\s+)(?={WH_WORDS}\b)")
 PART_MARKS = ("?", ",", ";", "and", "also", "plus", "but", "&", "+", "/")  # one of these is in every split point
 BARE_MARK = re.compile(r"[,;]\s*")  # a comma alone: what goes before may be a lead-in, not a question
 # "When the chief attends, does she vote?", "If it joins, ...": a clause that opens with a conjunction and no
@@ -167,8 +168,8 @@ def _split_folded(folded: str) -> tuple[str, ...]:
     body = folded.rstrip(" ?\t\n")  # a question mark at the end has nothing after it to split off
     if not any(mark in body for mark in PART_MARKS):  # nothing PART_SPLIT could split at
         return (folded.strip(),)
-    marks = PART_SPLIT.findall(folded)
-    pieces = [piece.strip(" ,;?") for piece in PART_SPLIT.split(folded)]
+    split = PART_SPLIT.split(folded)
+    pieces, marks = [piece.strip(" ,;?") for piece in split[::2]], split[1::2]
     if pieces and not pieces[0]:
         del pieces[0], marks[:1]
     if len(pieces) > 1 and (not WH_WORD.search(pieces[0]) or SCENE.match(pieces[0])) and BARE_MARK.fullmatch(marks[0]):
