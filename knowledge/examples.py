@@ -66,6 +66,31 @@ class ExampleFile(NamedTuple):
     sha256: str = ""  # of its bytes ("" when there is none): part of a knowledge base's version
 
 
+class Grouped(NamedTuple):
+    """The examples answered by each sentence, laid end to end: the best score of every sentence's examples is
+    one np.maximum.reduceat over them."""
+
+    order: np.ndarray  # example numbers, those of one sentence together
+    starts: np.ndarray  # where each sentence's run begins in order
+    position: dict[int, int]  # unit row -> its run
+
+    @classmethod
+    def of(cls, of_row: dict[int, list[int]]) -> Grouped:
+        rows = sorted(of_row)
+        sizes = [len(of_row[row]) for row in rows]
+        order = np.array([i for row in rows for i in of_row[row]], np.int64)
+        starts = np.cumsum([0, *sizes[:-1]], dtype=np.int64) if rows else np.zeros(0, np.int64)
+        return cls(order, starts, {row: run for run, row in enumerate(rows)})
+
+    def best(self, scores: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+        """Per row, the best score of its examples (0 for a row answering none)."""
+        if not self.position:
+            return np.zeros(len(rows))
+        best = np.maximum.reduceat(scores[self.order], self.starts).tolist()
+        position = self.position
+        return np.array([best[position[row]] if row in position else 0.0 for row in rows])
+
+
 class Near(NamedTuple):
     """How close a question comes to the examples."""
 
@@ -87,7 +112,7 @@ class Examples:
     answered: dict[int, int]  # per unit row answering one example or more: how many it answers
     asked: dict[str, int]  # per example question, folded (asked_key): the first example asking it
     weights: tuple[tuple[tuple[str, float], ...], ...]  # per unanswered example: its distinct terms' idf², summing to 1
-    of_row: dict[int, np.ndarray]  # per unit row answering one example or more: those examples
+    grouped: Grouped  # the examples of each sentence answering one or more, for the best of them at once
 
     @classmethod
     def build(cls, retriever: Retriever, examples: Iterable[Example]) -> Examples:
@@ -130,8 +155,7 @@ class Examples:
             for row in found:
                 of_row.setdefault(row, []).append(i)
         answered = {row: len(found) for row, found in of_row.items()}
-        by_row = {row: np.array(found, np.int64) for row, found in of_row.items()}
-        return cls(tuple(examples), tuple(rows), tuple(terms), index, answered, asked, weights, by_row)
+        return cls(tuple(examples), tuple(rows), tuple(terms), index, answered, asked, weights, Grouped.of(of_row))
 
     @classmethod
     def empty(cls) -> Examples:
@@ -178,6 +202,9 @@ class Examples:
             return Near({}, 0.0, {}, 0.0, np.zeros(len(rows)))
         scores = self.index.scores(terms)
         scored = np.flatnonzero(scores > 0)
+        if scored.shape[0] > NEAREST:  # only those reaching the NEAREST-th score need sorting (ties kept)
+            kth = np.partition(scores[scored], scored.shape[0] - NEAREST)[scored.shape[0] - NEAREST]
+            scored = scored[scores[scored] >= kth]
         nearest = scored[np.lexsort((scored, -scores[scored]))][:NEAREST]
         asked = set(terms)
         by_row: dict[int, float] = {}
@@ -195,9 +222,7 @@ class Examples:
                 by_row.setdefault(row, cosine)
                 if voter:
                     votes[row] = votes.get(row, 0.0) + cosine / VOTERS
-        of_row = self.of_row
-        best = np.array([float(scores[of_row[row]].max()) if row in of_row else 0.0 for row in rows])
-        return Near(by_row, unanswered, votes, unanswered_votes, best)
+        return Near(by_row, unanswered, votes, unanswered_votes, self.grouped.best(scores, rows))
 
 
 def _weights(index: TfidfIndex, terms: Sequence[str]) -> tuple[tuple[str, float], ...]:

@@ -188,12 +188,23 @@ class Scorer:
             cols, q, covers = np.array(columns, np.int64), np.array(weights, np.float64), np.array(cover, np.float64)
             self.kernels.gather(self.indptr, self.indices, self.data, cols, q, covers, rows, out_scores, out_cover)
             return out_scores, out_cover
-        for lo, hi, w, _, weight in self._ordered_columns(columns, weights, cover):
-            postings = self.indices[lo:hi]
-            at = np.minimum(postings.searchsorted(rows), hi - lo - 1)
-            hit = postings[at] == rows
-            out_scores[hit] = out_scores[hit] + self.data[lo:hi][at[hit]] * w
-            out_cover[hit] += weight
+        terms = [term for term in self._ordered_columns(columns, weights, cover) if term[1] > term[0]]
+        if not terms:
+            return out_scores, out_cover
+        # One binary search per term; the rest at once over a (term x row) table, then summed term by term in
+        # the kernel's order and roundings (a float64 sum rounded to float32 per term; a miss adds 0).
+        indices = self.indices
+        at = np.empty((len(terms), rows.shape[0]), np.int64)
+        for j, (lo, hi, _, _, _) in enumerate(terms):
+            at[j] = indices[lo:hi].searchsorted(rows)
+        lo, hi, w, _, weight = (np.array(values) for values in zip(*terms, strict=True))
+        at = np.minimum(at, (hi - lo - 1)[:, None]) + lo[:, None]
+        hit = indices[at] == rows
+        values = np.where(hit, self.data[at] * w[:, None], 0.0)
+        covers = np.where(hit, weight[:, None], 0.0)
+        for j in range(len(terms)):
+            np.add(out_scores, values[j], out=out_scores, casting="same_kind")
+            out_cover += covers[j]
         return out_scores, out_cover
 
     def _ordered(self, columns: list[int], weights: list[float]) -> list[tuple[int, int, np.float64]]:
