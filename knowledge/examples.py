@@ -113,6 +113,7 @@ class Examples:
     asked: dict[str, int]  # per example question, folded (asked_key): the first example asking it
     weights: tuple[tuple[tuple[str, float], ...], ...]  # per unanswered example: its distinct terms' idf², summing to 1
     grouped: Grouped  # the examples of each sentence answering one or more, for the best of them at once
+    answered_terms: frozenset[str]  # the terms of the example questions that the sources answer
 
     @classmethod
     def build(cls, retriever: Retriever, examples: Iterable[Example]) -> Examples:
@@ -155,7 +156,18 @@ class Examples:
             for row in found:
                 of_row.setdefault(row, []).append(i)
         answered = {row: len(found) for row, found in of_row.items()}
-        return cls(tuple(examples), tuple(rows), tuple(terms), index, answered, asked, weights, Grouped.of(of_row))
+        answered_terms = frozenset(t for found, ts in zip(rows, terms, strict=True) if found for t in ts)
+        return cls(
+            tuple(examples),
+            tuple(rows),
+            tuple(terms),
+            index,
+            answered,
+            asked,
+            weights,
+            Grouped.of(of_row),
+            answered_terms,
+        )
 
     @classmethod
     def empty(cls) -> Examples:
@@ -180,6 +192,10 @@ class Examples:
         empty when the sources do not answer it; None when no example asks it."""
         example = self.asked.get(asked_key(question))
         return None if example is None else self.rows[example]
+
+    def asks(self, term: str) -> bool:
+        """Whether an example question that the sources answer has this term."""
+        return term in self.answered_terms
 
     def nearest(self, terms: Sequence[str]) -> dict[int, float]:
         """The NEAREST examples to a question's terms by TF-IDF cosine, nearest first (ties: the earlier first).

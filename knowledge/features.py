@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from .question import WANTS_DATE, WANTS_NAME, WANTS_NUMBER, WANTS_PERSON, YEAR
-from .text import is_article_term, is_concept_term
+from .text import is_article_term, is_concept_term, normalize
 
 if TYPE_CHECKING:
     from .retrieval import Retriever
@@ -53,6 +53,7 @@ FEATURES = (
     "names_share",  # share of the proper names of the question it mentions
     "modifier_ok",  # every "first / last / current ..." of the question is matched
     "year_ok",  # every year the question names is in it (or names an instrument)
+    "instrument_ok",  # the question names no instrument but the default one, or it cites or names that one
     "miss_own",  # the idf of the rarest question term the sentence lacks (0: it lacks none), over the largest idf
     "miss_context",  # ... that neither the sentence nor its passage holds
     "missing_count",  # log of the number of the question's rarer terms (idf above the median) its passage lacks
@@ -98,8 +99,8 @@ ROW_FEATURES = (
 # can teach the model that, say, holding every word of the question makes a sentence a worse answer.
 RAISING = frozenset(
     "sentence passage own context own_previous chars neighbour heading matched_idf carries new_fact number_fits "
-    "names_share modifier_ok year_ok cites_asked claim rank0 hand margin sentence_margin chars_margin own_margin gap "
-    "q_best_sentence q_best_own example example_votes".split()
+    "names_share modifier_ok year_ok instrument_ok cites_asked claim rank0 hand margin sentence_margin chars_margin "
+    "own_margin gap q_best_sentence q_best_own example example_votes".split()
 )
 LOWERING = frozenset(
     "miss_own miss_context missing_count lacks lacks_name lacks_date lacks_number q_unknown q_unknown_concept q_oov "
@@ -118,7 +119,8 @@ class Reading(NamedTuple):
     years: tuple[str, ...]
     grams: list[str]  # character n-grams of the part's content words
     asked: frozenset[int] = frozenset()  # the claims citing an article the question names (none named: empty)
-    on_topic: bool = True  # False: none of the part's own words is one the sources use (nor a glossary concept)
+    on_topic: bool = True  # False: none of the part's own words is one the sources or the examples use, nor a concept
+    instrument: str = ""  # the instrument the question names, when not the default one ("the 1996 agreement")
 
 
 def char_grams(words: Sequence[str], stopwords: frozenset[str]) -> list[str]:
@@ -242,6 +244,7 @@ def candidate_features(
     )
     if reading.asked:
         out[:, INDEX["cites_asked"]] = [row in reading.asked for row in rows]
+    out[:, INDEX["instrument_ok"]] = [_on_instrument(r, row, reading.instrument) for row in rows]
     if len(r.examples) and (used is None or not used.isdisjoint(EXAMPLE_FEATURES)):
         near = r.examples.near(terms, rows)
         out[:, INDEX["example"]] = near.best
@@ -254,6 +257,22 @@ def candidate_features(
         out[:, INDEX["example_votes"]] = [near.votes.get(row, 0.0) for row in rows]
         out[:, INDEX["q_example_none_votes"]] = near.unanswered_votes
     return out
+
+
+def _on_instrument(r: Retriever, row: int, symbol: str) -> bool:
+    """Whether a sentence is about the instrument: it cites it, or names it as the glossary does (its year, name,
+    aliases); any sentence is when there is none."""
+    if not symbol:
+        return True
+    sentence = r.units[row].sentence
+    if any(reference.instrument == symbol for reference in sentence.references):
+        return True
+    instrument = r.glossary.instrument(symbol)
+    if instrument is None:
+        return True
+    text = normalize(sentence.text)
+    names = (normalize(instrument.name), *instrument.aliases, *([str(instrument.year)] if instrument.year else []))
+    return any(name in text for name in names)
 
 
 def _gaps(values: np.ndarray) -> np.ndarray:

@@ -69,17 +69,24 @@ def prepare(r: Retriever, question: str) -> Prepared | Reason:
         articles = found
     whole = (terms, units) if len(q.parts) == 1 else None
     asked = frozenset(articles.ranked) if articles else frozenset()
-    readings = [_reading(r, part, want, whole, asked) for part, want in zip(q.parts, q.wants, strict=True)]
+    instrument = q.instrument if q.instrument and q.instrument != r.glossary.default_instrument else ""
+    readings = [
+        _reading(r, part, want, whole, asked)._replace(instrument=instrument)
+        for part, want in zip(q.parts, q.wants, strict=True)
+    ]
     if len(readings) > 1:
         # Later parts often point back ("... and why did he think it mattered?"): they keep the first part's
-        # subject, its glossary concepts and names.
+        # subject, its glossary concepts and names. A later part is on the topic when one of its own words is one
+        # the sources use, a glossary concept, or one people asked with in a question the sources answer (the
+        # examples): "... and what is the biggest driver of it?" has none of the sources' words, "... and what
+        # colour is its flag?" none of either.
         first = readings[0]
         subject = [t for t in dict.fromkeys(first.terms) if is_concept_term(t) or t in r.entities]
         readings[1:] = [
             reading._replace(
                 terms=reading.terms + [t for t in subject if t not in reading.terms],
                 units=reading.units + [t for t in subject if t not in reading.units],
-                on_topic=any(u in vocabulary or is_concept_term(u) for u in reading.units),
+                on_topic=any(u in vocabulary or is_concept_term(u) or r.examples.asks(u) for u in reading.units),
             )
             for reading in readings[1:]
         ]

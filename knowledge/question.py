@@ -24,9 +24,22 @@ WH_WORDS = (
 # "..., and which covers X" / "... and when" / "...? What about ..." / "... + when" / "...? and um can ..." open a
 # second part (spoken fillers may follow the joining word).
 JOIN = r"(?:and|also|plus|but|&|\+|/)(?:\s+(?:also|um+|uh+|er+|so|then))*"
-# One group: re.split gives the pieces and, between them, the marks that split them.
-PART_SPLIT = re.compile(rf"(\?+\s*(?:{JOIN}\s+)?|[,;]\s*(?:{JOIN}\s*)?|\s+{JOIN}\s+)(?={WH_WORDS}\b)")
-PART_MARKS = ("?", ",", ";", "and", "also", "plus", "but", "&", "+", "/")  # one of these is in every split point
+# A request in place of a question word: "..., and also tell me who signs it", "..., and name the article".
+REQUEST = (
+    r"(?:(?:please\s+)?(?:tell|give|show)\s+(?:me|us)|say|state|explain|describe|name|list|identify|outline"
+    r"|indicate|specify)"
+)
+# What opens a second part: a question word, or a request followed by one or by what it asks for.
+OPENS = rf"(?:{REQUEST}\s+)?{WH_WORDS}\b|{REQUEST}\s+(?:the|an?|both|its|their|his|her)\b"
+# After a question mark, a counted next question: "...? Second thing: which ...", "...? Also, who ...".
+COUNTED = r"(?:second(?:ly)?|next|then|finally|lastly|also|another|one more|other)(?:\s+(?:thing|question|point|one))?"
+# One group: re.split gives the pieces and, between them, the marks that split them. An enumeration splits too:
+# "... dealing with (i) X and (ii) Y".
+PART_SPLIT = re.compile(
+    rf"((?:\?+\s*(?:(?:{JOIN}|{COUNTED}\s*[:,.\-–—]+)\s*)?|[,;]\s*(?:{JOIN}\s*)?|\s+{JOIN}\s+)(?={OPENS})"
+    r"|\s+(?:and\s+)?\((?:ii|b|2)\)\s*)"
+)
+PART_MARKS = ("?", ",", ";", "and", "also", "plus", "but", "&", "+", "/", "(")  # one is in every split point
 BARE_MARK = re.compile(r"[,;]\s*")  # a comma alone: what goes before may be a lead-in, not a question
 # "When the chief attends, does she vote?", "If it joins, ...": a clause that opens with a conjunction and no
 # verb right after it sets the scene for the question after the comma ("When is it, and where?" asks twice).
@@ -95,11 +108,13 @@ WANTS_PATTERNS = tuple(
         (WANTS_PLACE, "where", r"\bwhere\b"),
     )
 )
-# "Who is responsible for ...": a role in a process, not a name.
+# "Who is responsible for ...": a role in a process, not a name; so is "who is <verb>-ed / -ing ...", however it
+# is spelt ("who is suposed to sign").
 NOT_A_NAME = re.compile(
     r"\bwho\s+(?:is|was|are|were)\s+(?:\w+\s+)?(?:entitled|allowed|able|responsible|in charge|involved|eligible"
     r"|due|supposed|expected|going|set|meant|scheduled|required|invited|permitted|authori[sz]ed|obliged|mandated"
     r"|tasked|charged)\b"
+    r"|\bwho\s+(?:is|was|are|were)\s+(?!the\b|an?\b)\w{2,}(?:ed|ing)\b"
 )
 # Words before a "when" that embed the question it opens ("can you tell me when ...", "do you know when ...").
 EMBEDDING = re.compile(r"\b(?:know|tell|say|remind|explain|find out|wonder|wondering|remember|recall|idea|clue)\b")
@@ -176,6 +191,8 @@ def _split_folded(folded: str) -> tuple[str, ...]:
         # "Under the 2001 Pact, is the Board entitled ...?", "When the chief attends, does she vote?": a lead-in
         # that asks nothing belongs to what follows; "membership count, and since when ...?" asks for two things.
         pieces[:2] = [" ".join(pieces[:2])]
+    elif len(pieces) > 1 and len(CONTENT_WORD.findall(WH_WORD.sub(" ", pieces[0]))) < 2:
+        pieces[:2] = [f"{pieces[0]} {marks[0].strip()} {pieces[1]}"]  # "compare and explain the change": one ask
     pieces = [piece for piece in pieces if piece]
     if len(pieces) <= 1:
         return (folded.strip(),)

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from knowledge.base import KnowledgeBase, read_sources
+from knowledge.decide import Reason
 from knowledge.documents import SourceError
 from knowledge.evaluation import load_eval_set
 from knowledge.examples import (
@@ -316,3 +317,19 @@ def test_near_takes_the_nearest_examples_as_the_index_searches_them() -> None:
                 first.setdefault(row, cosine)
         near = examples.near(terms)
         assert near.by_row == first and list(near.by_row) == list(first)
+
+
+def test_a_later_part_in_words_people_asked_with_is_on_the_topic(tmp_path: Path) -> None:
+    # "gizmo", "colour" and "flag" are in no sentence of the fictional sources; an example question the sources
+    # answer asks with "gizmo", one they do not answer with "flag": a word of an unanswered question is no sign
+    # that a part asks about the sources.
+    body = agenda_yaml((*AGENDA_EXAMPLES, "Can the leaders put gizmo items on each other's agendas?"))
+    body += '- question: "What colour is the flag of the accord?"\n  answers: []\n'
+    r = KnowledgeBase.load(write_examples(tmp_path, body)).retriever
+    assert r.examples.asks("gizmo") and not r.examples.asks("flag") and r.examples.index is not None
+    assert "flag" in r.examples.index.vocabulary
+    asked = prepare(r, "Can the leaders propose agenda items to each other, and which gizmo do they wear?")
+    unheard = prepare(r, "Can the leaders propose agenda items to each other, and what colour is their flag?")
+    assert not isinstance(asked, Reason) and not isinstance(unheard, Reason)
+    assert [p.on_topic for p in asked.readings] == [True, True]
+    assert [p.on_topic for p in unheard.readings] == [True, False]

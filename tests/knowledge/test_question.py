@@ -54,6 +54,14 @@ from knowledge.text import Analyzer, Synonyms
         ("If the union joins, does it keep its independence?", 1),
         ("When is the summit, where is it held?", 2),
         ("services/facilities shared?", 1),
+        # A request in place of the question word, a counted second question, an enumeration.
+        ("Give me the date the assembly approved it, and also tell me who is due to sign it.", 2),
+        ("Name the two bodies whose work overlaps with the union's, and say what they do", 2),
+        ("Which body is the main one on ports? Second thing: which two rapporteurs overlap with it?", 2),
+        ("Identify the articles dealing with (i) shared services and (ii) the travel pass.", 2),
+        ("Can you tell me when it joined?", 1),
+        ("Is the union part of the pact? I read it joined in 2001.", 1),
+        ("Compare and explain the change in the new pact", 1),
     ],
 )
 def test_two_part_questions_are_split(question: str, parts: int) -> None:
@@ -80,6 +88,9 @@ def test_a_part_without_content_asks_about_the_first_parts_subject() -> None:
         ("Does IOM keep its independence?", ""),
         ("Who is supposed to sign the agreement?", WANTS_PERSON),  # a role is due to sign, not a name
         ("who was meant to sign it", WANTS_PERSON),
+        ("who is suposed to sign it", WANTS_PERSON),  # misspelt, still a verb
+        ("who was apointed to chair it", WANTS_PERSON),
+        ("who is the acting chair", WANTS_NAME),  # a role with its article: a name
         ("Does the chair have a vote when she attends the Board?", ""),  # "when" opens a clause here
         ("What happens when a member leaves?", ""),
         ("Can you tell me when the treaty was signed?", WANTS_DATE),  # ... but asks here
