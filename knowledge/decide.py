@@ -45,14 +45,15 @@ class PartDecision(NamedTuple):
 
 def decide_part(probabilities: np.ndarray, rows: list[int], taken: set[int], thresholds: Thresholds) -> PartDecision:
     """Quote the best candidate if it is probable enough, with a runner-up when it is only middling; a part whose
-    best sentence another part quotes already is covered by it, unless another sentence answers it confidently."""
+    best sentence another part quotes already is covered by it, unless another sentence is likely enough to be
+    offered as an alternative: a two-part question is better answered in both parts."""
     if not probabilities.shape[0]:
         return PartDecision(None, 0.0, None)
     order = [int(i) for i in np.lexsort((np.arange(probabilities.shape[0]), -probabilities))]
     top = float(probabilities[order[0]])
     fresh = [i for i in order if rows[i] not in taken]
     if rows[order[0]] in taken and top >= thresholds.alternative:
-        if fresh and probabilities[fresh[0]] >= thresholds.answer:
+        if fresh and probabilities[fresh[0]] >= thresholds.alternative:
             return PartDecision(fresh[0], float(probabilities[fresh[0]]), None)
         return PartDecision(None, top, None, covered=True)
     if not fresh or top < thresholds.alternative:
