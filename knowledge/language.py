@@ -22,10 +22,16 @@ class Language:
     institution_words: frozenset[str]  # capitalised words of institutions' names, not of people's
     smalltalk: dict[str, tuple[tuple[str, ...], ...]]  # first word -> small-talk phrases as word tuples, longest first
     instrument_terms: frozenset[str]  # stems of the words that name a kind of instrument ("treaty")
+    thanks: tuple[tuple[str, ...], ...] = ()  # phrases of thanks that close a conversation, as word tuples
+    question_words: frozenset[str] = frozenset()
+    follow_ups: frozenset[str] = frozenset()  # words that open a follow-up after thanks ("thanks, and ...")
 
     def is_smalltalk(self, text: str) -> bool:
-        """True when the message is made only of small-talk phrases (greetings, thanks, "are you a bot")."""
+        """True when the message is made only of small-talk phrases (greetings, thanks, "are you a bot"), or opens
+        with thanks and asks nothing (no question mark, no question word, no "and ..." after them)."""
         tokens = words(NOT_WORDS.sub(" ", normalize(text)).replace("'", ""))
+        if "?" not in text and self._closing_thanks(tokens):
+            return True
         position = 0
         while position < len(tokens):
             for phrase in self.smalltalk.get(tokens[position], ()):
@@ -35,6 +41,13 @@ class Language:
             else:
                 return False
         return True
+
+    def _closing_thanks(self, tokens: list[str]) -> bool:
+        for phrase in self.thanks:
+            if tuple(tokens[: len(phrase)]) == phrase:
+                rest = tokens[len(phrase) :]
+                return not (rest and rest[0] in self.follow_ups) and self.question_words.isdisjoint(rest)
+        return False
 
 
 def _by_first_word(phrases: set[tuple[str, ...]]) -> dict[str, tuple[tuple[str, ...], ...]]:
@@ -57,4 +70,7 @@ def load_language(path: Path = LANGUAGE_FILE) -> Language:
         institution_words=frozenset(data["institution_words"].split()),
         smalltalk=_by_first_word(phrases),
         instrument_terms=frozenset(stem(w) for w in data["instrument_words"].split()),
+        thanks=tuple(sorted({tuple(words(t)) for t in data["thanks"]}, key=len, reverse=True)),
+        question_words=frozenset(data["question_words"].split()),
+        follow_ups=frozenset(data["follow_ups"].split()),
     )

@@ -36,13 +36,34 @@ def test_every_reason_the_code_gives_is_in_the_table() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["hi", "thx bot 👍", "hey <@123> how are you?", "gm everyone", "are you a bot lol", "🌍🤔", "ok thanks!!"]
+    "text",
+    [
+        "hi",
+        "thx bot 👍",
+        "hey <@123> how are you?",
+        "gm everyone",
+        "are you a bot lol",
+        "🌍🤔",
+        "ok thanks!!",
+        "Thanks, that's saved me an hour before the council meeting.",
+        "thank you so much, the agreement section was exactly the part I needed",
+    ],
 )
 def test_small_talk_is_recognised(text: str) -> None:
     assert load_language().is_smalltalk(text)
 
 
-@pytest.mark.parametrize("text", ["what is iom", "hi, when did iom join the un?", "thanks, and who signs it?"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what is iom",
+        "hi, when did iom join the un?",
+        "thanks, and who signs it?",
+        "thanks, and the signing date",
+        "thanks! when was it signed",
+        "thanks. now tell me about the council",
+    ],
+)
 def test_a_question_is_not_small_talk(text: str) -> None:
     assert not load_language().is_smalltalk(text)
 
