@@ -108,12 +108,13 @@ class KnowledgeBase:
             example_file = read_examples(sources.directory)  # read once: its examples and its sha256
         except ExampleError as error:
             raise SourceError(Path(sources.directory) / EXAMPLES_FILE, str(error)) from None
-        if example_file.examples:
-            retriever = dataclasses.replace(retriever, examples=Examples.build(retriever, example_file.examples))
         digest = hashlib.sha256()
         for document in sources.documents:
             digest.update(f"{document.id}\0{document.sha256}\0".encode())
         digest.update(sources.glossary.sha256.encode())
+        if example_file.examples:
+            key = (digest.hexdigest(), example_file.sha256)
+            retriever = dataclasses.replace(retriever, examples=Examples.built(key, retriever, example_file.examples))
         digest.update(example_file.sha256.encode())
         return cls(
             sources_dir=sources.directory,

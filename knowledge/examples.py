@@ -18,9 +18,11 @@ people asked, with its answer, has that question answered from the next reload o
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +49,11 @@ DENSE = 5
 FEW = 16  # rows left to read when resolving an answer: its words' postings are intersected until this few
 MANY = 1000  # more rows than this left to read: every sentence is folded once and kept for the other answers
 WORD = re.compile(r"\w+")
+BUILT_KEPT = 2  # built Examples kept for their next load (they hold no retriever: a few MB at most)
+
+
+_BUILT: dict[tuple[str, str], Examples] = {}  # by key (Examples.built), oldest first
+_BUILT_LOCK = threading.Lock()
 
 
 class ExampleError(ValueError):
@@ -168,6 +175,21 @@ class Examples:
             Grouped.of(of_row),
             answered_terms,
         )
+
+    @classmethod
+    def built(cls, key: tuple[str, str], retriever: Retriever, examples: Sequence[Example]) -> Examples:
+        """build(retriever, examples), or the Examples built last for the same key: (the digest of the sources and
+        glossary the retriever was built from, the examples file's sha256). A start, a reload of unchanged
+        sources or a second knowledge base of the same files resolves and reads the examples once."""
+        with _BUILT_LOCK:
+            found = _BUILT.get(key)
+        if found is None:
+            found = cls.build(retriever, examples)
+            with _BUILT_LOCK:
+                _BUILT[key] = found
+                while len(_BUILT) > BUILT_KEPT:
+                    del _BUILT[next(iter(_BUILT))]
+        return found
 
     @classmethod
     def empty(cls) -> Examples:
@@ -320,6 +342,15 @@ def read_examples(directory: Path | str | None) -> ExampleFile:
         return ExampleFile()
     try:
         text = yamltext.read_text(path, MAX_EXAMPLES_BYTES)
+    except yamltext.YamlError as error:
+        raise ExampleError(str(error)) from None
+    return ExampleFile(_parsed(text), hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
+@functools.lru_cache(maxsize=2)
+def _parsed(text: str) -> tuple[Example, ...]:
+    """The examples of a file's text (kept for the next load of the same text: a start, a reload, a test)."""
+    try:
         data = yamltext.parse(text)
     except yamltext.YamlError as error:
         raise ExampleError(str(error)) from None
@@ -338,4 +369,4 @@ def read_examples(directory: Path | str | None) -> ExampleFile:
         ):
             raise ExampleError(f"example {number} needs a 'question' (text) and 'answers' (a list of texts)")
         examples.append(Example(question.strip(), tuple(answers)))
-    return ExampleFile(tuple(examples), hashlib.sha256(text.encode("utf-8")).hexdigest())
+    return tuple(examples)

@@ -333,3 +333,18 @@ def test_a_later_part_in_words_people_asked_with_is_on_the_topic(tmp_path: Path)
     assert not isinstance(asked, Reason) and not isinstance(unheard, Reason)
     assert [p.on_topic for p in asked.readings] == [True, True]
     assert [p.on_topic for p in unheard.readings] == [True, False]
+
+
+def test_examples_of_the_same_files_are_built_once_and_new_ones_when_a_file_changes(tmp_path: Path) -> None:
+    sources = write_examples(tmp_path / "a", agenda_yaml())
+    first, again = KnowledgeBase.load(sources), KnowledgeBase.load(sources)
+    assert again.retriever.examples is first.retriever.examples  # resolved and read once
+    copy = write_examples(tmp_path / "b", agenda_yaml())  # the same files elsewhere: the same rows
+    assert KnowledgeBase.load(copy).retriever.examples is first.retriever.examples
+    (sources / EXAMPLES_FILE).write_text(agenda_yaml(AGENDA_EXAMPLES[:3]), encoding="utf-8")
+    changed = KnowledgeBase.load(sources).retriever.examples
+    assert changed is not first.retriever.examples and len(changed) == 3
+    (sources / "glossary.yaml").write_text(
+        (sources / "glossary.yaml").read_text(encoding="utf-8") + "\n", encoding="utf-8"
+    )
+    assert KnowledgeBase.load(sources).retriever.examples is not changed  # another glossary: built anew
