@@ -47,6 +47,11 @@ SCENE = re.compile(
     r"^(?:when|whenever|if|once|while|after|before|although|though|unless)\s+"
     r"(?!(?:is|are|was|were|do|does|did|can|could|will|would|has|have|had|should|shall|may|might|must)\b)"
 )
+# "When the chief attends, does she vote?": the "when" sets the scene for the question after the comma.
+SCENE_WHEN = re.compile(
+    r"^when\s+(?!(?:is|are|was|were|do|does|did|can|could|will|would|has|have|had|should|shall|may|might|must)\b)"
+    rf"[^,?]+,\s*(?:{WH_WORDS})\b"
+)
 LEADING_WH = re.compile(rf"^{WH_WORDS}\s+")
 YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
@@ -158,11 +163,14 @@ def _wants(folded: str) -> str:
 
 def _vetoed(want: str, folded: str, match: re.Match[str]) -> bool:
     """A match that does not say what the question asks for: "who is due to sign" asks for a role, not a name;
-    "does he vote when he attends?" asks yes or no, its "when" opening a clause ("tell me when ..." still asks)."""
+    "does he vote when he attends?" and "when he attends, does he vote?" ask yes or no, their "when" opening a
+    clause ("tell me when ..." still asks)."""
     if want == WANTS_NAME:
         return bool(NOT_A_NAME.search(folded))
     if want == WANTS_DATE and match.group(0) == "when":
         before = folded[: match.start()]
+        if not before.strip(" \t\"'(") and SCENE_WHEN.match(folded.lstrip(" \t\"'(")):
+            return True
         return bool(WH_WORD.search(before)) and not EMBEDDING.search(before)
     return False
 

@@ -96,6 +96,10 @@ def test_a_part_without_content_asks_about_the_first_parts_subject() -> None:
         ("Can you tell me when the treaty was signed?", WANTS_DATE),  # ... but asks here
         ("do u know when it joined", WANTS_DATE),
         ("Since when has it been an observer?", WANTS_DATE),
+        ("When the chief attends council meetings, does she take part in the voting?", ""),  # sets the scene
+        ("When the pact was signed, where did it happen?", "place"),
+        ("when the pact was signed?", WANTS_DATE),  # no question after it: asks when
+        ("When is the summit, and who attends?", WANTS_DATE),
     ],
 )
 def test_what_kind_of_fact_is_wanted(question: str, kind: str) -> None:
