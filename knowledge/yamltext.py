@@ -12,6 +12,7 @@ again by the pure-Python loader, whose error messages quote the line.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,9 @@ from .files import FileTooLarge, NotRegularFile, read_limited
 
 ALIAS_PROBLEM = "YAML anchors and aliases ('&name', '*name') are not allowed"
 CLoader: type[Any] | None = getattr(yaml, "CSafeLoader", None)  # None: PyYAML built without libyaml
+# An anchor ("&name") or an alias ("*name") is its mark followed at once by its name: a text without one of these
+# marks before a non-space character has neither.
+MAY_ALIAS = re.compile(r"[&*]\S")
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -46,8 +50,9 @@ def load(text: str, *, c_loader: bool = True) -> Any:
     if CLoader is None or not c_loader:
         return yaml.load(text, Loader=_NoAliasLoader)
     try:
-        for event in yaml.parse(text, Loader=CLoader):
-            _refuse_alias(event)
+        if MAY_ALIAS.search(text):  # else no anchor or alias can be in it: no need to look at every event
+            for event in yaml.parse(text, Loader=CLoader):
+                _refuse_alias(event)
         return yaml.load(text, Loader=CLoader)
     except yaml.YAMLError:
         # The pure-Python loader's error, as it always was: its marks quote the line (libyaml's may point a line

@@ -6,6 +6,7 @@ import ast
 from pathlib import Path
 
 import pytest
+import yaml
 
 from knowledge import yamltext
 from knowledge.yamltext import YamlError
@@ -70,3 +71,17 @@ def test_no_shipped_module_reads_yaml_but_yamltext() -> None:
             ):
                 callers.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert {caller.split(":")[0] for caller in callers} == {"knowledge/yamltext.py"}, callers
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: &x 1\nb: *x\n", "- &anchor\n  k: v\n", "x: [*y]\n", "a: 'R&D & more'\nb: &z 2\n"],
+)
+def test_a_text_with_an_anchor_or_alias_is_refused_by_both_loaders(text: str) -> None:
+    for c_loader in (True, False):
+        with pytest.raises(yaml.YAMLError):
+            yamltext.load(text, c_loader=c_loader)
+
+
+def test_marks_inside_text_are_not_anchors() -> None:
+    assert yamltext.load("q: 'migration & development * 2'\n") == {"q": "migration & development * 2"}
