@@ -244,7 +244,11 @@ def candidate_features(
     )
     if reading.asked:
         out[:, INDEX["cites_asked"]] = [row in reading.asked for row in rows]
-    out[:, INDEX["instrument_ok"]] = [_on_instrument(r, row, reading.instrument) for row in rows]
+    if reading.instrument:
+        names = _instrument_names(r, reading.instrument)
+        out[:, INDEX["instrument_ok"]] = [_on_instrument(r, row, reading.instrument, names) for row in rows]
+    else:
+        out[:, INDEX["instrument_ok"]] = 1.0
     if len(r.examples) and (used is None or not used.isdisjoint(EXAMPLE_FEATURES)):
         near = r.examples.near(terms, rows)
         out[:, INDEX["example"]] = near.best
@@ -259,19 +263,21 @@ def candidate_features(
     return out
 
 
-def _on_instrument(r: Retriever, row: int, symbol: str) -> bool:
-    """Whether a sentence is about the instrument: it cites it, or names it as the glossary does (its year, name,
-    aliases); any sentence is when there is none."""
-    if not symbol:
-        return True
-    sentence = r.units[row].sentence
-    if any(reference.instrument == symbol for reference in sentence.references):
-        return True
+def _instrument_names(r: Retriever, symbol: str) -> tuple[str, ...] | None:
+    """How the glossary names an instrument (its name, aliases and year), normalised; None when it does not."""
     instrument = r.glossary.instrument(symbol)
     if instrument is None:
+        return None
+    return (normalize(instrument.name), *instrument.aliases, *([str(instrument.year)] if instrument.year else []))
+
+
+def _on_instrument(r: Retriever, row: int, symbol: str, names: tuple[str, ...] | None) -> bool:
+    """Whether a sentence is about the instrument: it cites it, or names it as the glossary does (any sentence
+    is, for an instrument the glossary does not know)."""
+    sentence = r.units[row].sentence
+    if names is None or any(reference.instrument == symbol for reference in sentence.references):
         return True
     text = normalize(sentence.text)
-    names = (normalize(instrument.name), *instrument.aliases, *([str(instrument.year)] if instrument.year else []))
     return any(name in text for name in names)
 
 

@@ -41,17 +41,12 @@ PART_SPLIT = re.compile(
 )
 PART_MARKS = ("?", ",", ";", "and", "also", "plus", "but", "&", "+", "/", "(")  # one is in every split point
 BARE_MARK = re.compile(r"[,;]\s*")  # a comma alone: what goes before may be a lead-in, not a question
+AUXILIARY = r"(?:is|are|was|were|do|does|did|can|could|will|would|has|have|had|should|shall|may|might|must)\b"
 # "When the chief attends, does she vote?", "If it joins, ...": a clause that opens with a conjunction and no
 # verb right after it sets the scene for the question after the comma ("When is it, and where?" asks twice).
-SCENE = re.compile(
-    r"^(?:when|whenever|if|once|while|after|before|although|though|unless)\s+"
-    r"(?!(?:is|are|was|were|do|does|did|can|could|will|would|has|have|had|should|shall|may|might|must)\b)"
-)
-# "When the chief attends, does she vote?": the "when" sets the scene for the question after the comma.
-SCENE_WHEN = re.compile(
-    r"^when\s+(?!(?:is|are|was|were|do|does|did|can|could|will|would|has|have|had|should|shall|may|might|must)\b)"
-    rf"[^,?]+,\s*(?:{WH_WORDS})\b"
-)
+SCENE = re.compile(rf"^(?:when|whenever|if|once|while|after|before|although|though|unless)\s+(?!{AUXILIARY})")
+# ... so its "when" asks for no date, when a question follows the comma.
+SCENE_WHEN = re.compile(rf"^when\s+(?!{AUXILIARY})[^,?]+,\s*(?:{WH_WORDS})\b")
 LEADING_WH = re.compile(rf"^{WH_WORDS}\s+")
 YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")

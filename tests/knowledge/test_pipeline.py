@@ -9,6 +9,7 @@ import pytest
 
 from knowledge.base import KnowledgeBase
 from knowledge.decide import REASONS, Reason
+from knowledge.features import INDEX
 from knowledge.language import load_language
 from knowledge.pipeline import prepare, retrieve
 from knowledge.retrieval import CANDIDATES
@@ -135,3 +136,26 @@ def test_citations_crowding_a_short_question_leave_room_for_claims() -> None:
     found = r.candidates(reading)
     assert len(found.rows) == CANDIDATES
     assert all(r.units[row].kind != "citation" for row in found.rows)
+
+
+def test_instrument_ok_says_whether_a_sentence_is_about_the_other_instrument_a_question_names() -> None:
+    # The fictional glossary's default instrument is the 2031 Accord; "the 2019 arrangement" names the other one.
+    fictional = KnowledgeBase.load(Path(__file__).resolve().parents[1] / "data" / "fictional" / "sources")
+    r = fictional.retriever
+    old = prepare(r, "Could the two bodies attend each other's meetings under the 2019 arrangement?")
+    assert not isinstance(old, Reason) and old.readings[0].instrument == "L/2019/4"
+    found, features = retrieve(r, old.readings[0])
+    ok = dict(zip(found.rows, features[:, INDEX["instrument_ok"]].tolist(), strict=True))
+    about_2019 = [row for row in found.rows if "2019" in r.units[row].sentence.text]
+    others = [
+        row
+        for row in found.rows
+        if "2019" not in r.units[row].sentence.text.lower()
+        and "old arrangement" not in r.units[row].sentence.text.lower()
+        and all(reference.instrument != "L/2019/4" for reference in r.units[row].sentence.references)
+    ]
+    assert about_2019 and others
+    assert all(ok[row] == 1.0 for row in about_2019) and all(ok[row] == 0.0 for row in others)
+    plain = prepare(r, "Could the two bodies attend each other's meetings?")  # no instrument named: every one is
+    assert not isinstance(plain, Reason) and plain.readings[0].instrument == ""
+    assert (retrieve(r, plain.readings[0])[1][:, INDEX["instrument_ok"]] == 1.0).all()
