@@ -52,7 +52,7 @@ WORD = re.compile(r"\w+")
 BUILT_KEPT = 2  # built Examples kept for their next load (they hold no retriever: a few MB at most)
 
 
-_BUILT: dict[tuple[str, str], Examples] = {}  # by key (Examples.built), oldest first
+_BUILT: dict[tuple[str, str], tuple[Examples, int]] = {}  # by key (Examples.built), oldest first: and how many left out
 _BUILT_LOCK = threading.Lock()
 
 
@@ -126,9 +126,16 @@ class Examples:
     def build(cls, retriever: Retriever, examples: Iterable[Example]) -> Examples:
         """Resolve each example's answers to sentences; an example whose answers no sentence holds is left out
         (one warning line counts them)."""
+        resolved, left_out = cls._resolved(retriever, examples)
+        _warn_left_out(left_out)
+        return resolved
+
+    @classmethod
+    def _resolved(cls, retriever: Retriever, examples: Iterable[Example]) -> tuple[Examples, int]:
+        """build's examples, and how many it left out."""
         examples = tuple(examples)
         if not examples:
-            return cls.empty()
+            return cls.empty(), 0
         holding = _Holding(retriever)
         kept, rows, terms = [], [], []
         unresolved = 0
@@ -140,9 +147,7 @@ class Examples:
             kept.append(example)
             rows.append(found)
             terms.append(tuple(retriever.read(example.question).terms))
-        if unresolved:
-            log.warning("%d example question(s) left out: no sentence of the sources holds their answers", unresolved)
-        return cls._of(kept, rows, terms)
+        return cls._of(kept, rows, terms), unresolved
 
     @classmethod
     def _of(
@@ -180,16 +185,18 @@ class Examples:
     def built(cls, key: tuple[str, str], retriever: Retriever, examples: Sequence[Example]) -> Examples:
         """build(retriever, examples), or the Examples built last for the same key: (the digest of the sources and
         glossary the retriever was built from, the examples file's sha256). A start, a reload of unchanged
-        sources or a second knowledge base of the same files resolves and reads the examples once."""
+        sources or a second knowledge base of the same files resolves and reads the examples once (and each load
+        warns of those left out, as build does)."""
         with _BUILT_LOCK:
             found = _BUILT.get(key)
         if found is None:
-            found = cls.build(retriever, examples)
+            found = cls._resolved(retriever, examples)
             with _BUILT_LOCK:
                 _BUILT[key] = found
                 while len(_BUILT) > BUILT_KEPT:
                     del _BUILT[next(iter(_BUILT))]
-        return found
+        _warn_left_out(found[1])
+        return found[0]
 
     @classmethod
     def empty(cls) -> Examples:
@@ -261,6 +268,11 @@ class Examples:
                 if voter:
                     votes[row] = votes.get(row, 0.0) + cosine / VOTERS
         return Near(by_row, unanswered, votes, unanswered_votes, self.grouped.best(scores, rows))
+
+
+def _warn_left_out(count: int) -> None:
+    if count:
+        log.warning("%d example question(s) left out: no sentence of the sources holds their answers", count)
 
 
 def _weights(index: TfidfIndex, terms: Sequence[str]) -> tuple[tuple[str, float], ...]:

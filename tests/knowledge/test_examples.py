@@ -348,3 +348,13 @@ def test_examples_of_the_same_files_are_built_once_and_new_ones_when_a_file_chan
         (sources / "glossary.yaml").read_text(encoding="utf-8") + "\n", encoding="utf-8"
     )
     assert KnowledgeBase.load(sources).retriever.examples is not changed  # another glossary: built anew
+
+
+def test_every_load_warns_of_the_examples_left_out_built_once_or_not(tmp_path: Path, caplog) -> None:
+    body = agenda_yaml() + '- question: "What is the pension age?"\n  answers: ["words no sentence holds"]\n'
+    sources = write_examples(tmp_path, body)
+    for _ in range(2):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="knowledge.examples"):
+            assert len(KnowledgeBase.load(sources).retriever.examples) == len(AGENDA_EXAMPLES)
+        assert "1 example question(s) left out" in caplog.text
