@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,12 +15,13 @@ from .answer import Answer, Citation, Hit
 from .chunking import Passage, Sentence, chunk
 from .citations import Pinpoint
 from .documents import Document, SourceError, load_documents
-from .examples import EXAMPLES_FILE, ExampleError, Examples, read_examples
+from .examples import EXAMPLES_FILE, ExampleError, read_example_text, text_sha256
 from .fingerprints import source_key
 from .glossary import GlossaryFile, load_glossary
 from .index import TfidfIndex
 from .lookups import CitedArticles
 from .pipeline import answer as answer_question
+from .resolved import load_examples, sources_hash
 from .retrieval import Retriever
 from .selector import Selector, load_selector
 from .tables import Catalogue, passage_fields
@@ -104,18 +104,16 @@ class KnowledgeBase:
         """
         started = time.perf_counter() if started is None else started
         retriever = Retriever.build(sources.passages, sources.glossary, indexes, tables)
+        digest = sources_hash(sources.documents, sources.glossary.sha256)
         try:
-            example_file = read_examples(sources.directory)  # read once: its examples and its sha256
+            example_text = read_example_text(sources.directory)  # read once: its examples and its sha256
+            if example_text is not None:
+                sha = text_sha256(example_text)
+                examples = load_examples(digest.hexdigest(), example_text, sha, retriever, Path(sources.directory))
+                retriever = dataclasses.replace(retriever, examples=examples)
+                digest.update(sha.encode())
         except ExampleError as error:
             raise SourceError(Path(sources.directory) / EXAMPLES_FILE, str(error)) from None
-        digest = hashlib.sha256()
-        for document in sources.documents:
-            digest.update(f"{document.id}\0{document.sha256}\0".encode())
-        digest.update(sources.glossary.sha256.encode())
-        if example_file.examples:
-            key = (digest.hexdigest(), example_file.sha256)
-            retriever = dataclasses.replace(retriever, examples=Examples.built(key, retriever, example_file.examples))
-        digest.update(example_file.sha256.encode())
         return cls(
             sources_dir=sources.directory,
             documents=sources.documents,

@@ -22,7 +22,6 @@ import functools
 import hashlib
 import logging
 import re
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,11 +48,6 @@ DENSE = 5
 FEW = 16  # rows left to read when resolving an answer: its words' postings are intersected until this few
 MANY = 1000  # more rows than this left to read: every sentence is folded once and kept for the other answers
 WORD = re.compile(r"\w+")
-BUILT_KEPT = 2  # built Examples kept for their next load (they hold no retriever: a few MB at most)
-
-
-_BUILT: dict[tuple[str, str], tuple[Examples, int]] = {}  # by key (Examples.built), oldest first: and how many left out
-_BUILT_LOCK = threading.Lock()
 
 
 class ExampleError(ValueError):
@@ -126,12 +120,12 @@ class Examples:
     def build(cls, retriever: Retriever, examples: Iterable[Example]) -> Examples:
         """Resolve each example's answers to sentences; an example whose answers no sentence holds is left out
         (one warning line counts them)."""
-        resolved, left_out = cls._resolved(retriever, examples)
-        _warn_left_out(left_out)
+        resolved, left_out = cls.resolved(retriever, examples)
+        warn_left_out(left_out)
         return resolved
 
     @classmethod
-    def _resolved(cls, retriever: Retriever, examples: Iterable[Example]) -> tuple[Examples, int]:
+    def resolved(cls, retriever: Retriever, examples: Iterable[Example]) -> tuple[Examples, int]:
         """build's examples, and how many it left out."""
         examples = tuple(examples)
         if not examples:
@@ -147,10 +141,10 @@ class Examples:
             kept.append(example)
             rows.append(found)
             terms.append(tuple(retriever.read(example.question).terms))
-        return cls._of(kept, rows, terms), unresolved
+        return cls.of(kept, rows, terms), unresolved
 
     @classmethod
-    def _of(
+    def of(
         cls,
         examples: Sequence[Example],
         rows: Sequence[frozenset[int]],
@@ -182,25 +176,8 @@ class Examples:
         )
 
     @classmethod
-    def built(cls, key: tuple[str, str], retriever: Retriever, examples: Sequence[Example]) -> Examples:
-        """build(retriever, examples), or the Examples built last for the same key: (the digest of the sources and
-        glossary the retriever was built from, the examples file's sha256). A start, a reload of unchanged
-        sources or a second knowledge base of the same files resolves and reads the examples once (and each load
-        warns of those left out, as build does)."""
-        with _BUILT_LOCK:
-            found = _BUILT.get(key)
-        if found is None:
-            found = cls._resolved(retriever, examples)
-            with _BUILT_LOCK:
-                _BUILT[key] = found
-                while len(_BUILT) > BUILT_KEPT:
-                    del _BUILT[next(iter(_BUILT))]
-        _warn_left_out(found[1])
-        return found[0]
-
-    @classmethod
     def empty(cls) -> Examples:
-        return cls._of((), (), ())
+        return cls.of((), (), ())
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -210,7 +187,7 @@ class Examples:
         keep = [
             i for i, example in enumerate(self.examples) if example.group not in groups and not (self.rows[i] & rows)
         ]
-        return self._of(
+        return self.of(
             [self.examples[i] for i in keep],
             [self.rows[i] for i in keep],
             [self.terms[i] for i in keep],
@@ -270,7 +247,7 @@ class Examples:
         return Near(by_row, unanswered, votes, unanswered_votes, self.grouped.best(scores, rows))
 
 
-def _warn_left_out(count: int) -> None:
+def warn_left_out(count: int) -> None:
     if count:
         log.warning("%d example question(s) left out: no sentence of the sources holds their answers", count)
 
@@ -347,21 +324,35 @@ def asked_key(question: str) -> str:
 def read_examples(directory: Path | str | None) -> ExampleFile:
     """The examples of a sources directory (none when it has no examples.yaml); ExampleError when the file is
     broken, in one line."""
-    if directory is None:
+    text = read_example_text(directory)
+    if text is None:
         return ExampleFile()
+    return ExampleFile(parse_examples(text), text_sha256(text))
+
+
+def read_example_text(directory: Path | str | None) -> str | None:
+    """The text of a sources directory's examples.yaml (None when it has none); ExampleError when it cannot be
+    read, in one line."""
+    if directory is None:
+        return None
     path = Path(directory) / EXAMPLES_FILE
     if not path.is_file():
-        return ExampleFile()
+        return None
     try:
-        text = yamltext.read_text(path, MAX_EXAMPLES_BYTES)
+        return yamltext.read_text(path, MAX_EXAMPLES_BYTES)
     except yamltext.YamlError as error:
         raise ExampleError(str(error)) from None
-    return ExampleFile(_parsed(text), hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
+def text_sha256(text: str) -> str:
+    """The sha256 of an examples file's text (part of a knowledge base's version)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @functools.lru_cache(maxsize=2)
-def _parsed(text: str) -> tuple[Example, ...]:
-    """The examples of a file's text (kept for the next load of the same text: a start, a reload, a test)."""
+def parse_examples(text: str) -> tuple[Example, ...]:
+    """The examples of a file's text (kept for the next load of the same text: a start, a reload, a test);
+    ExampleError when it is broken, in one line."""
     try:
         data = yamltext.parse(text)
     except yamltext.YamlError as error:
