@@ -57,7 +57,16 @@ from knowledge.features import FEATURES, LOWERING, RAISING  # noqa: E402
 from knowledge.pipeline import answer  # noqa: E402
 from knowledge.resolved import RESOLVED_FILE, resolved_key, resolved_text, sources_hash  # noqa: E402
 from knowledge.retrieval import Retriever  # noqa: E402
-from knowledge.selector import SELECTOR_FILE, SELECTOR_FORMAT, SELECTOR_VERSION, Selector, Thresholds  # noqa: E402
+from knowledge.selector import (  # noqa: E402
+    SELECTOR_FILE,
+    SELECTOR_FORMAT,
+    SELECTOR_VERSION,
+    VERIFIER_INPUTS,
+    Selector,
+    Thresholds,
+    Verifier,
+    verifier_inputs,
+)
 from knowledge.units import Unit  # noqa: E402
 
 EVAL = ROOT / "eval"
@@ -71,6 +80,7 @@ EXAMPLES_OUT = ROOT / "knowledge" / "sources" / EXAMPLES_FILE
 RESOLVED_OUT = EXAMPLES_OUT.with_name(RESOLVED_FILE)
 CHECKS_FILE = ROOT / "knowledge" / "sources" / "checks.yaml"
 C = 1.0  # inverse regularisation strength of the logistic regression
+VERIFIER_C = 0.1  # ... of the verifier's (fewer rows, one per part, and inputs that move together)
 WRONG_BUDGET = 0.05  # at most this share of validation questions answered wrongly
 # The examples model's thresholds weigh each wrong answer as this many right ones (within the same budget). Its
 # out-of-fold wrong answers level off near 4 % (writers who disagree on what a sentence settles: a near-miss one
@@ -150,24 +160,40 @@ def fit(
     LOWERING) is dropped, the largest first, and the model fitted again, until every weight agrees. dropped: the
     features to leave out from the start (a fold starts from those its whole model dropped: one or two fits
     instead of some twenty)."""
-    from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
     scaler = StandardScaler().fit(x)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-    z = (x - scaler.mean_) / scale
     keep = np.ones(len(FEATURES), bool) if dropped is None else ~dropped
+    coef, intercept = signed_fit((x - scaler.mean_) / scale, y, FEATURES, C, keep)
+    return scaler.mean_, scale, coef, intercept
+
+
+def signed_fit(
+    z: np.ndarray,
+    y: np.ndarray,
+    names: Sequence[str],
+    c: float,
+    keep: np.ndarray,
+    raising: frozenset[str] = RAISING,
+    lowering: frozenset[str] = LOWERING,
+) -> tuple[np.ndarray, float]:
+    """A logistic regression over the kept columns of z (scaled), refitted without the column whose weight most
+    contradicts its name's known direction (raising, lowering) until none does: (coef, 0 where dropped; intercept)."""
+    from sklearn.linear_model import LogisticRegression
+
+    keep = keep.copy()
     while True:
-        model = LogisticRegression(C=C, max_iter=5000).fit(z[:, keep], y)
-        coef = np.zeros(len(FEATURES))
+        model = LogisticRegression(C=c, max_iter=5000).fit(z[:, keep], y)
+        coef = np.zeros(len(names))
         coef[keep] = model.coef_[0]
         wrong = [
             column
-            for column, name in enumerate(FEATURES)
-            if (name in RAISING and coef[column] < 0) or (name in LOWERING and coef[column] > 0)
+            for column, name in enumerate(names)
+            if (name in raising and coef[column] < 0) or (name in lowering and coef[column] > 0)
         ]
         if not wrong:
-            return scaler.mean_, scale, coef, float(model.intercept_[0])
+            return coef, float(model.intercept_[0])
         keep[max(wrong, key=lambda column: abs(coef[column]))] = False
 
 
@@ -194,25 +220,53 @@ def folds(memory: Memory, whole: Sequence[EvalItem], items: Sequence[EvalItem], 
 
 class Rehearsal:
     """Every fold's items answered out of fold, staged once (pipeline.stage: read, retrieved, scored); an item is
-    then decided under each thresholds tried, and answered and scored once per distinct decision."""
+    then decided under each thresholds tried, and answered and scored once per distinct decision. A first part the
+    examples model scores is decided by its fold's verifier (set before the first metrics: trained without the
+    fold's items)."""
 
     def __init__(self, memory: Memory, fold_list: Sequence[Fold], citations_for: CitationsFor) -> None:
         self.citations_for = citations_for
-        self.items = []  # (item, its retriever, its fold's selector, staged or answered, results by decision)
-        for fold in fold_list:
+        self.verifiers: list[Verifier] = []  # the examples model's, per fold
+        self.items = []  # (item, its retriever, its fold's selector, staged or answered, results by decision, fold)
+        for number, fold in enumerate(fold_list):
+            # Every feature computed (the verifier may weigh any): the fold's probabilities are the same.
+            selector = replace(fold.selector, verifier=Verifier.everything())
             for item in fold.items:
                 r = memory(item)
-                staged = pipeline.stage(r, fold.selector, item.question, citations_for, MAX_WORDS)
-                self.items.append((item, r, fold.selector, staged, {}))
+                staged = pipeline.stage(r, selector, item.question, citations_for, MAX_WORDS)
+                if not isinstance(staged, Answer) and staged.model is selector:
+                    staged = staged._replace(model=fold.selector)  # decided as the fold's model decides
+                self.items.append((item, r, fold.selector, staged, {}, number))
 
-    def metrics(self, thresholds: Thresholds):
-        """The metrics of every fold's items answered under thresholds by the model that did not see them."""
+    def verifier_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The verifier's inputs for the best candidate of the first part of each staged item, whether it answers
+        the part (a sentence holding a gold span of the item; never for an unanswerable item), the item's fold,
+        and whether the examples model scored it."""
+        inputs, labels, fold_of, by_examples = [], [], [], []
+        for item, r, selector, staged, _, number in self.items:
+            if isinstance(staged, Answer):
+                continue
+            positive = gold_rows(r, item) if not item.abstain else set()
+            for scored in staged.scored[:1]:  # the verifier weighs first parts (pipeline.decisions)
+                if scored.probabilities.shape[0]:
+                    inputs.append(verifier_inputs(scored.features, scored.probabilities))
+                    labels.append(scored.found.rows[int(np.argmax(scored.probabilities))] in positive)
+                    fold_of.append(number)
+                    by_examples.append(staged.model is selector.examples)
+        return np.array(inputs), np.array(labels, np.int8), np.array(fold_of), np.array(by_examples, bool)
+
+    def metrics(self, thresholds: Thresholds, fixed: Thresholds | None = None):
+        """The metrics of every fold's items answered under thresholds by the model that did not see them (fixed:
+        the thresholds of the model without examples, when the examples model's are tried)."""
         results = []
-        for item, r, selector, staged, seen in self.items:
+        for item, r, selector, staged, seen, number in self.items:
             key: tuple[PartDecision, ...] = ()
             if not isinstance(staged, Answer):  # the examples model's thresholds vary when there is one
                 varied = selector.examples is None or staged.model is selector.examples
-                key = tuple(pipeline.decisions(staged, thresholds if varied else staged.model.thresholds))
+                use = thresholds if varied else (fixed or staged.model.thresholds)
+                # The fold's verifier for the examples model once set; else the model's own (when it has one).
+                verifier = self.verifiers[number] if self.verifiers and staged.model is selector.examples else None
+                key = tuple(pipeline.decisions(staged, use, verifier))
             if key not in seen:
                 got = (
                     staged
@@ -224,29 +278,64 @@ class Rehearsal:
         return compute_metrics(results)
 
 
+def fit_verifier(x: np.ndarray, y: np.ndarray) -> Verifier:
+    """The verifier (scaler and logistic regression, its weights agreeing with the known directions as the
+    selector's do), rounded as the selector is."""
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(x)
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    z = (x - scaler.mean_) / scale
+    every = np.ones(len(VERIFIER_INPUTS), bool)
+    coef, intercept = signed_fit(
+        z, y, VERIFIER_INPUTS, VERIFIER_C, every, RAISING | {"p_best", "p_margin"}, LOWERING | {"p_second"}
+    )
+    return Verifier(
+        np.round(scaler.mean_, DECIMALS),
+        np.round(scale, DECIMALS),
+        np.round(coef, DECIMALS),
+        round(intercept, DECIMALS),
+    )
+
+
+def verifiers(rehearsal: Rehearsal) -> Verifier:
+    """Train the examples model's verifier on the best candidates it scored out of fold in the rehearsal; give the
+    rehearsal, per fold, the verifier trained without that fold's items (for choosing thresholds); return the one
+    trained on them all. The model without examples has none: one trained for it (without the example features)
+    answered more on the validation side, but more of them wrongly (docs/answer-path.md)."""
+    x, y, fold_of, by_examples = rehearsal.verifier_rows()
+    rehearsal.verifiers = [
+        fit_verifier(x[by_examples & (fold_of != n)], y[by_examples & (fold_of != n)]) for n in range(FOLDS)
+    ]
+    return fit_verifier(x[by_examples], y[by_examples])
+
+
 def choose_thresholds(
-    r: Memory, fold_list: Sequence[Fold], citations_for: CitationsFor, budget: float = WRONG_BUDGET, cost: float = 0.0
+    rehearsal: Rehearsal, budget: float = WRONG_BUDGET, cost: float = 0.0, fixed: Thresholds | None = None
 ) -> Thresholds:
     """The answer threshold that answers most questions correctly out of fold (less cost times the share answered
     wrongly) within the wrong-answer budget; then the factor for later parts and for questions naming an
     article, the same way; then the threshold again with those factors, and so on until nothing changes."""
-    rehearsal = Rehearsal(r, fold_list, citations_for)
     thresholds = _band(0.95)
     for _ in range(ROUNDS):
         before = thresholds
         factors = {"later_parts": before.later_parts, "named_article": before.named_article}
         bands = [replace(_band(low), **factors) for low in (*LOWS, 0.95)]  # the last: none within the budget
-        thresholds = _best_within_budget(rehearsal, bands, budget, cost)
+        thresholds = _best_within_budget(rehearsal, bands, budget, cost, fixed)
         for field in ("later_parts", "named_article"):
             options = [replace(thresholds, **{field: factor}) for factor in (*FACTORS, 1.0)]
-            thresholds = _best_within_budget(rehearsal, options, budget, cost)
+            thresholds = _best_within_budget(rehearsal, options, budget, cost, fixed)
         if thresholds == before:
             break
     return thresholds
 
 
 def _best_within_budget(
-    rehearsal: Rehearsal, options: Sequence[Thresholds], budget: float = WRONG_BUDGET, cost: float = 0.0
+    rehearsal: Rehearsal,
+    options: Sequence[Thresholds],
+    budget: float = WRONG_BUDGET,
+    cost: float = 0.0,
+    fixed: Thresholds | None = None,
 ) -> Thresholds:
     """Of options[:-1], the thresholds that answer most questions correctly out of fold, less cost times those
     answered wrongly, while the wrong answers stay within budget (the first of equals); when none stays within
@@ -255,7 +344,7 @@ def _best_within_budget(
     best: tuple[Thresholds, float] | None = None
     fewest: tuple[float, float, Thresholds] | None = None
     for option in options[:-1]:
-        metrics = rehearsal.metrics(option)
+        metrics = rehearsal.metrics(option, fixed)
         wrong, e2e = metrics.wrong.value or 0.0, metrics.e2e.value or 0.0
         value = e2e - cost * wrong
         if wrong <= budget and (best is None or value > best[1]):
@@ -298,22 +387,24 @@ def _train() -> dict[str, object]:
     x, y = training_rows(none, train_items)
     base = _selector(*fit(x, y))
     base_folds = folds(none, whole, parts.train, base)
-    thresholds = choose_thresholds(none, base_folds, kb.citations_for)
     hidden = held_out_rows(r, VALIDATION_SHARE) | held_out_rows(r, NO_EXAMPLES_SHARE, "examples:")
     memory = Memory(r, [*WHOLE_TRAINING_SETS, *SPLIT_SETS], hidden)
     ex_x, ex_y = training_rows(memory, train_items)
     examples = _selector(*fit(ex_x, ex_y))
     pairs = [
-        Fold(replace(b.selector, thresholds=thresholds, examples=e.selector), e.items)
+        Fold(replace(b.selector, examples=e.selector), e.items)
         for b, e in zip(base_folds, folds(memory, whole, parts.train, examples), strict=True)
     ]
-    ex_thresholds = choose_thresholds(memory, pairs, kb.citations_for, cost=EXAMPLES_WRONG_COST)
+    alone, together = Rehearsal(none, base_folds, kb.citations_for), Rehearsal(memory, pairs, kb.citations_for)
+    verifier = verifiers(together)
+    thresholds = choose_thresholds(alone)
+    ex_thresholds = choose_thresholds(together, cost=EXAMPLES_WRONG_COST, fixed=thresholds)
     return {
         "format": SELECTOR_FORMAT,
         "version": SELECTOR_VERSION,
         "features": list(FEATURES),
         **_model(base, thresholds),
-        "with_examples": _model(examples, ex_thresholds),
+        "with_examples": {**_model(examples, ex_thresholds), "verifier": _verifier(verifier)},
         "training": {
             "sets": [str(p.relative_to(ROOT)) for p in (*WHOLE_TRAINING_SETS, *SPLIT_SETS)],
             "items": len(train_items),
@@ -327,6 +418,17 @@ def _train() -> dict[str, object]:
             "wrong_budget": WRONG_BUDGET,
             "examples_wrong_cost": EXAMPLES_WRONG_COST,
         },
+    }
+
+
+def _verifier(verifier: Verifier) -> dict[str, object]:
+    return {
+        "inputs": list(VERIFIER_INPUTS),
+        "mean": verifier.mean.tolist(),
+        "scale": verifier.scale.tolist(),
+        "coef": verifier.coef.tolist(),
+        "intercept": verifier.intercept,
+        "C": VERIFIER_C,
     }
 
 
@@ -397,7 +499,8 @@ def examples_text() -> str:
 
 def resolved_file(text: str) -> str:
     """The bundled knowledge base's examples.resolved.json for its examples.yaml text (knowledge/resolved.py)."""
-    kb = KnowledgeBase.load(warm=False)  # its sentences and its reading of questions: not the examples it took
+    # Its sentences and its reading of questions (not the examples it took, nor the shipped selector).
+    kb = KnowledgeBase.assemble(read_sources(), selector=Selector.neutral())
     examples, left_out = Examples.resolved(kb.retriever, parse_examples(text))
     key = resolved_key(sources_hash(kb.documents, kb.glossary.sha256).hexdigest(), text_sha256(text))
     return resolved_text(examples, left_out, key)

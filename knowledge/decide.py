@@ -38,19 +38,26 @@ class PartDecision(NamedTuple):
     """What to do with one part of a question."""
 
     best: int | None  # the candidate to quote (an index into the part's candidates), or None
-    probability: float  # the selector's probability for the best candidate of the part
+    probability: float  # how likely the best candidate of the part answers it (the verifier's, or the selector's)
     runner_up: int | None  # a candidate to show as "also relevant" (a middling answer), or None
     covered: bool = False  # answered by a sentence another part already quotes
 
 
-def decide_part(probabilities: np.ndarray, rows: list[int], taken: set[int], thresholds: Thresholds) -> PartDecision:
+def decide_part(
+    probabilities: np.ndarray,
+    rows: list[int],
+    taken: set[int],
+    thresholds: Thresholds,
+    confidence: float | None = None,
+) -> PartDecision:
     """Quote the best candidate if it is probable enough, with a runner-up when it is only middling; a part whose
     best sentence another part quotes already is covered by it, unless another sentence is likely enough to be
-    offered as an alternative: a two-part question is better answered in both parts."""
+    offered as an alternative: a two-part question is better answered in both parts. confidence: how likely the
+    best candidate answers the part (the verifier's; None: its probability)."""
     if not probabilities.shape[0]:
         return PartDecision(None, 0.0, None)
     order = [int(i) for i in np.lexsort((np.arange(probabilities.shape[0]), -probabilities))]
-    top = float(probabilities[order[0]])
+    top = float(probabilities[order[0]]) if confidence is None else confidence
     fresh = [i for i in order if rows[i] not in taken]
     if rows[order[0]] in taken and top >= thresholds.alternative:
         if fresh and probabilities[fresh[0]] >= thresholds.alternative:

@@ -21,7 +21,7 @@ from .compose import CitationsFor, nearest, quote, quoted_first
 from .decide import FACT_NAMES, PartDecision, Reason, decide_part, reason
 from .features import INDEX, Reading, candidate_features, char_grams, year_terms
 from .question import WANTS_DATE, WANTS_NAME, WANTS_NUMBER, Question, read_question
-from .selector import Selector, Thresholds
+from .selector import Selector, Thresholds, Verifier
 from .text import is_article_term, is_concept_term, words
 
 TYPED = frozenset({WANTS_DATE, WANTS_NUMBER, WANTS_NAME})  # wants whose answer must state a fact of that kind
@@ -170,11 +170,17 @@ def stage(
     return Staged(question, prepared, scored, model, known)
 
 
-def decisions(staged: Staged, thresholds: Thresholds) -> list[PartDecision]:
-    """Each part's decision under thresholds (a question naming an article needs less evidence)."""
+def decisions(staged: Staged, thresholds: Thresholds, verifier: Verifier | None = None) -> list[PartDecision]:
+    """Each part's decision under thresholds (a question naming an article needs less evidence), on how likely its
+    best candidate answers it: by verifier (default: the model's own; training tries others)."""
     if staged.prepared.articles is not None:  # it names an article the sources cite
         thresholds = thresholds.scaled(thresholds.named_article)
-    decided = _decide(staged.scored, thresholds)
+    verifier = verifier or staged.model.verifier
+    first = staged.scored[0]
+    confidences: list[float | None] = [None] * len(staged.scored)  # later parts: on the topic once the first is
+    if verifier is not None and first.probabilities.shape[0]:
+        confidences[0] = verifier.confidence(first.features, first.probabilities)
+    decided = _decide(staged.scored, thresholds, confidences)
     return _recalled(staged.scored, decided, staged.known) if staged.known else decided
 
 
@@ -236,13 +242,13 @@ def _unless_unanswered(got: Answer, known: frozenset[int] | None) -> Answer:
     return got
 
 
-def _decide(scored: list[Scored], thresholds: Thresholds) -> list[PartDecision]:
+def _decide(scored: list[Scored], thresholds: Thresholds, confidences: list[float | None]) -> list[PartDecision]:
     """Each part's decision; once one part is answered, the question is on the topic and the other parts need
     less evidence (thresholds.later_parts). Parts quote distinct sentences, in the order asked."""
-    decisions = _decide_all(scored, thresholds)
+    decisions = _decide_all(scored, confidences, thresholds)
     if len(scored) > 1 and any(d.best is not None for d in decisions):
         relaxed = thresholds.scaled(thresholds.later_parts)
-        decisions = _decide_all(scored, thresholds, relaxed, [d.best is not None for d in decisions])
+        decisions = _decide_all(scored, confidences, thresholds, relaxed, [d.best is not None for d in decisions])
     return decisions
 
 
@@ -266,18 +272,19 @@ def _recalled(scored: list[Scored], decisions: list[PartDecision], known: frozen
 
 def _decide_all(
     scored: list[Scored],
+    confidences: list[float | None],
     thresholds: Thresholds,
     relaxed: Thresholds | None = None,
     answered: list[bool] | None = None,
 ) -> list[PartDecision]:
     taken: set[int] = set()
     decisions = []
-    for position, (reading, found, _, probabilities) in enumerate(scored):
+    for position, ((reading, found, _, probabilities), confidence) in enumerate(zip(scored, confidences, strict=True)):
         use = thresholds if relaxed is None or (answered and answered[position]) else relaxed
         if not reading.on_topic:  # "... and what colour is its flag?": nothing the sources know of
             decisions.append(PartDecision(None, 0.0, None))
             continue
-        decision = decide_part(probabilities, found.rows, taken, use)
+        decision = decide_part(probabilities, found.rows, taken, use, confidence)
         if decision.best is not None:
             taken.add(found.rows[decision.best])
         decisions.append(decision)

@@ -15,7 +15,15 @@ import pytest
 from knowledge.base import KnowledgeBase
 from knowledge.decide import REASONS, decide_part, reason
 from knowledge.features import FEATURES, LOWERING, RAISING
-from knowledge.selector import SELECTOR_FILE, Selector, SelectorError, Thresholds, load_selector
+from knowledge.selector import (
+    SELECTOR_FILE,
+    VERIFIER_INPUTS,
+    Selector,
+    SelectorError,
+    Thresholds,
+    Verifier,
+    load_selector,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 THRESHOLDS = Thresholds(answer=0.9, alternative=0.6, runner_up=0.3)
@@ -155,7 +163,7 @@ def test_thresholds_beyond_the_budget_fall_back_to_the_fewest_wrong_answers() ->
     measured = {0.4: (0.66, 0.037), 0.7: (0.65, 0.039), 1.0: (0.66, 0.043)}
 
     class Rehearsal:  # the out-of-fold metrics of each option, as train.Rehearsal.metrics gives them
-        def metrics(self, option):
+        def metrics(self, option, fixed=None):
             e2e, wrong = measured[option.later_parts]
             return SimpleNamespace(e2e=SimpleNamespace(value=e2e), wrong=SimpleNamespace(value=wrong))
 
@@ -188,14 +196,22 @@ def test_training_decides_a_staged_question_as_the_bot_answers_it() -> None:
     base = replace(selector, examples=None)  # a fold of the first model; one of the pair, examples model and all
     folds = [train.Fold(base, tuple(dev)), train.Fold(selector, tuple(chat[:60]))]  # most of chat: the examples
     rehearsal = train.Rehearsal(memory, folds, kb.citations_for)
+    # Then with a verifier per fold for the examples model, as training sets them: another than the shipped one.
+    other = replace(selector.examples.verifier, intercept=selector.examples.verifier.intercept - 1.0)
     seen = []
-    for option in (train._band(0.3), replace(train._band(0.6), later_parts=0.5), train._band(0.95)):
+    options = (train._band(0.3), replace(train._band(0.6), later_parts=0.5), train._band(0.95), *[train._band(0.8)] * 2)
+    for number, option in enumerate(options):
+        if number == 4:
+            rehearsal.verifiers = [other, other]
         fresh = []
         for fold in folds:
+            verifier = other if number == 4 else fold.selector.examples and fold.selector.examples.verifier
             carrying = (
                 replace(fold.selector, thresholds=option)
                 if fold.selector.examples is None
-                else replace(fold.selector, examples=replace(fold.selector.examples, thresholds=option))
+                else replace(
+                    fold.selector, examples=replace(fold.selector.examples, thresholds=option, verifier=verifier)
+                )
             )
             fresh += [
                 score_item(
@@ -207,4 +223,80 @@ def test_training_decides_a_staged_question_as_the_bot_answers_it() -> None:
             ]
         seen.append(rehearsal.metrics(option))
         assert seen[-1] == compute_metrics(fresh)
-    assert len({(m.e2e.value, m.wrong.value) for m in seen}) == 3  # the thresholds made a difference
+    assert len({(m.e2e.value, m.wrong.value) for m in seen[:3]}) == 3  # the thresholds made a difference
+    assert (seen[3].e2e, seen[3].wrong) != (seen[4].e2e, seen[4].wrong)  # and so did the verifier
+
+
+# -- the verifier ----------------------------------------------------------------------------------------------------
+
+
+def test_the_examples_model_has_a_verifier_and_the_model_without_examples_none() -> None:
+    data = shipped()
+    assert data["with_examples"]["verifier"]["inputs"] == list(VERIFIER_INPUTS)
+    assert "verifier" not in data
+    selector = load_selector()
+    assert selector.verifier is None and selector.examples.verifier is not None
+    assert selector.examples.verifier.weighs <= selector.used  # a feature it weighs is always computed
+
+
+def test_no_verifier_weight_contradicts_its_inputs_known_direction() -> None:
+    weights = dict(zip(VERIFIER_INPUTS, shipped()["with_examples"]["verifier"]["coef"], strict=True))
+    raising, lowering = RAISING | {"p_best", "p_margin"}, LOWERING | {"p_second"}
+    assert all(weights[name] >= 0 for name in raising), {n: weights[n] for n in raising if weights[n] < 0}
+    assert all(weights[name] <= 0 for name in lowering), {n: weights[n] for n in lowering if weights[n] > 0}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"coef": [1.0] * len(FEATURES)}, "one per input"),  # one per feature: the inputs are more
+        ({"intercept": float("inf")}, "finite"),
+        ({"mean": "zeros"}, "malformed"),
+    ],
+)
+def test_a_bad_verifier_is_refused_in_one_line(tmp_path: Path, change: dict, message: str) -> None:
+    data = shipped()
+    data["with_examples"]["verifier"] = {**data["with_examples"]["verifier"], **change}
+    path = tmp_path / "selector.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(SelectorError, match=message) as caught:
+        load_selector(path)
+    assert "\n" not in str(caught.value)
+
+
+def test_the_verifier_is_a_logistic_regression_on_the_best_candidate_and_the_two_best_probabilities() -> None:
+    n = len(VERIFIER_INPUTS)
+    coef = np.zeros(n)
+    coef[[FEATURES.index("gap"), n - 3, n - 2, n - 1]] = [1.0, 2.0, -1.0, 0.5]
+    verifier = Verifier(np.zeros(n), np.full(n, 2.0), coef, -0.25)
+    features = np.zeros((3, len(FEATURES)))
+    features[:, FEATURES.index("gap")] = [0.1, 0.8, 0.3]
+    probabilities = np.array([0.3, 0.9, 0.6])  # the best is the second candidate; the runner-up 0.6
+    z = (0.8 * 1.0 + 0.9 * 2.0 - 0.6 * 1.0 + 0.3 * 0.5) / 2.0 - 0.25
+    assert verifier.confidence(features, probabilities) == pytest.approx(1 / (1 + np.exp(-z)))
+    assert verifier.confidence(features[:1], probabilities[:1]) == pytest.approx(
+        1 / (1 + np.exp(-((0.1 + 0.3 * 2.0 + 0.3 * 0.5) / 2.0 - 0.25)))  # no runner-up: its probability is 0
+    )
+
+
+def test_decide_weighs_the_confidence_and_keeps_the_best_candidate() -> None:
+    probabilities = np.array([0.2, 0.95, 0.5])
+    unsure = decide_part(probabilities, [10, 11, 12], set(), THRESHOLDS, confidence=0.5)
+    assert unsure.best is None and unsure.probability == 0.5  # the selector's 0.95 alone would answer
+    sure = decide_part(np.array([0.2, 0.7, 0.1]), [10, 11, 12], set(), THRESHOLDS, confidence=0.97)
+    assert (sure.best, sure.probability, sure.runner_up) == (1, 0.97, None)  # confident: no runner-up
+
+
+def test_the_verifier_decides_the_first_part_and_later_parts_keep_their_probability(kb: KnowledgeBase) -> None:
+    from knowledge.pipeline import Staged, decisions, stage
+
+    question = "When did the General Assembly adopt the resolution, and what can IOM staff use to travel?"
+    staged = stage(kb.retriever, kb.selector, question, kb.citations_for, 60)
+    assert isinstance(staged, Staged) and len(staged.scored) == 2
+    n = len(VERIFIER_INPUTS)
+    doubting, trusting = (Verifier(np.zeros(n), np.ones(n), np.zeros(n), b) for b in (-20.0, 20.0))
+    loose = Thresholds(answer=0.5, alternative=0.3, runner_up=0.2)
+    assert decisions(staged, loose, doubting)[0].best is None  # the first part is not answered ...
+    first, later = decisions(staged, loose, trusting)
+    assert first.best is not None and first.probability == pytest.approx(1.0)  # ... or it is, on the verifier's word
+    assert later.probability == pytest.approx(float(staged.scored[1].probabilities.max()))
