@@ -143,7 +143,7 @@ def explain_embed(explanation: Explanation, knowledge: KnowledgeBase, version_no
             f"Today I would not answer this: {safe(answer.reason or 'no sentence answers it with confidence')}."
         )
     else:
-        lines.append(f"The selector gives the quoted sentence a probability of {explanation.probability:.0%}.")
+        lines.append(f"Confidence that the quoted sentence answers it: {explanation.probability:.0%}.")
     embed.description = "\n".join(lines)
     if explanation.matched_terms:
         embed.add_field(name="Matched words", value=safe(", ".join(explanation.matched_terms)), inline=False)

@@ -1,4 +1,4 @@
-"""Why an answer is what it is: the selector's probability, the words and glossary concepts that matched, the
+"""Why an answer is what it is: its confidence, the words and glossary concepts that matched, the
 runner-up sentence. Read-only: it asks the same pipeline the answer came from and changes nothing in it."""
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ class Explanation:
     """What lies behind one answer (or abstention)."""
 
     answer: Answer
-    probability: float  # the selector's probability for the answer's sentence (its confidence)
+    probability: float  # the answer's confidence (the verifier's, or the selector's probability of its sentence)
     matched_terms: tuple[str, ...]  # the question's words (stems) that the answer's sentence has too
     concepts: tuple[str, ...]  # glossary concepts both share (the glossary's group names)
     runner_up: str | None  # the best sentence the answer did not quote
-    runner_up_probability: float
+    runner_up_probability: float  # the selector's probability of the runner-up
     passage: Passage | None  # the passage the answer quotes (None when abstaining)
     asked_before: tuple[str, ...] = ()  # the example questions nearest to it that the quoted sentence answers
 
