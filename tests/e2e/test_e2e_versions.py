@@ -166,7 +166,7 @@ async def test_why_this_answer_is_private_and_shows_the_evidence(e2e: Harness) -
     assert why.flags & EPHEMERAL
     embed = why.embeds[0]
     assert embed["title"] == "Why this answer?"
-    assert re.search(r"probability of \d+%", embed["description"])
+    assert re.search(r"Confidence that the quoted sentence answers it: \d+%", embed["description"])
     assert "laissez" in field(why, "Matched words") and "laissez passer" in field(why, "Glossary concepts")
     assert any(item["name"].startswith("Runner-up (") for item in embed["fields"])
     assert ART_11_SENTENCE in field(why, "Passage")
