@@ -278,16 +278,22 @@ def _decide_all(
     answered: list[bool] | None = None,
 ) -> list[PartDecision]:
     taken: set[int] = set()
-    decisions = []
-    for position, ((reading, found, _, probabilities), confidence) in enumerate(zip(scored, confidences, strict=True)):
+    decisions: list[PartDecision] = [PartDecision(None, 0.0, None)] * len(scored)
+    # The part surest of its best sentence claims it first ("can the SG come to the Council? and the DG to the
+    # GA?": the DG sentence goes to the part it answers best, and the other part takes its next sentence).
+    def sureness(position: int) -> float:
+        probabilities, confidence = scored[position].probabilities, confidences[position]
+        return confidence if confidence is not None else float(probabilities.max(initial=0.0))
+
+    for position in sorted(range(len(scored)), key=lambda p: (-sureness(p), p)):
+        reading, found, _, probabilities = scored[position]
         use = thresholds if relaxed is None or (answered and answered[position]) else relaxed
         if not reading.on_topic:  # "... and what colour is its flag?": nothing the sources know of
-            decisions.append(PartDecision(None, 0.0, None))
             continue
-        decision = decide_part(probabilities, found.rows, taken, use, confidence)
+        decision = decide_part(probabilities, found.rows, taken, use, confidences[position])
         if decision.best is not None:
             taken.add(found.rows[decision.best])
-        decisions.append(decision)
+        decisions[position] = decision
     return decisions
 
 

@@ -300,3 +300,22 @@ def test_the_verifier_decides_the_first_part_and_later_parts_keep_their_probabil
     first, later = decisions(staged, loose, trusting)
     assert first.best is not None and first.probability == pytest.approx(1.0)  # ... or it is, on the verifier's word
     assert later.probability == pytest.approx(float(staged.scored[1].probabilities.max()))
+
+
+def test_the_part_surest_of_a_shared_sentence_claims_it_and_the_other_takes_its_next() -> None:
+    # "can the SG come to the Council? and can the DG come to the GA?": both parts rank the DG's sentence (row
+    # 10) first; the second part is surer of it, so it quotes it, and the first part its next sentence (row 11,
+    # relaxed as a later part once the other is answered), not "covered" by a sentence that answers the other.
+    from knowledge.pipeline import Scored, Staged, decisions
+
+    def part(rows: list[int], probabilities: list[float]) -> Scored:
+        features = np.zeros((len(rows), len(FEATURES)))
+        return Scored(SimpleNamespace(on_topic=True), SimpleNamespace(rows=rows), features, np.array(probabilities))
+
+    staged = Staged(
+        "q", SimpleNamespace(articles=None), [part([10, 11], [0.82, 0.62]), part([10, 12], [0.83, 0.18])],
+        SimpleNamespace(verifier=None), None,
+    )  # fmt: skip
+    thresholds = Thresholds(answer=0.887, alternative=0.775, runner_up=0.388, later_parts=0.5)
+    first, second = decisions(staged, thresholds)  # type: ignore[arg-type]
+    assert (first.best, first.covered, second.best, second.covered) == (1, False, 0, False)
