@@ -35,8 +35,17 @@ OPENS = rf"(?:{REQUEST}\s+)?{WH_WORDS}\b|{REQUEST}\s+(?:the|an?|both|its|their|h
 COUNTED = r"(?:second(?:ly)?|next|then|finally|lastly|also|another|one more|other)(?:\s+(?:thing|question|point|one))?"
 # One group: re.split gives the pieces and, between them, the marks that split them. An enumeration splits too:
 # "... dealing with (i) X and (ii) Y".
+# A second question whose question word comes a few words in, as people write in a hurry or in a second
+# language: "...? and iom can come to ...?", "..., and with china how many ...?", "..., and crisis of which
+# country ...?". After "? and" any question word counts (an auxiliary too); after ", and" only a wh-word.
+LATE_OPENS = rf"(?:[\w'-]+\s+){{1,3}}{WH_WORDS}\b"
+LATE_WH = r"(?:[\w'-]+\s+){1,3}(?:what|which|who|whom|whose|when|where|why|how)\b"
+OPENING = re.compile(OPENS)
+LATE_MARK = re.compile(rf",\s*{JOIN}\s+")
+ASKS = re.compile(rf"^{WH_WORDS}\b|\b(?:what|which|who|whom|whose|when|where|why|how)\b")  # a question, not a statement
 PART_SPLIT = re.compile(
     rf"((?:\?+\s*(?:(?:{JOIN}|{COUNTED}\s*[:,.\-–—]+)\s*)?|[,;]\s*(?:{JOIN}\s*)?|\s+{JOIN}\s+)(?={OPENS})"
+    rf"|\?+\s*{JOIN}\s+(?={LATE_OPENS})|,\s*{JOIN}\s+(?={LATE_WH})"
     r"|\s+(?:and\s+)?\((?:ii|b|2)\)\s*)"
 )
 PART_MARKS = ("?", ",", ";", "and", "also", "plus", "but", "&", "+", "/", "(")  # one is in every split point
@@ -194,6 +203,10 @@ def _split_folded(folded: str) -> tuple[str, ...]:
         # "Under the 2001 Pact, is the Board entitled ...?", "When the chief attends, does she vote?": a lead-in
         # that asks nothing belongs to what follows; "membership count, and since when ...?" asks for two things.
         pieces[:2] = [" ".join(pieces[:2])]
+    elif len(pieces) > 1 and LATE_MARK.fullmatch(marks[0]) and not (OPENING.match(pieces[1]) or ASKS.search(pieces[0])):
+        # "The pact was signed, and the heads of which bodies signed it?": a statement before a question whose
+        # question word comes a few words in is part of that question.
+        pieces[:2] = [f"{pieces[0]}{marks[0]}{pieces[1]}"]
     elif len(pieces) > 1 and len(CONTENT_WORD.findall(WH_WORD.sub(" ", pieces[0]))) < 2:
         pieces[:2] = [f"{pieces[0]} {marks[0].strip()} {pieces[1]}"]  # "compare and explain the change": one ask
     pieces = [piece for piece in pieces if piece]

@@ -62,6 +62,12 @@ from knowledge.text import Analyzer, Synonyms
         ("Can you tell me when it joined?", 1),
         ("Is the union part of the pact? I read it joined in 2001.", 1),
         ("Compare and explain the change in the new pact", 1),
+        # A question word a few words in, as in a hurry or a second language; after ", and" only a wh-word.
+        ("chief can vote inside the council? and union can come to assembly meetings?", 2),
+        ("What is the council doing, and with the north how many members it have now?", 2),
+        ("How many have fled, and crisis of which country make most people run away?", 2),
+        ("The pact was signed, and the heads of which bodies signed it?", 1),
+        ("what is the union? i mean what does it do", 1),
     ],
 )
 def test_two_part_questions_are_split(question: str, parts: int) -> None:
