@@ -36,8 +36,8 @@ COUNTED = r"(?:second(?:ly)?|next|then|finally|lastly|also|another|one more|othe
 # One group: re.split gives the pieces and, between them, the marks that split them. An enumeration splits too:
 # "... dealing with (i) X and (ii) Y".
 # A second question whose question word comes a few words in, as people write in a hurry or in a second
-# language: "...? and iom can come to ...?", "..., and with china how many ...?", "..., and crisis of which
-# country ...?". After "? and" any question word counts (an auxiliary too); after ", and" only a wh-word.
+# language: "...? and the union can come to ...?", "..., and with the north how many ...?", "..., and crisis of
+# which country ...?". After "? and" any question word counts (an auxiliary too); after ", and" only a wh-word.
 LATE_OPENS = rf"(?:[\w'-]+\s+){{1,3}}{WH_WORDS}\b"
 LATE_WH = r"(?:[\w'-]+\s+){1,3}(?:what|which|who|whom|whose|when|where|why|how)\b"
 OPENING = re.compile(OPENS)
