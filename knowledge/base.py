@@ -96,11 +96,13 @@ class KnowledgeBase:
         selector: Selector | None = None,
         tables: RetrieverTables | None = None,
         catalogue: Catalogue | None = None,
+        examples: Any = None,
     ) -> KnowledgeBase:
         """The knowledge base of sources already read: indexed here, or with indexes saved for exactly them.
 
         indexes (and tables, catalogue) must have been saved for sources.metadata (the caller checks it); started
-        is when the caller began (perf_counter), for build_seconds; selector: the shipped one when None.
+        is when the caller began (perf_counter), for build_seconds; selector: the shipped one when None;
+        examples: the saved set's resolved examples (taken when they were resolved for these files).
         """
         started = time.perf_counter() if started is None else started
         retriever = Retriever.build(sources.passages, sources.glossary, indexes, tables)
@@ -109,8 +111,10 @@ class KnowledgeBase:
             example_text = read_example_text(sources.directory)  # read once: its examples and its sha256
             if example_text is not None:
                 sha = text_sha256(example_text)
-                examples = load_examples(digest.hexdigest(), example_text, sha, retriever, Path(sources.directory))
-                retriever = dataclasses.replace(retriever, examples=examples)
+                loaded = load_examples(
+                    digest.hexdigest(), example_text, sha, retriever, Path(sources.directory), saved=examples
+                )
+                retriever = dataclasses.replace(retriever, examples=loaded)
                 digest.update(sha.encode())
         except ExampleError as error:
             raise SourceError(Path(sources.directory) / EXAMPLES_FILE, str(error)) from None

@@ -70,7 +70,7 @@ def build(
         progress("assembling the knowledge base")
         read, indexes, parts = restored
         knowledge = KnowledgeBase.assemble(
-            read, indexes, started=started, tables=parts.retriever, catalogue=parts.catalogue
+            read, indexes, started=started, tables=parts.retriever, catalogue=parts.catalogue, examples=parts.examples
         )
     else:
         knowledge = _build(read_sources(directory), started, deadline, progress, isolate, size)

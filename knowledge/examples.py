@@ -115,6 +115,10 @@ class Examples:
     weights: tuple[tuple[tuple[str, float], ...], ...]  # per unanswered example: its distinct terms' idf², summing to 1
     grouped: Grouped  # the examples of each sentence answering one or more, for the best of them at once
     answered_terms: frozenset[str]  # the terms of the example questions that the sources answer
+    # What they were resolved for (resolved.load_examples: the sources' digest, the examples file's sha256; empty
+    # when built otherwise), and how many examples of the file no sentence answers: what a saved set keeps.
+    resolved_for: tuple[str, str] = ("", "")
+    left_out: int = 0
 
     @classmethod
     def build(cls, retriever: Retriever, examples: Iterable[Example]) -> Examples:

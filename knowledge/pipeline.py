@@ -279,6 +279,7 @@ def _decide_all(
 ) -> list[PartDecision]:
     taken: set[int] = set()
     decisions: list[PartDecision] = [PartDecision(None, 0.0, None)] * len(scored)
+
     # The part surest of its best sentence claims it first ("can the SG come to the Council? and the DG to the
     # GA?": the DG sentence goes to the part it answers best, and the other part takes its next sentence).
     def sureness(position: int) -> float:

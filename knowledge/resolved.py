@@ -11,6 +11,7 @@ it, a test checks it is current); a maintainer's sources need none.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -34,29 +35,34 @@ FORMAT = "resolved-examples/1"
 MAX_BYTES = 64 * 1024 * 1024
 KEPT = 2  # examples kept in this process for their next load (they hold no retriever: a few MB at most)
 
-_KEPT: dict[tuple[str, str], tuple[Examples, int]] = {}  # by (sources digest, examples sha256), oldest first
+_KEPT: dict[tuple[str, str], Examples] = {}  # by (sources digest, examples sha256), oldest first
 _KEPT_LOCK = threading.Lock()
 
 
-def load_examples(sources_digest: str, text: str, sha256: str, retriever: Retriever, directory: Path) -> Examples:
+def load_examples(
+    sources_digest: str, text: str, sha256: str, retriever: Retriever, directory: Path, saved: Any = None
+) -> Examples:
     """The examples of an examples file's text (sha256: its hash) for a retriever of the sources with this digest
     (their documents' and glossary's hashes): those this process loaded last for the same two (a reload of
-    unchanged sources, a second knowledge base of the same files), else those of directory's resolved file when
-    it was written for them, else resolved here. Each load warns of the examples no sentence answers, in one
-    line; ExampleError when the text is not an examples file."""
+    unchanged sources, a second knowledge base of the same files), else those a saved index set holds (saved:
+    its "examples" table) or directory's resolved file, when written for them, else resolved here. Each load
+    warns of the examples no sentence answers, in one line; ExampleError when the text is not an examples file."""
     with _KEPT_LOCK:
-        found = _KEPT.get((sources_digest, sha256))
-    if found is None:
-        key = resolved_key(sources_digest, sha256)
-        found = read_resolved(directory / RESOLVED_FILE, key, len(retriever.units))
+        examples = _KEPT.get((sources_digest, sha256))
+    if examples is None:
+        key, units = resolved_key(sources_digest, sha256), len(retriever.units)
+        found = (_of_data(saved, key, units, "the saved index's examples") if saved is not None else None) or (
+            read_resolved(directory / RESOLVED_FILE, key, units)
+        )
         if found is None:
             found = Examples.resolved(retriever, parse_examples(text))
+        examples = dataclasses.replace(found[0], resolved_for=(sources_digest, sha256), left_out=found[1])
         with _KEPT_LOCK:
-            _KEPT[(sources_digest, sha256)] = found
+            _KEPT[(sources_digest, sha256)] = examples
             while len(_KEPT) > KEPT:
                 del _KEPT[next(iter(_KEPT))]
-    warn_left_out(found[1])
-    return found[0]
+    warn_left_out(examples.left_out)
+    return examples
 
 
 def sources_hash(documents: Iterable[Document], glossary_sha256: str) -> Any:
@@ -73,6 +79,14 @@ def resolved_key(sources_digest: str, examples_sha256: str) -> dict[str, str]:
     """What a resolved file is written for: the sources and glossary (their digest), the examples file's sha256,
     and the code that reads them (knowledge.fingerprints: the same modules a saved index is keyed by)."""
     return {"format": FORMAT, "sources": sources_digest, "examples": examples_sha256, "code": code_fingerprint()}
+
+
+def resolved_data(examples: Examples) -> dict[str, Any] | None:
+    """What a saved index set keeps of examples that load_examples resolved: the resolved file's data (None for
+    examples built otherwise)."""
+    if not examples.resolved_for[1]:
+        return None
+    return json.loads(resolved_text(examples, examples.left_out, resolved_key(*examples.resolved_for)))
 
 
 def resolved_text(examples: Examples, left_out: int, key: dict[str, str]) -> str:
@@ -96,13 +110,18 @@ def read_resolved(path: Path, key: dict[str, str], unit_count: int) -> tuple[Exa
     except (OSError, FileTooLarge, NotRegularFile, ValueError) as error:  # JSON and UTF-8 errors are ValueErrors
         log.warning("%s is unreadable (%s); resolving the examples", path, str(error)[:200])
         return None
+    return _of_data(data, key, unit_count, f"the examples of {path}")
+
+
+def _of_data(data: Any, key: dict[str, str], unit_count: int, where: str) -> tuple[Examples, int] | None:
+    """The examples in resolved data and how many were left out, when written for key and every value fits."""
     if not isinstance(data, dict) or data.get("key") != key:
-        log.info("%s was written for other sources, examples or code; resolving the examples", path)
+        log.info("%s were resolved for other sources, examples or code; resolving the examples", where)
         return None
     try:
         return _examples(data["examples"], unit_count), _count(data["left_out"])
     except (KeyError, TypeError, ValueError) as error:
-        log.warning("%s is damaged (%s); resolving the examples", path, str(error)[:200])
+        log.warning("%s are damaged (%s); resolving the examples", where, str(error)[:200])
         return None
 
 

@@ -25,6 +25,7 @@ from .glossary import GlossaryFile
 from .index import TfidfIndex
 from .indexing import answerable
 from .integrity import IntegrityError, check_tables
+from .resolved import resolved_data
 from .spelling import DeleteTable, Speller
 from .tables import (
     CITATION_FLAG,
@@ -58,6 +59,14 @@ def files_key(files: Files, glossary: GlossaryFile) -> dict[str, Any]:
 
 def tables_of(knowledge: KnowledgeBase) -> dict[str, Any]:
     """What a start needs beyond the indexes, as tables; ValueError if a source file changed since it was read."""
+    tables = _source_tables(knowledge)
+    examples = resolved_data(knowledge.retriever.examples)
+    if examples is not None:  # kept with the key they were resolved for: a start checks it (knowledge.resolved)
+        tables["examples"] = examples
+    return tables
+
+
+def _source_tables(knowledge: KnowledgeBase) -> dict[str, Any]:
     documents = knowledge.documents
     sections: dict[str, int] = {}
     references: dict[Reference, int] = {}
@@ -183,6 +192,7 @@ class Restored:
             self.passages = PassageTable(self.documents, columns)
             self.retriever = _retriever(self.passages, columns, tables, indexes, Analyzer(glossary.synonyms))
             self.catalogue = _catalogue(self.documents, columns, tables)
+            self.examples = tables.get("examples")  # checked when the examples are loaded (knowledge.resolved)
         except (AttributeError, KeyError, TypeError, IndexError) as error:
             raise IntegrityError(f"a table is missing or malformed ({type(error).__name__}: {error})") from None
 

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from knowledge import resolved
+from knowledge import persist, resolved
 from knowledge.base import KnowledgeBase
+from knowledge.builder import build
 from knowledge.examples import EXAMPLES_FILE, Examples, parse_examples, read_example_text, text_sha256
 from knowledge.resolved import RESOLVED_FILE, read_resolved, resolved_key, resolved_text, sources_hash
+from knowledge.tablefiles import read_tables
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "fictional"
 ROOT = Path(__file__).resolve().parents[2]
@@ -182,3 +184,44 @@ def test_the_bundled_file_is_current_and_is_what_resolving_gives() -> None:
     assert shipped is not None, "knowledge/sources/examples.resolved.json is stale: run python eval/train.py"
     fresh = Examples.resolved(kb.retriever, parse_examples(text))
     assert same_examples(shipped[0], fresh[0]) and shipped[1] == fresh[1]
+
+
+def test_a_saved_index_keeps_the_examples_and_a_start_from_it_resolves_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources, index = sources_with_examples(tmp_path), tmp_path / "index"
+    fresh = build(sources, index_dir=index)  # resolves the examples and saves them with the set
+    assert (index / "tables" / "examples.json").is_file()
+    monkeypatch.setattr(resolved, "_KEPT", {})
+
+    def refuse(*_args: object) -> None:
+        raise AssertionError("the examples were resolved again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(resolved, "parse_examples", refuse)
+        patched.setattr(Examples, "resolved", classmethod(refuse))
+        started = KnowledgeBase.load(sources, index_dir=index)
+    assert started.source_key == fresh.key()  # started from the saved set
+    assert same_examples(started.retriever.examples, fresh.retriever.examples)
+    assert started.retriever.examples.left_out == 1
+    assert answers(started) == answers(fresh)
+    # examples.yaml edited: the set still fits the sources, its examples do not, so they are resolved anew.
+    (sources / EXAMPLES_FILE).write_text(EXAMPLES_YAML.replace("pension age", "retirement age"), encoding="utf-8")
+    monkeypatch.setattr(resolved, "_KEPT", {})
+    edited = KnowledgeBase.load(sources, index_dir=index).retriever.examples
+    assert "What is the retirement age of the staff?" in [e.question for e in edited.examples]
+
+
+def test_a_saved_index_with_forged_examples_resolves_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sources, index = sources_with_examples(tmp_path), tmp_path / "index"
+    fresh = build(sources, index_dir=index)
+    units = len(fresh.retriever.units)
+    tables = read_tables(index / "tables")
+    data = tables["examples"]
+    data["examples"][0][2] = [units + 5]  # a row no sentence has, checksums and all made to fit
+    tables["examples"] = data
+    persist.save_indexes(index, fresh.retriever.indexes(), fresh.key(), tables)
+    monkeypatch.setattr(resolved, "_KEPT", {})
+    started = KnowledgeBase.load(sources, index_dir=index)
+    assert started.source_key == fresh.key()
+    assert same_examples(started.retriever.examples, fresh.retriever.examples)  # resolved, not trusted
