@@ -81,23 +81,28 @@ def resolved_key(sources_digest: str, examples_sha256: str) -> dict[str, str]:
     return {"format": FORMAT, "sources": sources_digest, "examples": examples_sha256, "code": code_fingerprint()}
 
 
-def resolved_data(examples: Examples) -> dict[str, Any] | None:
-    """What a saved index set keeps of examples that load_examples resolved: the resolved file's data (None for
-    examples built otherwise)."""
+def saved_data(examples: Examples) -> dict[str, Any] | None:
+    """What a saved index set keeps of examples that load_examples resolved: the resolved file's data, with the
+    key they were resolved for (None for examples built otherwise)."""
     if not examples.resolved_for[1]:
         return None
-    return json.loads(resolved_text(examples, examples.left_out, resolved_key(*examples.resolved_for)))
+    return _data(examples, examples.left_out, resolved_key(*examples.resolved_for))
 
 
 def resolved_text(examples: Examples, left_out: int, key: dict[str, str]) -> str:
     """The file's text: the key, how many examples no sentence answers, then a line per example ([question,
     answers, rows, terms]). Same examples, same text."""
-    lines = [
-        json.dumps([e.question, list(e.answers), sorted(rows), list(terms)], ensure_ascii=False)
-        for e, rows, terms in zip(examples.examples, examples.rows, examples.terms, strict=True)
-    ]
+    lines = [json.dumps(item, ensure_ascii=False) for item in _data(examples, left_out, key)["examples"]]
     head = json.dumps({"key": key, "left_out": left_out}, ensure_ascii=False, sort_keys=True)
     return head[:-1] + ', "examples": [\n' + ",\n".join(lines) + "\n]}\n"
+
+
+def _data(examples: Examples, left_out: int, key: dict[str, str]) -> dict[str, Any]:
+    items = [
+        [e.question, list(e.answers), sorted(rows), list(terms)]
+        for e, rows, terms in zip(examples.examples, examples.rows, examples.terms, strict=True)
+    ]
+    return {"key": key, "left_out": left_out, "examples": items}
 
 
 def read_resolved(path: Path, key: dict[str, str], unit_count: int) -> tuple[Examples, int] | None:

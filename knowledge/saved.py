@@ -25,7 +25,7 @@ from .glossary import GlossaryFile
 from .index import TfidfIndex
 from .indexing import answerable
 from .integrity import IntegrityError, check_tables
-from .resolved import resolved_data
+from .resolved import saved_data
 from .spelling import DeleteTable, Speller
 from .tables import (
     CITATION_FLAG,
@@ -60,7 +60,7 @@ def files_key(files: Files, glossary: GlossaryFile) -> dict[str, Any]:
 def tables_of(knowledge: KnowledgeBase) -> dict[str, Any]:
     """What a start needs beyond the indexes, as tables; ValueError if a source file changed since it was read."""
     tables = _source_tables(knowledge)
-    examples = resolved_data(knowledge.retriever.examples)
+    examples = saved_data(knowledge.retriever.examples)
     if examples is not None:  # kept with the key they were resolved for: a start checks it (knowledge.resolved)
         tables["examples"] = examples
     return tables
