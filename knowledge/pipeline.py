@@ -244,7 +244,7 @@ def _unless_unanswered(got: Answer, known: frozenset[int] | None) -> Answer:
 
 def _decide(scored: list[Scored], thresholds: Thresholds, confidences: list[float | None]) -> list[PartDecision]:
     """Each part's decision; once one part is answered, the question is on the topic and the other parts need
-    less evidence (thresholds.later_parts). Parts quote distinct sentences, in the order asked."""
+    less evidence (thresholds.later_parts). Parts quote distinct sentences, the surest part choosing first."""
     decisions = _decide_all(scored, confidences, thresholds)
     if len(scored) > 1 and any(d.best is not None for d in decisions):
         relaxed = thresholds.scaled(thresholds.later_parts)

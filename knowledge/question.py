@@ -33,16 +33,17 @@ REQUEST = (
 OPENS = rf"(?:{REQUEST}\s+)?{WH_WORDS}\b|{REQUEST}\s+(?:the|an?|both|its|their|his|her)\b"
 # After a question mark, a counted next question: "...? Second thing: which ...", "...? Also, who ...".
 COUNTED = r"(?:second(?:ly)?|next|then|finally|lastly|also|another|one more|other)(?:\s+(?:thing|question|point|one))?"
-# One group: re.split gives the pieces and, between them, the marks that split them. An enumeration splits too:
-# "... dealing with (i) X and (ii) Y".
 # A second question whose question word comes a few words in, as people write in a hurry or in a second
 # language: "...? and the union can come to ...?", "..., and with the north how many ...?", "..., and crisis of
 # which country ...?". After "? and" any question word counts (an auxiliary too); after ", and" only a wh-word.
+WH = r"(?:what|which|who|whom|whose|when|where|why|how)"
 LATE_OPENS = rf"(?:[\w'-]+\s+){{1,3}}{WH_WORDS}\b"
-LATE_WH = r"(?:[\w'-]+\s+){1,3}(?:what|which|who|whom|whose|when|where|why|how)\b"
+LATE_WH = rf"(?:[\w'-]+\s+){{1,3}}{WH}\b"
 OPENING = re.compile(OPENS)
 LATE_MARK = re.compile(rf",\s*{JOIN}\s+")
-ASKS = re.compile(rf"^{WH_WORDS}\b|\b(?:what|which|who|whom|whose|when|where|why|how)\b")  # a question, not a statement
+ASKS = re.compile(rf"^{WH_WORDS}\b|\b{WH}\b")  # a question, not a statement
+# One group: re.split gives the pieces and, between them, the marks that split them. An enumeration splits too:
+# "... dealing with (i) X and (ii) Y".
 PART_SPLIT = re.compile(
     rf"((?:\?+\s*(?:(?:{JOIN}|{COUNTED}\s*[:,.\-–—]+)\s*)?|[,;]\s*(?:{JOIN}\s*)?|\s+{JOIN}\s+)(?={OPENS})"
     rf"|\?+\s*{JOIN}\s+(?={LATE_OPENS})|,\s*{JOIN}\s+(?={LATE_WH})"
