@@ -160,13 +160,18 @@ def fit(
     LOWERING) is dropped, the largest first, and the model fitted again, until every weight agrees. dropped: the
     features to leave out from the start (a fold starts from those its whole model dropped: one or two fits
     instead of some twenty)."""
+    mean, scale = standard_scale(x)
+    keep = np.ones(len(FEATURES), bool) if dropped is None else ~dropped
+    coef, intercept = signed_fit((x - mean) / scale, y, FEATURES, C, keep)
+    return mean, scale, coef, intercept
+
+
+def standard_scale(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's StandardScaler's mean and scale of x (a constant column: scale 1)."""
     from sklearn.preprocessing import StandardScaler
 
     scaler = StandardScaler().fit(x)
-    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-    keep = np.ones(len(FEATURES), bool) if dropped is None else ~dropped
-    coef, intercept = signed_fit((x - scaler.mean_) / scale, y, FEATURES, C, keep)
-    return scaler.mean_, scale, coef, intercept
+    return scaler.mean_, np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
 
 
 def signed_fit(
@@ -246,13 +251,14 @@ class Rehearsal:
         for item, r, selector, staged, _, number in self.items:
             if isinstance(staged, Answer):
                 continue
+            first = staged.scored[0]  # the verifier weighs first parts (pipeline.decisions)
+            if not first.probabilities.shape[0]:
+                continue
             positive = gold_rows(r, item) if not item.abstain else set()
-            for scored in staged.scored[:1]:  # the verifier weighs first parts (pipeline.decisions)
-                if scored.probabilities.shape[0]:
-                    inputs.append(verifier_inputs(scored.features, scored.probabilities))
-                    labels.append(scored.found.rows[int(np.argmax(scored.probabilities))] in positive)
-                    fold_of.append(number)
-                    by_examples.append(staged.model is selector.examples)
+            inputs.append(verifier_inputs(first.features, first.probabilities))
+            labels.append(first.found.rows[int(np.argmax(first.probabilities))] in positive)
+            fold_of.append(number)
+            by_examples.append(staged.model is selector.examples)
         return np.array(inputs), np.array(labels, np.int8), np.array(fold_of), np.array(by_examples, bool)
 
     def metrics(self, thresholds: Thresholds, fixed: Thresholds | None = None):
@@ -281,17 +287,12 @@ class Rehearsal:
 def fit_verifier(x: np.ndarray, y: np.ndarray) -> Verifier:
     """The verifier (scaler and logistic regression, its weights agreeing with the known directions as the
     selector's do), rounded as the selector is."""
-    from sklearn.preprocessing import StandardScaler
-
-    scaler = StandardScaler().fit(x)
-    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
-    z = (x - scaler.mean_) / scale
+    mean, scale = standard_scale(x)
     every = np.ones(len(VERIFIER_INPUTS), bool)
-    coef, intercept = signed_fit(
-        z, y, VERIFIER_INPUTS, VERIFIER_C, every, RAISING | {"p_best", "p_margin"}, LOWERING | {"p_second"}
-    )
+    raising, lowering = RAISING | {"p_best", "p_margin"}, LOWERING | {"p_second"}
+    coef, intercept = signed_fit((x - mean) / scale, y, VERIFIER_INPUTS, VERIFIER_C, every, raising, lowering)
     return Verifier(
-        np.round(scaler.mean_, DECIMALS),
+        np.round(mean, DECIMALS),
         np.round(scale, DECIMALS),
         np.round(coef, DECIMALS),
         round(intercept, DECIMALS),
