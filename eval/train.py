@@ -52,10 +52,10 @@ from knowledge.evaluation import (  # noqa: E402
     normalize_space,
     score_item,
 )
-from knowledge.examples import EXAMPLES_FILE, Examples, parse_examples, text_sha256  # noqa: E402
+from knowledge.examples import EXAMPLES_FILE, Examples, parse_examples  # noqa: E402
 from knowledge.features import FEATURES, LOWERING, RAISING  # noqa: E402
 from knowledge.pipeline import answer  # noqa: E402
-from knowledge.resolved import RESOLVED_FILE, resolved_key, resolved_text, sources_hash  # noqa: E402
+from knowledge.resolved import RESOLVED_FILE, key_of, resolved_text  # noqa: E402
 from knowledge.retrieval import Retriever  # noqa: E402
 from knowledge.selector import (  # noqa: E402
     SELECTOR_FILE,
@@ -503,8 +503,7 @@ def resolved_file(text: str) -> str:
     # Its sentences and its reading of questions (not the examples it took, nor the shipped selector).
     kb = KnowledgeBase.assemble(read_sources(), selector=Selector.neutral())
     examples, left_out = Examples.resolved(kb.retriever, parse_examples(text))
-    key = resolved_key(sources_hash(kb.documents, kb.glossary.sha256).hexdigest(), text_sha256(text))
-    return resolved_text(examples, left_out, key)
+    return resolved_text(examples, left_out, key_of(kb.documents, kb.glossary.sha256, text))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -60,13 +60,6 @@ class Example(NamedTuple):
     group: str = ""  # who wrote it (a question set): training leaves a writer's own examples out
 
 
-class ExampleFile(NamedTuple):
-    """A sources directory's examples.yaml, read once."""
-
-    examples: tuple[Example, ...] = ()
-    sha256: str = ""  # of its bytes ("" when there is none): part of a knowledge base's version
-
-
 class Grouped(NamedTuple):
     """The examples answered by each sentence, laid end to end: the best score of every sentence's examples is
     one np.maximum.reduceat over them."""
@@ -323,15 +316,6 @@ def _fold(text: str) -> str:
 def asked_key(question: str) -> str:
     """A question's words, lowercased: two questions with the same key were asked in the same words."""
     return " ".join(WORD.findall(question.lower()))
-
-
-def read_examples(directory: Path | str | None) -> ExampleFile:
-    """The examples of a sources directory (none when it has no examples.yaml); ExampleError when the file is
-    broken, in one line."""
-    text = read_example_text(directory)
-    if text is None:
-        return ExampleFile()
-    return ExampleFile(parse_examples(text), text_sha256(text))
 
 
 def read_example_text(directory: Path | str | None) -> str | None:

@@ -17,8 +17,10 @@ WANTS_NAME = "name"  # "who is the Director General?": a role is not an answer, 
 WANTS_PLACE = "place"
 WANTS_DEFINITION = "definition"
 
-WH_WORDS = (
-    r"(?:what|which|who|whom|whose|when|where|why|how|does|do|did|is|are|was|were|can|could|will|would|has|have"
+WH_LIST = "what|which|who|whom|whose|when|where|why|how"
+WH = rf"(?:{WH_LIST})"  # a wh-word
+WH_WORDS = (  # a word that opens a question: a wh-word, an auxiliary, a preposition and a wh-word
+    rf"(?:{WH_LIST}|does|do|did|is|are|was|were|can|could|will|would|has|have"
     r"|may|might|must|should|shall|(?:in|under|for|since|by|until|from|at|on|to|with) (?:what|which|when|whom))"
 )
 # "..., and which covers X" / "... and when" / "...? What about ..." / "... + when" / "...? and um can ..." open a
@@ -36,7 +38,6 @@ COUNTED = r"(?:second(?:ly)?|next|then|finally|lastly|also|another|one more|othe
 # A second question whose question word comes a few words in, as people write in a hurry or in a second
 # language: "...? and the union can come to ...?", "..., and with the north how many ...?", "..., and crisis of
 # which country ...?". After "? and" any question word counts (an auxiliary too); after ", and" only a wh-word.
-WH = r"(?:what|which|who|whom|whose|when|where|why|how)"
 LATE_OPENS = rf"(?:[\w'-]+\s+){{1,3}}{WH_WORDS}\b"
 LATE_WH = rf"(?:[\w'-]+\s+){{1,3}}{WH}\b"
 OPENING = re.compile(OPENS)

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .examples import Example, Examples, parse_examples, warn_left_out
+from .examples import Example, Examples, parse_examples, text_sha256, warn_left_out
 from .files import FileTooLarge, NotRegularFile, read_limited
 from .fingerprints import code_fingerprint
 
@@ -73,6 +73,11 @@ def sources_hash(documents: Iterable[Document], glossary_sha256: str) -> Any:
         digest.update(f"{document.id}\0{document.sha256}\0".encode())
     digest.update(glossary_sha256.encode())
     return digest
+
+
+def key_of(documents: Iterable[Document], glossary_sha256: str, text: str) -> dict[str, str]:
+    """The key of the examples of an examples file's text, resolved for these documents and glossary."""
+    return resolved_key(sources_hash(documents, glossary_sha256).hexdigest(), text_sha256(text))
 
 
 def resolved_key(sources_digest: str, examples_sha256: str) -> dict[str, str]:

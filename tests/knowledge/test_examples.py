@@ -29,7 +29,9 @@ from knowledge.examples import (
     ExampleError,
     Examples,
     _Holding,
-    read_examples,
+    parse_examples,
+    read_example_text,
+    text_sha256,
 )
 from knowledge.features import EXAMPLE_FEATURES, INDEX
 from knowledge.pipeline import prepare, retrieve
@@ -75,8 +77,8 @@ def fictional() -> KnowledgeBase:
 
 
 def test_no_file_means_no_examples(tmp_path: Path) -> None:
-    assert read_examples(tmp_path).examples == ()
-    assert read_examples(None).examples == ()
+    assert read_example_text(tmp_path) is None
+    assert read_example_text(None) is None
 
 
 def test_a_well_formed_file_is_read(tmp_path: Path) -> None:
@@ -84,9 +86,10 @@ def test_a_well_formed_file_is_read(tmp_path: Path) -> None:
         'examples:\n- question: " When? "\n  answers: ["on 3 May"]\n- question: "Where?"\n  answers: []\n',
         encoding="utf-8",
     )
-    read = read_examples(tmp_path)
-    assert read.examples == (Example("When?", ("on 3 May",)), Example("Where?", ()))
-    assert read.sha256 == hashlib.sha256((tmp_path / EXAMPLES_FILE).read_bytes()).hexdigest()
+    text = read_example_text(tmp_path)
+    assert text is not None
+    assert parse_examples(text) == (Example("When?", ("on 3 May",)), Example("Where?", ()))
+    assert text_sha256(text) == hashlib.sha256((tmp_path / EXAMPLES_FILE).read_bytes()).hexdigest()
 
 
 @pytest.mark.parametrize(
@@ -103,7 +106,7 @@ def test_a_well_formed_file_is_read(tmp_path: Path) -> None:
 def test_a_broken_file_is_one_line(tmp_path: Path, body: str, problem: str) -> None:
     (tmp_path / EXAMPLES_FILE).write_text(body, encoding="utf-8")
     with pytest.raises(ExampleError) as raised:
-        read_examples(tmp_path)
+        parse_examples(read_example_text(tmp_path) or "")
     assert problem in str(raised.value)
     assert "\n" not in str(raised.value)
 

@@ -14,8 +14,8 @@ import pytest
 from knowledge import persist, resolved
 from knowledge.base import KnowledgeBase
 from knowledge.builder import build
-from knowledge.examples import EXAMPLES_FILE, Examples, parse_examples, read_example_text, text_sha256
-from knowledge.resolved import RESOLVED_FILE, read_resolved, resolved_key, resolved_text, sources_hash
+from knowledge.examples import EXAMPLES_FILE, Examples, parse_examples, read_example_text
+from knowledge.resolved import RESOLVED_FILE, key_of, read_resolved, resolved_text
 from knowledge.tablefiles import read_tables
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "fictional"
@@ -54,7 +54,7 @@ def write_resolved(sources: Path) -> tuple[KnowledgeBase, dict[str, str]]:
     text = read_example_text(sources)
     assert text is not None
     examples, left_out = Examples.resolved(kb.retriever, parse_examples(text))
-    key = resolved_key(sources_hash(kb.documents, kb.glossary.sha256).hexdigest(), text_sha256(text))
+    key = key_of(kb.documents, kb.glossary.sha256, text)
     (sources / RESOLVED_FILE).write_text(resolved_text(examples, left_out, key), encoding="utf-8")
     return kb, key
 
@@ -179,7 +179,7 @@ def test_the_bundled_file_is_current_and_is_what_resolving_gives() -> None:
     kb = KnowledgeBase.load(warm=False)
     text = read_example_text(bundled)
     assert text is not None
-    key = resolved_key(sources_hash(kb.documents, kb.glossary.sha256).hexdigest(), text_sha256(text))
+    key = key_of(kb.documents, kb.glossary.sha256, text)
     shipped = read_resolved(bundled / RESOLVED_FILE, key, len(kb.retriever.units))
     assert shipped is not None, "knowledge/sources/examples.resolved.json is stale: run python eval/train.py"
     fresh = Examples.resolved(kb.retriever, parse_examples(text))
