@@ -20,13 +20,27 @@ SYMBOL_PATTERN = re.compile(rf"(?:\b[A-Z][\w.-]*\s+)?\bDoc\.\s+(?P<symbol>{SYMBO
 # The one article grammar, for the sources' pinpoints and for what people type alike: "art. 5", "Article 8",
 # "arts. 4 and 5", "articles 4, 5 or 6", "arts. 3–5", "art. 3 to art. 5". At most three digits: "article 2016" is
 # a year.
-ARTICLE_NUMBER = r"\d{1,3}[a-z]?\b"
+# People also spell a number out ("article eight", "articles ten and eleven", "article twenty-one"); a spelled
+# number followed by "more", "other" or "thing" counts something else ("art. 5 and one more thing").
+UNITS = "one two three four five six seven eight nine".split()
+TEENS = "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+SPELLED = {
+    **{word: n for n, word in enumerate(UNITS, 1)},
+    **{word: n for n, word in enumerate(TEENS, 10)},
+    **{word: 10 * n for n, word in enumerate(TENS, 2)},
+}
+SPELLED_NUMBER = (
+    rf"(?:(?:{'|'.join(TENS)})(?:[- ](?:{'|'.join(UNITS)}))?|{'|'.join(TEENS + UNITS)})\b"
+    r"(?!\s+(?:more|other|others|thing|things|question|questions)\b)"
+)
+ARTICLE_NUMBER = rf"(?:\d{{1,3}}[a-z]?\b|{SPELLED_NUMBER})"
 ARTICLES_PATTERN = re.compile(
     rf"\b(?:art|arts|article|articles)\b\.?\s*(?P<list>{ARTICLE_NUMBER}"
     rf"(?:\s*(?:,|and|&|or|to|-|–)\s*(?:art\.\s*)?{ARTICLE_NUMBER})*)",
     re.IGNORECASE,
 )
-NUMBER_PATTERN = re.compile(r"\d+[a-z]?")
+NUMBER_PATTERN = re.compile(rf"\d+[a-z]?|{SPELLED_NUMBER}")
 CITATION_LEAD = re.compile(r"^(?:See|Cf\.|See also|See generally)(?:,\s*e\.g\.,)?\s+", re.IGNORECASE)
 BRACKETED = re.compile(r"^\[(?P<label>[^\[\]]{1,200})\]$")
 DATE_TAIL = re.compile(r",\s*\d{1,2}\s+[A-Z][a-z]+\s+\d{4}\s*$")
@@ -136,7 +150,8 @@ def article_numbers(text: str) -> list[str]:
     lowered = text.lower()
     if "art" not in lowered:  # every form the grammar reads starts so
         return []
-    return [n for match in ARTICLES_PATTERN.finditer(lowered) for n in NUMBER_PATTERN.findall(match.group("list"))]
+    lists = (match.group("list") for match in ARTICLES_PATTERN.finditer(lowered))
+    return [_digits(number) for found in lists for number in NUMBER_PATTERN.findall(found)]
 
 
 def article_number(label: str) -> str | None:
@@ -144,4 +159,11 @@ def article_number(label: str) -> str | None:
     text = label.strip().lower()
     match = ARTICLES_PATTERN.fullmatch(text) or ARTICLES_PATTERN.fullmatch(f"art. {text}")
     numbers = NUMBER_PATTERN.findall(match.group("list")) if match else []
-    return numbers[0] if len(numbers) == 1 else None
+    return _digits(numbers[0]) if len(numbers) == 1 else None
+
+
+def _digits(number: str) -> str:
+    """An article number in digits: "8" and "5a" as they are, "eight" -> "8", "twenty-one" -> "21"."""
+    if number[0].isdigit():
+        return number
+    return str(sum(SPELLED[word] for word in re.split(r"[- ]", number)))

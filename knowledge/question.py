@@ -20,7 +20,7 @@ WANTS_DEFINITION = "definition"
 WH_LIST = "what|which|who|whom|whose|when|where|why|how"
 WH = rf"(?:{WH_LIST})"  # a wh-word
 WH_WORDS = (  # a word that opens a question: a wh-word, an auxiliary, a preposition and a wh-word
-    rf"(?:{WH_LIST}|does|do|did|is|are|was|were|can|could|will|would|has|have"
+    rf"(?:{WH_LIST}|does|do|did|is|are|was|were|can|could|will|would|has|have|had"
     r"|may|might|must|should|shall|(?:in|under|for|since|by|until|from|at|on|to|with) (?:what|which|when|whom))"
 )
 # "..., and which covers X" / "... and when" / "...? What about ..." / "... + when" / "...? and um can ..." open a
@@ -32,7 +32,12 @@ REQUEST = (
     r"|indicate|specify)"
 )
 # What opens a second part: a question word, or a request followed by one or by what it asks for.
-OPENS = rf"(?:{REQUEST}\s+)?{WH_WORDS}\b|{REQUEST}\s+(?:the|an?|both|its|their|his|her)\b"
+# "whether" opens one only after "and" or "tell me" ("..., and whether it changes ..."): after a bare comma it
+# weighs alternatives ("..., whether established now or later").
+OPENS = (
+    rf"(?:{REQUEST}\s+)?(?:{WH_WORDS}|(?<=\band )whether|(?<=\bme )whether)\b"
+    rf"|{REQUEST}\s+(?:the|an?|both|its|their|his|her)\b"
+)
 # After a question mark, a counted next question: "...? Second thing: which ...", "...? Also, who ...".
 COUNTED = r"(?:second(?:ly)?|next|then|finally|lastly|also|another|one more|other)(?:\s+(?:thing|question|point|one))?"
 # A second question whose question word comes a few words in, as people write in a hurry or in a second

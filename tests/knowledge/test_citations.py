@@ -115,6 +115,11 @@ def test_resolution_symbol_with_e_g_signal() -> None:
         ("Art. 12A", ("12a",)),
         ("the article about staff", ()),
         ("article 2016 of the law", ()),  # a year, not an article
+        # Spelled out, as people type and dictate them; a spelled number that counts something else is not one.
+        ("what does article eight cover and what about article ten", ("8", "10")),
+        ("Articles Eleven and twelve", ("11", "12")),
+        ("article twenty-one", ("21",)),
+        ("art. 5 and one more thing", ("5",)),
     ],
 )
 def test_articles_named_in_free_text(text: str, numbers: tuple[str, ...]) -> None:
@@ -129,7 +134,15 @@ def test_one_grammar_reads_pinpoints_and_questions_alike() -> None:
 
 @pytest.mark.parametrize(
     ("label", "number"),
-    [("art. 11", "11"), ("Article 11", "11"), ("11", "11"), (" arts. 3a ", "3a"), ("art. 4 and 5", None), ("x", None)],
+    [
+        ("art. 11", "11"),
+        ("Article 11", "11"),
+        ("11", "11"),
+        (" arts. 3a ", "3a"),
+        ("Article eleven", "11"),
+        ("art. 4 and 5", None),
+        ("x", None),
+    ],
 )
 def test_one_article_label(label: str, number: str | None) -> None:
     assert article_number(label) == number

@@ -105,6 +105,8 @@ def test_an_answer_carries_its_confidence_and_an_alternative_only_when_middling(
 def test_a_two_part_question_answers_each_part_or_names_the_one_it_cannot(kb: KnowledgeBase) -> None:
     answer = kb.answer("What does art 13 say, and what does art 2 say?")
     assert {a for c in answer.citations for a in c.articles} == {"2", "13"}
+    spelled = kb.answer("what does article thirteen say, and what does article two say?")  # as dictated
+    assert spelled.text == answer.text
     partial = kb.answer("How many Member States does IOM have, and what is the colour of its flag?")
     if not partial.abstained:  # the first part is answered; the second must be named, not guessed
         assert "165 Member States" in (partial.text or "")

@@ -68,6 +68,11 @@ from knowledge.text import Analyzer, Synonyms
         ("How many have fled, and crisis of which country make most people run away?", 2),
         ("The pact was signed, and the heads of which bodies signed it?", 1),
         ("what is the union? i mean what does it do", 1),
+        # "whether" after "and" or "tell me"; a question opened by "had".
+        ("Which state joined the union last, and whether it works with charities?", 2),
+        ("Summarize the rule on secrecy, and tell me whether it changes the board's remit.", 2),
+        ("With which bodies does it cooperate, whether established now or later?", 1),
+        ("What does the pact aim to do? Had the council approved it by then?", 2),
     ],
 )
 def test_two_part_questions_are_split(question: str, parts: int) -> None:
