@@ -159,7 +159,7 @@ def article_number(label: str) -> str | None:
     text = label.strip().lower()
     match = ARTICLES_PATTERN.fullmatch(text) or ARTICLES_PATTERN.fullmatch(f"art. {text}")
     numbers = NUMBER_PATTERN.findall(match.group("list")) if match else []
-    return _digits(numbers[0]) if len(numbers) == 1 else None
+    return numbers[0] if len(numbers) == 1 and numbers[0][0].isdigit() else None  # data spells no number out
 
 
 def _digits(number: str) -> str:

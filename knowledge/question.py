@@ -49,10 +49,12 @@ OPENING = re.compile(OPENS)
 LATE_MARK = re.compile(rf",\s*{JOIN}\s+")
 ASKS = re.compile(rf"^{WH_WORDS}\b|\b{WH}\b")  # a question, not a statement
 # One group: re.split gives the pieces and, between them, the marks that split them. An enumeration splits too:
-# "... dealing with (i) X and (ii) Y".
+# "... dealing with (i) X and (ii) Y"; and so does a second question mark after "? and" or "? also", however
+# short what it closes: "can the chief sit in the council? and the union's head at the assembly?".
 PART_SPLIT = re.compile(
     rf"((?:\?+\s*(?:(?:{JOIN}|{COUNTED}\s*[:,.\-–—]+)\s*)?|[,;]\s*(?:{JOIN}\s*)?|\s+{JOIN}\s+)(?={OPENS})"
     rf"|\?+\s*{JOIN}\s+(?={LATE_OPENS})|,\s*{JOIN}\s+(?={LATE_WH})"
+    rf"|\?+\s*(?:{JOIN}|also,)\s+(?=[^?]+\?+\s*$)"
     r"|\s+(?:and\s+)?\((?:ii|b|2)\)\s*)"
 )
 PART_MARKS = ("?", ",", ";", "and", "also", "plus", "but", "&", "+", "/", "(")  # one is in every split point

@@ -73,6 +73,10 @@ from knowledge.text import Analyzer, Synonyms
         ("Summarize the rule on secrecy, and tell me whether it changes the board's remit.", 2),
         ("With which bodies does it cooperate, whether established now or later?", 1),
         ("What does the pact aim to do? Had the council approved it by then?", 2),
+        # A second question mark after "? and" / "? also" closes a second, elliptical question.
+        ("can the chief sit in the council? and the union head at the assembly?", 2),
+        ("union staff get the travel pass? also staff exchanges?", 2),
+        ("can the chief sit in the council? and the union head at the assembly", 1),
     ],
 )
 def test_two_part_questions_are_split(question: str, parts: int) -> None:
