@@ -25,6 +25,15 @@ class Language:
     thanks: tuple[tuple[str, ...], ...] = ()  # phrases of thanks that close a conversation, as word tuples
     question_words: frozenset[str] = frozenset()
     follow_ups: frozenset[str] = frozenset()  # words that open a follow-up after thanks ("thanks, and ...")
+    implied: tuple[tuple[str, re.Pattern[str]], ...] = ()  # (word, a pattern of questions asking for it unwritten)
+
+    def implying(self, normalized: str) -> str:
+        """The question with the words it asks for without writing them added ("what is X for?": purpose)."""
+        if not self.implied:
+            return normalized
+        lowered = normalized.lower()
+        extra = [word for word, pattern in self.implied if pattern.search(lowered)]
+        return " ".join((normalized, *extra)) if extra else normalized
 
     def is_smalltalk(self, text: str) -> bool:
         """True when the message is made only of small-talk phrases (greetings, thanks, "are you a bot"), or opens
@@ -73,4 +82,7 @@ def load_language(path: Path = LANGUAGE_FILE) -> Language:
         thanks=tuple(sorted({tuple(words(t)) for t in data["thanks"]}, key=len, reverse=True)),
         question_words=frozenset(data["question_words"].split()),
         follow_ups=frozenset(data["follow_ups"].split()),
+        implied=tuple(
+            (word, re.compile(pattern)) for word, patterns in data.get("implied", {}).items() for pattern in patterns
+        ),
     )

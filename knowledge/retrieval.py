@@ -204,7 +204,7 @@ class Retriever:
 
     def read(self, text: str) -> Analysis:
         """(query terms, units of meaning) of text: spelling corrected, analysed once, frame words left out."""
-        normalized = normalize(strip_mentions(text))
+        normalized = self.language.implying(normalize(strip_mentions(text)))
         memo = self.token_memo
         tokens = []
         for word in TOKEN_PATTERN.findall(normalized):

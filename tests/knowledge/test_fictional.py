@@ -84,3 +84,22 @@ def test_its_own_example_questions_raise_its_blind_sets(tmp_path: Path, fictiona
     assert (after.e2e.value or 0) >= 0.65
     assert (after.e2e.value or 0) > (before.e2e.value or 0)
     assert (after.wrong.value or 0) <= 0.12
+
+
+@pytest.mark.parametrize(
+    ("question", "asks_purpose"),
+    [
+        ("what is the CLKU even for?", True),
+        ("whats the clku for lol", True),
+        ("What is it that the CLKU is actually there for?", True),
+        ("What is the CLKU responsible for?", False),
+        ("What date is the conference set for?", False),
+        ("What does MSA stand for?", False),
+    ],
+)
+def test_what_is_x_for_asks_for_its_purpose(fictional: KnowledgeBase, question: str, asks_purpose: bool) -> None:
+    # language.yaml's implied words: general English, the same for every knowledge base.
+    terms = fictional.retriever.read(question).terms
+    assert ("purpos" in terms) == asks_purpose
+    if asks_purpose:  # and the passage stating the purpose comes first
+        assert "purpose" in fictional.retriever.hits(terms)[0].passage.text
