@@ -204,6 +204,32 @@ def gather(indptr, indices, data, cols, q, cover, rows, out_scores, out_cover): 
 
 
 @njit(cache=True, nogil=True)
+def scores(indptr, indices, data, cols, q, out):  # pragma: no cover - compiled
+    """Every row's score into out (float32, zero on entry), terms rarest first, rounded to float32 after each
+    term: scoring.Scorer.scores' numpy loop."""
+    for t in _rarest_first(indptr, cols):
+        c = cols[t]
+        w = q[t]
+        for p in range(indptr[c], indptr[c + 1]):
+            d = indices[p]
+            out[d] = out[d] + data[p] * w
+
+
+@njit(cache=True, nogil=True)
+def best_rows(acc, out_rows, out_scores):  # pragma: no cover - compiled
+    """The len(out_rows) best rows of a score array, zeros left out, best first, ties to the lower row: how
+    many. scoring.Scorer.best_rows' numpy path."""
+    k = out_rows.shape[0]
+    count = 0
+    for d in range(acc.shape[0]):
+        s = acc[d]
+        # Rows come in ascending order: one tying the k-th comes after it, so only a higher score gets in.
+        if s > 0.0 and (count < k or s > out_scores[k - 1]):
+            count = _insert(out_rows, out_scores, count, d, s)
+    return count
+
+
+@njit(cache=True, nogil=True)
 def _row(indptr, indices, data, cols, q, cover, order, d):  # pragma: no cover - compiled
     """Row d's (score, covered weight) for the query, each term looked up in its postings, rarest first."""
     s = np.float32(0.0)

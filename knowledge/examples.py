@@ -220,11 +220,7 @@ class Examples:
         if self.index is None or not terms:
             return Near({}, 0.0, {}, 0.0, np.zeros(len(rows)))
         scores = self.index.scores(terms)
-        scored = np.flatnonzero(scores > 0)
-        if scored.shape[0] > NEAREST:  # only those reaching the NEAREST-th score need sorting (ties kept)
-            kth = np.partition(scores[scored], scored.shape[0] - NEAREST)[scored.shape[0] - NEAREST]
-            scored = scored[scores[scored] >= kth]
-        nearest = scored[np.lexsort((scored, -scores[scored]))][:NEAREST]
+        nearest = self.index.scorer.best_rows(scores, NEAREST)
         asked = set(terms)
         by_row: dict[int, float] = {}
         votes: dict[int, float] = {}

@@ -180,7 +180,8 @@ def candidate_features(
         np.log1p(ranks), hand_a - hand_a.max(), sentence - sentence.max(), chars - chars.max(), own - own.max(),
         _gaps(hand_a), kinds == 0, kinds == 1, kinds == 2,
     )  # fmt: skip
-    out[:, VECTOR_COLUMNS] = np.column_stack(columns)
+    for column, values in zip(VECTOR_COLUMNS, columns, strict=True):  # a column at a time: cheaper at this size
+        out[:, column] = values
     idf = r.unit_index.idf_values
     vocabulary = r.unit_index.vocabulary
     term_idf = {t: idf[c] for t in set(terms) if (c := vocabulary.get(t)) is not None and not is_concept_term(t)}

@@ -115,6 +115,7 @@ class Scorer:
             column = int(np.argmax(np.diff(self.indptr) > 0))
             self.top_k([column], [1.0], 1)
             self.gather([column], [1.0], [1.0], np.zeros(1, np.int32))
+            self.best_rows(self.scores([column], [1.0]), 1)
 
     def top_k(self, columns: list[int], weights: list[float], k: int) -> list[tuple[int, float]]:
         """The k best (row, score), best first, ties to the lower row, zero scores left out."""
@@ -164,11 +165,29 @@ class Scorer:
     def scores(self, columns: list[int], weights: list[float]) -> np.ndarray:
         """Every row's score (float32), summed in the same order and with the same roundings as top_k."""
         acc = np.zeros(self.n_rows, np.float32)
+        if self.kernels is not None and columns:
+            cols, q = np.array(columns, np.int64), np.array(weights, np.float64)
+            self.kernels.scores(self.indptr, self.indices, self.data, cols, q, acc)
+            return acc
         indices, data = self.indices, self.data
         for lo, hi, w in self._ordered(columns, weights):
             rows = indices[lo:hi]
             acc[rows] = acc[rows] + data[lo:hi] * w  # float64 sum, rounded to float32 once per term
         return acc
+
+    def best_rows(self, acc: np.ndarray, k: int) -> np.ndarray:
+        """The rows of the k best scores of acc (as scores() gives them), zeros left out, best first, ties to the
+        lower row: top_k's order."""
+        if k <= 0:
+            return np.zeros(0, np.int64)
+        if self.kernels is not None:
+            rows = np.empty(k, np.int64)
+            return rows[: self.kernels.best_rows(acc, rows, np.empty(k))]
+        scored = np.flatnonzero(acc > 0)
+        if scored.shape[0] > k:  # only those reaching the k-th score need sorting (ties kept)
+            kth = np.partition(acc[scored], scored.shape[0] - k)[scored.shape[0] - k]
+            scored = scored[acc[scored] >= kth]
+        return scored[np.lexsort((scored, -acc[scored]))][:k]
 
     def scores_of(self, columns: list[int], weights: list[float], rows: np.ndarray) -> np.ndarray:
         """The scores of the given rows only (float32), by binary search in each term's postings."""

@@ -187,6 +187,13 @@ def test_engines_score_given_rows_bit_identically() -> None:
             np.testing.assert_array_equal(fast_scores, slow_scores)
             np.testing.assert_array_equal(fast_cover, slow_cover)
             np.testing.assert_array_equal(fast.scores_of(query, rows), slow.scores(query)[rows])
+            np.testing.assert_array_equal(fast.scores(query), slow.scores(query))  # every row, compiled and not
+            k = rng.choice([1, 5, 64])  # and the best of them, in top_k's order
+            best = fast.scorer.best_rows(fast.scores(query), k)
+            np.testing.assert_array_equal(best, slow.scorer.best_rows(slow.scores(query), k))
+            assert [(row, score) for row, score in fast.search(query, k)] == [
+                (row, float(fast.scores(query)[row])) for row in best.tolist()
+            ]
 
 
 def test_dense_scores_and_scores_of_rows_agree_with_search() -> None:
