@@ -134,6 +134,13 @@ NOT_A_NAME = re.compile(
     r"|tasked|charged)\b"
     r"|\bwho\s+(?:is|was|are|were)\s+(?!the\b|an?\b)\w{2,}(?:ed|ing)\b"
 )
+# "Who does the agency cover?", "who do they each help?": a "who" that is the object of a verb of serving asks for
+# the people served, a group, not a person's name.
+NOT_A_PERSON = re.compile(
+    r"\bwho\s+(?:does|do|did|will|would|can|could|should|shall)\s+(?:[\w'-]+\s+){1,4}?(?:cover|covers|help|helps"
+    r"|serve|serves|protect|protects|assist|assists|support|supports|look after|care for|deal with|focus on"
+    r"|target|targets|include|includes|represent|represents|work with|aid|benefit|reach)\b"
+)
 # Words before a "when" that embed the question it opens ("can you tell me when ...", "do you know when ...").
 EMBEDDING = re.compile(r"\b(?:know|tell|say|remind|explain|find out|wonder|wondering|remember|recall|idea|clue)\b")
 WH_WORD = re.compile(rf"\b{WH_WORDS}\b")
@@ -175,11 +182,14 @@ def _wants(folded: str) -> str:
 
 
 def _vetoed(want: str, folded: str, match: re.Match[str]) -> bool:
-    """A match that does not say what the question asks for: "who is due to sign" asks for a role, not a name;
+    """A match that does not say what the question asks for: "who is due to sign" asks for a role, not a name,
+    and "who does the agency cover?" for a group;
     "does he vote when he attends?" and "when he attends, does he vote?" ask yes or no, their "when" opening a
     clause ("tell me when ..." still asks)."""
     if want == WANTS_NAME:
         return bool(NOT_A_NAME.search(folded))
+    if want == WANTS_PERSON:
+        return bool(NOT_A_PERSON.search(folded))
     if want == WANTS_DATE and match.group(0) == "when":
         before = folded[: match.start()]
         if not before.strip(" \t\"'(") and SCENE_WHEN.match(folded.lstrip(" \t\"'(")):

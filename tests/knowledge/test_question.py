@@ -106,6 +106,9 @@ def test_a_part_without_content_asks_about_the_first_parts_subject() -> None:
         ("who is suposed to sign it", WANTS_PERSON),  # misspelt, still a verb
         ("who was apointed to chair it", WANTS_PERSON),
         ("who is the acting chair", WANTS_NAME),  # a role with its article: a name
+        ("who does the agency actually cover", ""),  # the people it serves, a group: no name wanted
+        ("who do they each help?", ""),
+        ("who did the chair praise", WANTS_PERSON),
         ("Does the chair have a vote when she attends the Board?", ""),  # "when" opens a clause here
         ("What happens when a member leaves?", ""),
         ("Can you tell me when the treaty was signed?", WANTS_DATE),  # ... but asks here
