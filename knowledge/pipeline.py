@@ -75,6 +75,14 @@ def prepare(r: Retriever, question: str) -> Prepared | Reason:
         for part, want in zip(q.parts, q.wants, strict=True)
     ]
     if len(readings) > 1:
+        # A later part that was given the first part's subject for saying too little of its own, but names a
+        # concept or a name of its own ("..., and what does the cmw do?"), asks about that: its own words.
+        for i, (part, own) in enumerate(zip(q.parts, q.own, strict=True)):
+            if i and own != part:
+                alone = _reading(r, own, q.wants[i], None, asked)._replace(instrument=instrument)
+                named = {u for u in alone.units if is_concept_term(u) or u in r.entities}
+                if named - set(readings[0].units):
+                    readings[i] = alone
         # Later parts often point back ("... and why did he think it mattered?"): they keep the first part's
         # subject, its glossary concepts and names. A later part is on the topic when one of its own words is one
         # the sources use, a glossary concept, or one people asked with in a question the sources answer (the

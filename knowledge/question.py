@@ -82,6 +82,7 @@ class Question:
     articles: tuple[str, ...]  # article numbers named ("art. 5", "Article 5")
     instrument: str | None  # a symbol when the question names an instrument ("1996 agreement")
     years: tuple[str, ...]  # years named: a fact about another year is not an answer
+    own: tuple[str, ...] = ()  # per part: its own words, before the first part's subject was added ("and when")
 
 
 CONTRACTIONS = ("'s", "whos", "whats", "wheres", "whens", "hows")  # one is in every CONTRACTED_WH match
@@ -200,20 +201,23 @@ def _vetoed(want: str, folded: str, match: re.Match[str]) -> bool:
 
 def split_parts(text: str) -> tuple[str, ...]:
     """Split a two-part question at a coordinated second question; parts without content rejoin the first."""
-    return _split_folded(chat_fold(text))
+    return tuple(part for part, _ in _split_folded(chat_fold(text)))
 
 
 # "what can the SG and the DG each attend?": one question about each of two things.
 EACH = re.compile(r"\b((?:the\s+)?[\w'-]+)\s+and\s+((?:the\s+)?[\w'-]+)\s+each\b")
 
 
-def _split_folded(folded: str) -> tuple[str, ...]:
+def _split_folded(folded: str) -> tuple[tuple[str, str], ...]:
+    """(part, its own words) of each part: a part that says too little of its own gets the first part's subject."""
     if " each" in folded and (each := EACH.search(folded)):
         head, tail = folded[: each.start()], folded[each.end() :]
-        return (f"{head}{each.group(1)}{tail}".strip(), f"{head}{each.group(2)}{tail}".strip())
+        return tuple(
+            (part, part) for part in (f"{head}{each.group(1)}{tail}".strip(), f"{head}{each.group(2)}{tail}".strip())
+        )
     body = folded.rstrip(" ?\t\n")  # a question mark at the end has nothing after it to split off
     if not any(mark in body for mark in PART_MARKS):  # nothing PART_SPLIT could split at
-        return (folded.strip(),)
+        return ((folded.strip(), folded.strip()),)
     split = PART_SPLIT.split(folded)
     pieces, marks = [piece.strip(" ,;?") for piece in split[::2]], split[1::2]
     if pieces and not pieces[0]:
@@ -230,17 +234,17 @@ def _split_folded(folded: str) -> tuple[str, ...]:
         pieces[:2] = [f"{pieces[0]} {marks[0].strip()} {pieces[1]}"]  # "compare and explain the change": one ask
     pieces = [piece for piece in pieces if piece]
     if len(pieces) <= 1:
-        return (folded.strip(),)
-    parts: list[str] = []
+        return ((folded.strip(), folded.strip()),)
+    parts: dict[str, str] = {}  # part -> its own words, in order, without repeats
     for piece in pieces:
         content = WH_WORD.sub(" ", piece)
         if parts and len(CONTENT_WORD.findall(content)) < 2:
             # "who signs it and when": the second part asks about the first part's subject.
-            subject = LEADING_WH.sub("", parts[0])
-            parts.append(f"{piece} {subject}")
+            subject = LEADING_WH.sub("", next(iter(parts)))
+            parts.setdefault(f"{piece} {subject}", piece)
         else:
-            parts.append(piece)
-    return tuple(dict.fromkeys(parts))[:3]
+            parts.setdefault(piece, piece)
+    return tuple(parts.items())[:3]
 
 
 MENTION = re.compile(r"<[@#][!&]?\d+>|@(?:everyone|here)\b|<a?:\w+:\d+>")
@@ -260,7 +264,8 @@ def read_question(text: str, resolve_instrument: object = None) -> Question:
         text = CODE_BLOCK.sub(" ", text)
     text = " ".join(strip_mentions(text).split())
     normalized = normalize(text)
-    parts = _split_folded(chat_fold(normalized))
+    split = _split_folded(chat_fold(normalized))
+    parts = tuple(part for part, _ in split)
     years = YEAR.findall(normalized)
     instrument = None
     if callable(resolve_instrument):
@@ -275,6 +280,7 @@ def read_question(text: str, resolve_instrument: object = None) -> Question:
         articles=tuple(dict.fromkeys(article_numbers(normalized))),
         instrument=instrument,
         years=tuple(dict.fromkeys(years)),
+        own=tuple(own for _, own in split),
     )
 
 

@@ -11,7 +11,7 @@ from knowledge.base import KnowledgeBase
 from knowledge.decide import REASONS, Reason
 from knowledge.features import INDEX
 from knowledge.language import load_language
-from knowledge.pipeline import prepare, retrieve
+from knowledge.pipeline import Staged, prepare, retrieve, stage
 from knowledge.retrieval import CANDIDATES
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
@@ -161,3 +161,21 @@ def test_instrument_ok_says_whether_a_sentence_is_about_the_other_instrument_a_q
     plain = prepare(r, "Could the two bodies attend each other's meetings?")  # no instrument named: every one is
     assert not isinstance(plain, Reason) and plain.readings[0].instrument == ""
     assert (retrieve(r, plain.readings[0])[1][:, INDEX["instrument_ok"]] == 1.0).all()
+
+
+def test_a_later_part_naming_something_of_its_own_asks_about_that(kb: KnowledgeBase) -> None:
+    # "what does cmw do" says too little to stand alone by its words, so it is given the first part's subject;
+    # but it names a concept the first part does not: it is read by its own words (the subject's concepts and
+    # names still join it).
+    named = prepare(kb.retriever, "who does UNHCR cover? + what does cmw do")
+    assert not isinstance(named, Reason)
+    assert named.q.parts[1] != named.q.own[1] == "what does cmw do"
+    assert named.readings[1].text == "what does cmw do"
+    pointing = prepare(kb.retriever, "who signs the agreement and when")  # "when" names nothing: it keeps the subject
+    assert not isinstance(pointing, Reason)
+    assert pointing.readings[1].text == "when signs the agreement"
+    staged = stage(kb.retriever, kb.selector, "who does UNHCR cover? + what does cmw do", kb.citations_for, 60)
+    assert isinstance(staged, Staged)
+    second = staged.scored[1]
+    best = second.found.rows[int(second.probabilities.argmax())]
+    assert "Committee on Migrant Workers" in kb.retriever.units[best].sentence.text
