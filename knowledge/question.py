@@ -82,7 +82,7 @@ class Question:
     articles: tuple[str, ...]  # article numbers named ("art. 5", "Article 5")
     instrument: str | None  # a symbol when the question names an instrument ("1996 agreement")
     years: tuple[str, ...]  # years named: a fact about another year is not an answer
-    own: tuple[str, ...] = ()  # per part: its own words, before the first part's subject was added ("and when")
+    own: tuple[str, ...]  # per part: its own words, before the first part's subject was added ("and when")
 
 
 CONTRACTIONS = ("'s", "whos", "whats", "wheres", "whens", "hows")  # one is in every CONTRACTED_WH match
