@@ -70,26 +70,24 @@ def prepare(r: Retriever, question: str) -> Prepared | Reason:
     whole = (terms, units) if len(q.parts) == 1 else None
     asked = frozenset(articles.ranked) if articles else frozenset()
     instrument = q.instrument if q.instrument and q.instrument != r.glossary.default_instrument else ""
-    readings = [
-        _reading(r, part, want, whole, asked)._replace(instrument=instrument)
-        for part, want in zip(q.parts, q.wants, strict=True)
-    ]
+    readings: list[Reading] = []
+    for part, own, want in zip(q.parts, q.own, q.wants, strict=True):
+        reading = None
+        if readings and own != part:
+            # A later part that was given the first part's subject for saying too little of its own, but names a
+            # concept or a name of its own ("..., and what does cmw do?"), asks about that: its own words.
+            alone = _reading(r, own, want, None, asked)
+            if set(_named(r, alone.units)) - set(readings[0].units):
+                reading = alone
+        readings.append((reading or _reading(r, part, want, whole, asked))._replace(instrument=instrument))
     if len(readings) > 1:
-        # A later part that was given the first part's subject for saying too little of its own, but names a
-        # concept or a name of its own ("..., and what does the cmw do?"), asks about that: its own words.
-        for i, (part, own) in enumerate(zip(q.parts, q.own, strict=True)):
-            if i and own != part:
-                alone = _reading(r, own, q.wants[i], None, asked)._replace(instrument=instrument)
-                named = {u for u in alone.units if is_concept_term(u) or u in r.entities}
-                if named - set(readings[0].units):
-                    readings[i] = alone
         # Later parts often point back ("... and why did he think it mattered?"): they keep the first part's
         # subject, its glossary concepts and names. A later part is on the topic when one of its own words is one
         # the sources use, a glossary concept, or one people asked with in a question the sources answer (the
         # examples): "... and what is the biggest driver of it?" has none of the sources' words, "... and what
         # colour is its flag?" none of either.
         first = readings[0]
-        subject = [t for t in dict.fromkeys(first.terms) if is_concept_term(t) or t in r.entities]
+        subject = _named(r, first.terms)
         readings[1:] = [
             reading._replace(
                 terms=reading.terms + [t for t in subject if t not in reading.terms],
@@ -311,6 +309,11 @@ def _reading(
 ) -> Reading:
     terms, units = whole if whole is not None else r.read(part)
     return Reading(part, terms, units, want, year_terms(part), char_grams(words(part), r.analyzer.stopwords), asked)
+
+
+def _named(r: Retriever, terms: list[str]) -> list[str]:
+    """The glossary concepts and the names among terms, once each, in order."""
+    return [t for t in dict.fromkeys(terms) if is_concept_term(t) or t in r.entities]
 
 
 def _uncovered(r: Retriever, articles: ArticleChoice, quoted: set[int]) -> list[int]:

@@ -184,10 +184,7 @@ class Scorer:
             rows = np.empty(k, np.int64)
             return rows[: self.kernels.best_rows(acc, rows, np.empty(k))]
         scored = np.flatnonzero(acc > 0)
-        if scored.shape[0] > k:  # only those reaching the k-th score need sorting (ties kept)
-            kth = np.partition(acc[scored], scored.shape[0] - k)[scored.shape[0] - k]
-            scored = scored[acc[scored] >= kth]
-        return scored[np.lexsort((scored, -acc[scored]))][:k]
+        return _best_arrays(scored, acc[scored], k)[0]
 
     def scores_of(self, columns: list[int], weights: list[float], rows: np.ndarray) -> np.ndarray:
         """The scores of the given rows only (float32), by binary search in each term's postings."""
@@ -325,13 +322,19 @@ class Scorer:
 
 def _best_of(rows: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float]]:
     """Top k of (row, score) pairs with distinct rows, best first, ties to the lower row."""
+    rows, scores = _best_arrays(rows, scores, k)
+    return list(zip(rows.tolist(), scores.tolist(), strict=True))
+
+
+def _best_arrays(rows: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """_best_of as arrays (rows, scores)."""
     n = rows.shape[0]
-    if n > k:
+    if n > k:  # only those reaching the k-th score need sorting (ties kept)
         kth = np.partition(scores, n - k)[n - k]
         keep = scores >= kth
         rows, scores = rows[keep], scores[keep]
     order = np.lexsort((rows, -scores))[:k]
-    return list(zip(rows[order].tolist(), scores[order].tolist(), strict=True))
+    return rows[order], scores[order]
 
 
 def resolve_engine(engine: str | None) -> str:
