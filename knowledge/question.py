@@ -36,7 +36,7 @@ REQUEST = (
 # weighs alternatives ("..., whether established now or later").
 OPENS = (
     rf"(?:{REQUEST}\s+)?(?:{WH_WORDS}|(?<=\band )whether|(?<=\bme )whether)\b"
-    rf"|{REQUEST}\s+(?:the|an?|both|its|their|his|her)\b"
+    rf"|{REQUEST}\s+(?:the|an?|both|either|any|one|two|its|their|his|her)\b"
 )
 # After a question mark, a counted next question: "...? Second thing: which ...", "...? Also, who ...".
 COUNTED = r"(?:second(?:ly)?|next|then|finally|lastly|also|another|one more|other)(?:\s+(?:thing|question|point|one))?"
@@ -45,6 +45,10 @@ COUNTED = r"(?:second(?:ly)?|next|then|finally|lastly|also|another|one more|othe
 # which country ...?". After "? and" any question word counts (an auxiliary too); after ", and" only a wh-word.
 LATE_OPENS = rf"(?:[\w'-]+\s+){{1,3}}{WH_WORDS}\b"
 LATE_WH = rf"(?:[\w'-]+\s+){{1,3}}{WH}\b"
+# ... and after a bare question mark, a whole second question whose question word comes a few words in ("...?
+# Nearly how many ...?", "...? Through whom?"); not one that restates the first ("...? like what ...?", "...,
+# right? so what ...?").
+FILLER = r"(?:so|like|well|ok|okay|um+|uh+|then|i mean|or|and)\b"
 OPENING = re.compile(OPENS)
 LATE_MARK = re.compile(rf",\s*{JOIN}\s+")
 ASKS = re.compile(rf"^{WH_WORDS}\b|\b{WH}\b")  # a question, not a statement
@@ -54,6 +58,7 @@ ASKS = re.compile(rf"^{WH_WORDS}\b|\b{WH}\b")  # a question, not a statement
 PART_SPLIT = re.compile(
     rf"((?:\?+\s*(?:(?:{JOIN}|{COUNTED}\s*[:,.\-–—]+)\s*)?|[,;]\s*(?:{JOIN}\s*)?|\s+{JOIN}\s+)(?={OPENS})"
     rf"|\?+\s*{JOIN}\s+(?={LATE_OPENS})|,\s*{JOIN}\s+(?={LATE_WH})"
+    rf"|\?+\s+(?!{FILLER}\s)(?={LATE_WH}[^?]*\?)"
     rf"|\?+\s*(?:{JOIN}|also,)\s+(?=[^?]+\?+\s*$)"
     r"|\s+(?:and\s+)?\((?:ii|b|2)\)\s*)"
 )

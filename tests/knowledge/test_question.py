@@ -77,6 +77,13 @@ from knowledge.text import Analyzer, Synonyms
         ("can the chief sit in the council? and the union head at the assembly?", 2),
         ("union staff get the travel pass? also staff exchanges?", 2),
         ("can the chief sit in the council? and the union head at the assembly", 1),
+        # After a bare question mark, a whole second question whose question word comes a few words in; not a
+        # restatement of the first, nor the real question after a tag question.
+        ("What does the text call the main cause at this time? Nearly how many have fled since 2011?", 2),
+        ("Can the union report to the assembly? Through whom?", 2),
+        ("what is the pact trying to achieve? like what problem is it meant to fix?", 1),
+        ("Both versions mention sharing studies, right? So what changed in the wording?", 1),
+        ("Which board monitors the pact? Name either of the two rapporteurs whose work overlaps.", 2),
     ],
 )
 def test_two_part_questions_are_split(question: str, parts: int) -> None:
