@@ -112,6 +112,12 @@ WANTS_PATTERNS = tuple(
             r"|the\s+(year|date|day|month)\s+(in|on)\s+which)\b",
         ),
         (WANTS_DATE, "date", r"\bdate\b"),
+        (  # a request for one: "For ten points, name the year.", "Give me the month it was signed" (not "under
+            # what name year ...": a request opens the part or follows a stop)
+            WANTS_DATE,
+            "year, month",
+            rf"(?:^|[,.;:!?]\s*|\bplease\s+){REQUEST}\s+(?:the\s+)?(?:exact\s+|specific\s+)?(?:year|month)\b",
+        ),
         (
             WANTS_NUMBER,
             "how many, how much, how big, how large, what percentage, what share, what amount, number",

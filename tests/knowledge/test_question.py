@@ -125,6 +125,9 @@ def test_a_part_without_content_asks_about_the_first_parts_subject() -> None:
         ("When the pact was signed, where did it happen?", "place"),
         ("when the pact was signed?", WANTS_DATE),  # no question after it: asks when
         ("When is the summit, and who attends?", WANTS_DATE),
+        ("The union was founded in this year. For ten points, name the year.", WANTS_DATE),  # a request for one
+        ("Tell me the year the union joined the pact.", WANTS_DATE),
+        ("under what name year was the union founded", ""),  # "name" a noun here, not a request
     ],
 )
 def test_what_kind_of_fact_is_wanted(question: str, kind: str) -> None:
