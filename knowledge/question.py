@@ -96,6 +96,13 @@ CHAT_WORD = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, CHAT_WORDS), ke
 # What a part asks for: the first of these patterns that matches it (a WANTS_NAME match can be vetoed).
 # Each comes with clauses of words that any match contains all of, for one clause at least: a part that
 # satisfies no clause is not searched (most parts are searched by two or three patterns, not nine).
+# "Name the person who ...", "name of the current chief": a request for a person's name. "Name the department",
+# "name this body" ask for the name of a thing, which a sentence states without naming any person.
+PERSON_NOUN = (
+    r"(?:person|people|individual|man|woman|gentleman|lady|official|officer|head|chief|boss|leader|director"
+    r"|secretary|president|chair|chairman|chairwoman|chairperson|minister|spokesperson|spokesman|author|writer"
+    r"|commissioner|ambassador|envoy|delegate|photographer|founder|signatory|signatories)s?\b"
+)
 WANTS_PATTERNS = tuple(
     (want, tuple(tuple(clause.split()) for clause in clauses.split(",")), re.compile(pattern))
     for want, clauses, pattern in (
@@ -103,6 +110,11 @@ WANTS_PATTERNS = tuple(
             WANTS_ARTICLE,
             "which art, what art, which provision, what provision",
             r"\b(which|what)\s+(article|art|arts|articles|provision|provisions)\b",
+        ),
+        (  # "For ten points, name the article.", "cite the provisions that ..."
+            WANTS_ARTICLE,
+            "article, provision",
+            rf"(?:{REQUEST}|cite|quote)\s+(?:the|this|that|these|both)\s+(?:[\w'-]+\s+)?(?:article|provision)s?\b",
         ),
         (
             WANTS_DATE,
@@ -127,7 +139,8 @@ WANTS_PATTERNS = tuple(
         (
             WANTS_NAME,
             "name",
-            r"\b(what|whats)\s+(is|are|was|were)\s+(his|her|their|its|the)\s+names?\b|\bname\s+(of\s+)?the\b",
+            r"\b(what|whats)\s+(is|are|was|were)\s+(his|her|their|its|the)\s+names?\b"
+            rf"|\bname\s+(?:of\s+)?(?:the|this|that)\s+(?:[\w'-]+\s+){{0,2}}?{PERSON_NOUN}",
         ),
         (WANTS_PERSON, "who", r"\b(who|whom|whose)\b"),
         (
@@ -152,6 +165,14 @@ NOT_A_PERSON = re.compile(
     r"\bwho\s+(?:does|do|did|will|would|can|could|should|shall)\s+(?:[\w'-]+\s+){1,4}?(?:cover|covers|help|helps"
     r"|serve|serves|protect|protects|assist|assists|support|supports|look after|care for|deal with|focus on"
     r"|target|targets|include|includes|represent|represents|work with|aid|benefit|reach)\b"
+)
+# A "who"/"whose" right after a noun opens a relative clause ("the two envoys whose mandates overlap"): it
+# asks for no person. After these words it opens a question ("tell me who", "and who", "to whom").
+RELATIVE = re.compile(
+    r"(?<![\w'-])(?!(?:and|or|but|so|then|to|by|for|with|of|from|about|on|at|in|through|via|under|among|between"
+    r"|against|within|without|upon|into|than|as|me|us|you|know|tell|say|ask|asks|asked|asking"
+    r"|wonder|wondering|remember|recall|idea|clue|sure|is|was|are|were|exactly|just|guess|see|explain|describe"
+    r"|question)\b)[^\W\d_][\w'-]*\s+$"
 )
 # Words before a "when" that embed the question it opens ("can you tell me when ...", "do you know when ...").
 EMBEDDING = re.compile(r"\b(?:know|tell|say|remind|explain|find out|wonder|wondering|remember|recall|idea|clue)\b")
@@ -195,13 +216,13 @@ def _wants(folded: str) -> str:
 
 def _vetoed(want: str, folded: str, match: re.Match[str]) -> bool:
     """A match that does not say what the question asks for: "who is due to sign" asks for a role, not a name,
-    and "who does the agency cover?" for a group;
+    "who does the agency cover?" for a group, and "the two envoys whose mandates ..." for no person;
     "does he vote when he attends?" and "when he attends, does he vote?" ask yes or no, their "when" opening a
     clause ("tell me when ..." still asks)."""
-    if want == WANTS_NAME:
-        return bool(NOT_A_NAME.search(folded))
+    if want == WANTS_NAME:  # "what is the name of the chief who is due to sign?" still asks for a name
+        return "who" in match.group(0) and bool(NOT_A_NAME.search(folded))
     if want == WANTS_PERSON:
-        return bool(NOT_A_PERSON.search(folded))
+        return bool(NOT_A_PERSON.search(folded) or RELATIVE.search(folded, 0, match.start()))
     if want == WANTS_DATE and match.group(0) == "when":
         before = folded[: match.start()]
         if not before.strip(" \t\"'(") and SCENE_WHEN.match(folded.lstrip(" \t\"'(")):

@@ -128,6 +128,17 @@ def test_a_part_without_content_asks_about_the_first_parts_subject() -> None:
         ("The union was founded in this year. For ten points, name the year.", WANTS_DATE),  # a request for one
         ("Tell me the year the union joined the pact.", WANTS_DATE),
         ("under what name year was the union founded", ""),  # "name" a noun here, not a request
+        # "Name the X" asks for a person's name only when X is a person; a request for an article wants one.
+        ("For ten points, name the article.", WANTS_ARTICLE),
+        ("Cite the provision that lets the two heads propose items.", WANTS_ARTICLE),
+        ("Name the department that publishes the yearly reports.", ""),
+        ("For ten points, name this official.", WANTS_NAME),
+        ("What is the name of the chief who is due to sign the pact?", WANTS_NAME),
+        # A "who" right after a noun opens a relative clause; after a preposition it asks.
+        ("Name the two rapporteurs whose mandates overlap with the union's.", ""),
+        ("Does the pact cover people who move within their own country?", ""),
+        ("Through whom may the union report to the assembly?", WANTS_PERSON),
+        ("tell me who signs it", WANTS_PERSON),
     ],
 )
 def test_what_kind_of_fact_is_wanted(question: str, kind: str) -> None:
