@@ -42,6 +42,8 @@ KEY_FILES = (
     "tables.py",
     "text.py",
     "units.py",
+    "words.py",
+    "english.txt.gz",
 )
 # Texts whose analysis changes when tokenising, stemming, chat words or article terms change.
 PROBE_TEXTS = (

@@ -31,6 +31,7 @@ from .spelling import Speller
 from .tables import PassageTable
 from .text import TOKEN_PATTERN, Analysis, Analyzer, is_concept_term, normalize, stem, words
 from .units import FACT_BITS, KIND_CODES, RetrieverTables, Unit, compute_tables
+from .words import load_english
 
 # Weights of the retriever's blend that ranks the candidates (one feature of the selector among many).
 SENTENCE_WEIGHT = 0.45
@@ -196,6 +197,8 @@ class Retriever:
             and stem(word) not in self.unit_index.vocabulary
         ):
             fix = self.speller.correct(word)
+            if fix is not None and load_english().keeps(word, fix):
+                fix = None  # a real word ("bank", "billion") is not a misspelt word of the sources ("ban")
         memo = self.fixes
         if len(memo) >= FIX_MEMO_SIZE:
             memo.clear()  # people reuse words; a bounded memo keeps the common ones one lookup away
