@@ -54,15 +54,17 @@ LATE_MARK = re.compile(rf",\s*{JOIN}\s+")
 ASKS = re.compile(rf"^{WH_WORDS}\b|\b{WH}\b")  # a question, not a statement
 # One group: re.split gives the pieces and, between them, the marks that split them. An enumeration splits too:
 # "... dealing with (i) X and (ii) Y"; and so does a second question mark after "? and" or "? also", however
-# short what it closes: "can the chief sit in the council? and the union's head at the assembly?".
+# short what it closes: "can the chief sit in the council? and the union's head at the assembly?"; and a full
+# stop before a question word, when what it ends is a question too: "how many fled since 2011. how many in ...".
 PART_SPLIT = re.compile(
     rf"((?:\?+\s*(?:(?:{JOIN}|{COUNTED}\s*[:,.\-–—]+)\s*)?|[,;]\s*(?:{JOIN}\s*)?|\s+{JOIN}\s+)(?={OPENS})"
     rf"|\?+\s*{JOIN}\s+(?={LATE_OPENS})|,\s*{JOIN}\s+(?={LATE_WH})"
     rf"|\?+\s+(?!{FILLER}\s)(?={LATE_WH}[^?]*\?)"
     rf"|\?+\s*(?:{JOIN}|also,)\s+(?=[^?]+\?+\s*$)"
+    rf"|(?<=[^\W_]{{2}})\.\s+(?:{JOIN}\s+)?(?={OPENS})"
     r"|\s+(?:and\s+)?\((?:ii|b|2)\)\s*)"
 )
-PART_MARKS = ("?", ",", ";", "and", "also", "plus", "but", "&", "+", "/", "(")  # one is in every split point
+PART_MARKS = ("?", ".", ",", ";", "and", "also", "plus", "but", "&", "+", "/", "(")  # one is in every split point
 BARE_MARK = re.compile(r"[,;]\s*")  # a comma alone: what goes before may be a lead-in, not a question
 AUXILIARY = r"(?:is|are|was|were|do|does|did|can|could|will|would|has|have|had|should|shall|may|might|must)\b"
 # "When the chief attends, does she vote?", "If it joins, ...": a clause that opens with a conjunction and no
@@ -71,6 +73,7 @@ SCENE = re.compile(rf"^(?:when|whenever|if|once|while|after|before|although|thou
 # ... so its "when" asks for no date, when a question follows the comma.
 SCENE_WHEN = re.compile(rf"^when\s+(?!{AUXILIARY})[^,?]+,\s*(?:{WH_WORDS})\b")
 LEADING_WH = re.compile(rf"^{WH_WORDS}\s+")
+LEADING_QUESTION = re.compile(rf"^(?:{REQUEST}\s+)?{WH}\b")  # a wh-question, however it is punctuated
 YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
 NUMBER_WORD = re.compile(
@@ -240,6 +243,29 @@ def split_parts(text: str) -> tuple[str, ...]:
 EACH = re.compile(r"\b((?:the\s+)?[\w'-]+)\s+and\s+((?:the\s+)?[\w'-]+)\s+each\b")
 
 
+def _lead_in(piece: str, mark: str) -> bool:
+    """A piece before a bare comma that asks nothing belongs to the question after it: "Under the 2001 Pact, is
+    the Board entitled ...?", "When the chief attends, does she vote?", "...? and the other way round, can ...?"
+    ("membership count, and since when ...?" asks for two things)."""
+    return bool(BARE_MARK.fullmatch(mark)) and (not WH_WORD.search(piece) or bool(SCENE.match(piece)))
+
+
+def _joined(pieces: list[str], marks: list[str]) -> list[str]:
+    """The pieces after the first, each that asks nothing joined to the question after it: a lead-in, or a
+    statement before a full stop ("I read about the pact. When was it signed?"; a question before it begins
+    with a question word: "how many fled since 2011. how many in ...")."""
+    out = pieces[:1]
+    for position, (mark, piece) in enumerate(zip(marks, pieces[1:], strict=True)):
+        before = out[-1]
+        if mark.startswith(".") and not (LEADING_QUESTION.match(before) or "?" in before):
+            out[-1] = f"{before}{mark.rstrip()} {piece}"
+        elif position and _lead_in(before, mark):
+            out[-1] = f"{before} {piece}"
+        else:
+            out.append(piece)
+    return out
+
+
 def _split_folded(folded: str) -> tuple[tuple[str, str], ...]:
     """(part, its own words) of each part: a part that says too little of its own gets the first part's subject."""
     if " each" in folded and (each := EACH.search(folded)):
@@ -254,17 +280,16 @@ def _split_folded(folded: str) -> tuple[tuple[str, str], ...]:
     pieces, marks = [piece.strip(" ,;?") for piece in split[::2]], split[1::2]
     if pieces and not pieces[0]:
         del pieces[0], marks[:1]
-    if len(pieces) > 1 and (not WH_WORD.search(pieces[0]) or SCENE.match(pieces[0])) and BARE_MARK.fullmatch(marks[0]):
-        # "Under the 2001 Pact, is the Board entitled ...?", "When the chief attends, does she vote?": a lead-in
-        # that asks nothing belongs to what follows; "membership count, and since when ...?" asks for two things.
-        pieces[:2] = [" ".join(pieces[:2])]
+    if len(pieces) > 1 and _lead_in(pieces[0], marks[0]):
+        pieces[:2], marks[:1] = [" ".join(pieces[:2])], []
     elif len(pieces) > 1 and LATE_MARK.fullmatch(marks[0]) and not (OPENING.match(pieces[1]) or ASKS.search(pieces[0])):
         # "The pact was signed, and the heads of which bodies signed it?": a statement before a question whose
         # question word comes a few words in is part of that question.
-        pieces[:2] = [f"{pieces[0]}{marks[0]}{pieces[1]}"]
+        pieces[:2], marks[:1] = [f"{pieces[0]}{marks[0]}{pieces[1]}"], []
     elif len(pieces) > 1 and len(CONTENT_WORD.findall(WH_WORD.sub(" ", pieces[0]))) < 2:
-        pieces[:2] = [f"{pieces[0]} {marks[0].strip()} {pieces[1]}"]  # "compare and explain the change": one ask
-    pieces = [piece for piece in pieces if piece]
+        # "compare and explain the change": one ask
+        pieces[:2], marks[:1] = [f"{pieces[0]} {marks[0].strip()} {pieces[1]}"], []
+    pieces = [piece for piece in _joined(pieces, marks) if piece]
     if len(pieces) <= 1:
         return ((folded.strip(), folded.strip()),)
     parts: dict[str, str] = {}  # part -> its own words, in order, without repeats

@@ -84,10 +84,19 @@ from knowledge.text import Analyzer, Synonyms
         ("what is the pact trying to achieve? like what problem is it meant to fix?", 1),
         ("Both versions mention sharing studies, right? So what changed in the wording?", 1),
         ("Which board monitors the pact? Name either of the two rapporteurs whose work overlaps.", 2),
+        # A full stop ends a question typed without its mark, when what it ends begins with a question word.
+        ("how many fled since 2011. how many fled in the three weeks before august", 2),
+        ("I read about the pact in the paper. When was it signed?", 1),
+        ("The figure is a myth. And how many of them are refugees?", 1),
     ],
 )
 def test_two_part_questions_are_split(question: str, parts: int) -> None:
     assert len(split_parts(question)) == parts
+
+
+def test_a_lead_in_after_the_first_part_stays_with_its_question() -> None:
+    parts = split_parts("Does the chief vote there? And the other way round, can the union attend the council?")
+    assert parts == ("does the chief vote there", "the other way round can the union attend the council")
 
 
 def test_a_part_without_content_asks_about_the_first_parts_subject() -> None:
