@@ -52,6 +52,9 @@ FILLER = r"(?:so|like|well|ok|okay|um+|uh+|then|i mean|or|and)\b"
 OPENING = re.compile(OPENS)
 LATE_MARK = re.compile(rf",\s*{JOIN}\s+")
 ASKS = re.compile(rf"^{WH_WORDS}\b|\b{WH}\b")  # a question, not a statement
+# A later item's label in a numbered list: "(ii)", "b)", "2)", "Q2:", "Question 2:" (then its words; not "2.",
+# which ends "art. 2." as often as it numbers anything).
+LATER_LABEL = r"(?:\((?:ii|iii|iv|b|c|d|[2-9])\)|(?:[b-d]|[2-9])\)|q(?:uestion)?\s*(?:[2-9]|two|three)\s*[:.)-]?)"
 # One group: re.split gives the pieces and, between them, the marks that split them. An enumeration splits too:
 # "... dealing with (i) X and (ii) Y"; and so does a second question mark after "? and" or "? also", however
 # short what it closes: "can the chief sit in the council? and the union's head at the assembly?"; and a full
@@ -62,10 +65,16 @@ PART_SPLIT = re.compile(
     rf"|\?+\s+(?!{FILLER}\s)(?={LATE_WH}[^?]*\?)"
     rf"|\?+\s*(?:{JOIN}|also,)\s+(?=[^?]+\?+\s*$)"
     rf"|(?<=[^\W_]{{2}})\.\s+(?:{JOIN}\s+)?(?={OPENS})"
-    r"|\s+(?:and\s+)?\((?:ii|b|2)\)\s*)"
+    rf"|\s+(?:and\s+)?{LATER_LABEL}\s*(?=[^\W\d_])"
+    r")"
 )
-PART_MARKS = ("?", ".", ",", ";", "and", "also", "plus", "but", "&", "+", "/", "(")  # one is in every split point
+# The label of the first item of a numbered list, left out of that item: "1) can ...", "Q1: how many ...".
+FIRST_LABEL = re.compile(r"(?:^|(?<=\s))(?:\((?:i|a|1)\)|[a1]\)|q(?:uestion)?\s*(?:1|one)\s*[:.)-]?)\s+")
+# One of these is in every split point.
+PART_MARKS = ("?", ".", ",", ";", ":", ")", "and", "also", "plus", "but", "&", "+", "/", "(")
 BARE_MARK = re.compile(r"[,;]\s*")  # a comma alone: what goes before may be a lead-in, not a question
+LATER_LABEL_MARK = re.compile(LATER_LABEL)
+OPTIONS = re.compile(r"\?\s*(?:\((?:a|i|1)\)|[a1]\))")  # a list opened right after a question: its options
 AUXILIARY = r"(?:is|are|was|were|do|does|did|can|could|will|would|has|have|had|should|shall|may|might|must)\b"
 # "When the chief attends, does she vote?", "If it joins, ...": a clause that opens with a conjunction and no
 # verb right after it sets the scene for the question after the comma ("When is it, and where?" asks twice).
@@ -278,6 +287,10 @@ def _split_folded(folded: str) -> tuple[tuple[str, str], ...]:
         return ((folded.strip(), folded.strip()),)
     split = PART_SPLIT.split(folded)
     pieces, marks = [piece.strip(" ,;?") for piece in split[::2]], split[1::2]
+    if any(mark and LATER_LABEL_MARK.search(mark) for mark in marks):  # a numbered list: its first label too
+        if OPTIONS.search(pieces[0]) and not any(WH_WORD.search(piece) for piece in pieces[1:]):
+            return ((folded.strip(), folded.strip()),)  # "Which of these ...? (a) X (b) Y": one question's options
+        pieces[0] = FIRST_LABEL.sub("", pieces[0])
     if pieces and not pieces[0]:
         del pieces[0], marks[:1]
     if len(pieces) > 1 and _lead_in(pieces[0], marks[0]):

@@ -88,10 +88,22 @@ from knowledge.text import Analyzer, Synonyms
         ("how many fled since 2011. how many fled in the three weeks before august", 2),
         ("I read about the pact in the paper. When was it signed?", 1),
         ("The figure is a myth. And how many of them are refugees?", 1),
+        # Numbered questions, as in a ticket or a form; the options of one question are not questions.
+        ("Subject: staff. 1) Can union staff use the pass? 2) Will they exchange personnel? Priority: low", 2),
+        ("Question 1: how many observers are there? Question 2: since when has it been one?", 2),
+        ("Q1: how many fled? Q2: how many refugees are there in all?", 2),
+        ("Which of these is not named? (a) the Standing Board (b) the Signal Group (c) the Council", 1),
+        ("what happened in q2 2016", 1),
+        ("see art. 2. what does it say", 1),
     ],
 )
 def test_two_part_questions_are_split(question: str, parts: int) -> None:
     assert len(split_parts(question)) == parts
+
+
+def test_a_numbered_list_loses_its_labels() -> None:
+    parts = split_parts("1) Can union staff use the pass? 2) Will they exchange personnel?")
+    assert parts == ("can union staff use the pass", "will they exchange personnel")
 
 
 def test_a_lead_in_after_the_first_part_stays_with_its_question() -> None:
