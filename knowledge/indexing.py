@@ -2,18 +2,28 @@
 
 Apart from retrieval.py so that a build in a child process (knowledge.build) indexes the texts it is given
 without making a Retriever.
+
+A build reads each unit's text once: its tokens become word ids (one regex call and one dict lookup per token, both
+in C), each distinct word is analysed once, and the three indexes and the units' word counts are worked out from the
+ids with numpy. A passage's row, its claims joined, is made of its claims' ids, not read again. The rows' terms
+are what Analyzer gives each text, and the character n-grams what features.char_grams gives its words (tested).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
 
 from .chunking import Passage, Sentence
 from .features import char_grams
 from .index import TfidfIndex
-from .text import Analyzer, words
+from .text import ASCII_TOKEN_PATTERN, TOKEN_PATTERN, Analyzer, normalize
 
 INDEX_NAMES = ("units", "passages", "chars")
+ID_CHUNK = 1 << 22  # word ids gathered in a Python list before moving to numpy
 
 
 def answerable(passage: Passage) -> tuple[Sentence, ...]:
@@ -30,20 +40,177 @@ def index_texts(passages: Sequence[Passage]) -> tuple[list[str], list[str]]:
     return units, [" ".join(s.text for s in p.claims) or p.text for p in passages]
 
 
-def build_indexes(
-    unit_texts: Sequence[str], passage_texts: Sequence[str], analyzer: Analyzer
-) -> tuple[dict[str, TfidfIndex], list[list[str]], list[list[str]]]:
-    """The indexes a Retriever is built with (INDEX_NAMES), and the terms of each unit and passage.
+def passage_units(passages: Sequence[Passage]) -> list[tuple[int, ...]]:
+    """Per passage, the units' rows whose texts, joined by spaces, are its row's text (index_texts): its claims;
+    none for a caption (one unit, the caption whole, while its row joins its lines) or a passage without claims."""
+    found: list[tuple[int, ...]] = []
+    first = 0
+    for passage in passages:
+        units = answerable(passage)
+        claims = () if passage.kind == "caption" else (first + i for i, s in enumerate(units) if not s.is_citation)
+        found.append(tuple(claims))
+        first += len(units)
+    return found
 
-    Each text is analysed once: its terms feed its index row and its coverage set. By a copy of analyzer, whose
-    memos of every token of the sources go when the build is done (not kept by the knowledge base's analyser).
+
+class Indexed(NamedTuple):
+    """What build_indexes makes: the indexes, and each word of the units' texts with how often it occurs."""
+
+    indexes: dict[str, TfidfIndex]
+    word_counts: dict[str, int]  # in the order of the words' first occurrence
+
+
+class _Tokens(NamedTuple):
+    """Texts as word ids: every token's word id, text after text, and where each text's ids start."""
+
+    ids: np.ndarray  # int32
+    starts: np.ndarray  # int64, one more than the texts
+
+
+def _read(texts: Sequence[str], seen: dict[str, int]) -> _Tokens:
+    """The texts' tokens (Analyzer's) as word ids; seen gives a new word the next id (a defaultdict)."""
+    lookup = seen.__getitem__
+    parts: list[np.ndarray] = []
+    chunk: list[int] = []
+    lengths = np.zeros(len(texts) + 1, np.int64)
+    for n, text in enumerate(texts):
+        normalized = normalize(text)
+        pattern = ASCII_TOKEN_PATTERN if normalized.isascii() else TOKEN_PATTERN
+        before = len(chunk)
+        chunk += map(lookup, pattern.findall(normalized))  # list.extend over map: a C loop
+        lengths[n + 1] = len(chunk) - before
+        if len(chunk) >= ID_CHUNK:
+            parts.append(np.array(chunk, np.int32))
+            chunk = []
+    parts.append(np.array(chunk, np.int32))
+    return _Tokens(np.concatenate(parts), np.cumsum(lengths))
+
+
+def _spread(indptr: np.ndarray, values: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """values[indptr[k]:indptr[k + 1]] for each key k in turn, one after another, and the position in keys of
+    each value's key."""
+    sizes = indptr[keys + 1] - indptr[keys]
+    owner = np.repeat(np.arange(keys.shape[0], dtype=np.int64), sizes)
+    offsets = np.arange(owner.shape[0], dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return values[np.repeat(indptr[keys], sizes) + offsets], owner
+
+
+def build_indexes(
+    unit_texts: Sequence[str],
+    passage_texts: Sequence[str],
+    analyzer: Analyzer,
+    passage_claims: Sequence[Sequence[int]] = (),
+) -> Indexed:
+    """The indexes a Retriever is built with (INDEX_NAMES), and the units' word counts (the speller's).
+
+    passage_claims (passage_units): per passage, the units whose texts joined are its text, so that it is not
+    read again; a passage whose text is not theirs, or none given, is read on its own. By a copy of analyzer,
+    whose memos of every token of the sources go when the build is done (not kept by the knowledge base's).
     """
     analyzer = Analyzer(analyzer.synonyms, analyzer.stopwords)
-    unit_terms = [analyzer(text) for text in unit_texts]
-    passage_terms = [analyzer(text) for text in passage_texts]
+    seen = _word_ids()
+    units = _read(unit_texts, seen)
+    unit_words = len(seen)
+    # Each passage's row as pieces of text already read: its claims (units), or its own text (read here).
+    pieces = [
+        _claims_of(text, unit_texts, passage_claims[p] if passage_claims else ())
+        for p, text in enumerate(passage_texts)
+    ]
+    alone = [p for p, found in enumerate(pieces) if not found]
+    own = _read([passage_texts[p] for p in alone], seen)
+    for number, p in enumerate(alone):
+        pieces[p] = [len(unit_texts) + number]
+    texts = _Tokens(
+        np.concatenate([units.ids, own.ids]), np.concatenate([units.starts[:-1], own.starts + units.ids.shape[0]])
+    )
+    piece_rows = np.repeat(np.arange(len(pieces), dtype=np.int64), [len(found) for found in pieces])
+    ids, owner = _spread(texts.starts, texts.ids, np.array([u for found in pieces for u in found], np.int64))
+    passages = _Tokens(ids, np.concatenate(([0], np.cumsum(np.bincount(piece_rows[owner], minlength=len(pieces))))))
+    words = list(seen)
+    terms, stems = analyzer.word_terms(words)
     indexes = {
-        "units": TfidfIndex.from_terms(unit_terms),
-        "passages": TfidfIndex.from_terms(passage_terms),
-        "chars": TfidfIndex.from_terms([char_grams(words(text), analyzer.stopwords) for text in unit_texts]),
+        "units": _index(analyzer, units, unit_texts, terms, stems),
+        "passages": _index(analyzer, passages, passage_texts, terms, stems),
+        "chars": _char_index(units, words[:unit_words], analyzer.stopwords),
     }
-    return indexes, unit_terms, passage_terms
+    return Indexed(indexes, _counts(units, words[:unit_words]))
+
+
+def count_words(texts: Sequence[str]) -> dict[str, int]:
+    """Each word of texts (Analyzer's tokens) with how often it occurs, in the order of first occurrence."""
+    seen = _word_ids()
+    return _counts(_read(texts, seen), list(seen))
+
+
+def _word_ids() -> defaultdict[str, int]:
+    seen: defaultdict[str, int] = defaultdict()
+    seen.default_factory = seen.__len__  # a new word gets the next id
+    return seen
+
+
+def _counts(tokens: _Tokens, words: list[str]) -> dict[str, int]:
+    return dict(zip(words, np.bincount(tokens.ids, minlength=len(words)).tolist(), strict=True))
+
+
+def _claims_of(text: str, unit_texts: Sequence[str], claims: Sequence[int]) -> list[int]:
+    """claims, when their texts joined are the passage's text and read as it is; else none."""
+    if not claims or " ".join([unit_texts[u] for u in claims]) != text:
+        return []
+    # No token spans the space between two claims, and normalising ASCII is lowering each character; other text
+    # is checked (NFKC could join characters across the space).
+    if not text.isascii() and normalize(text) != " ".join([normalize(unit_texts[u]) for u in claims]):
+        return []
+    return list(claims)
+
+
+def _index(analyzer: Analyzer, tokens: _Tokens, texts: Sequence[str], terms: list[str], stems: list[str]) -> TfidfIndex:
+    """The index of texts read as tokens, each word's term and stem given: what TfidfIndex.build(texts, analyzer)
+    makes, as the same terms are counted (in another order within a row)."""
+    ids: dict[str, int] = {}  # this index's terms: those of the words its texts hold, and their extra terms
+    present = np.zeros(len(terms), bool)
+    present[tokens.ids] = True
+    table = np.array(
+        [ids.setdefault(t, len(ids)) if t and held else -1 for t, held in zip(terms, present.tolist(), strict=True)],
+        np.int32,
+    )
+    token_rows = np.repeat(np.arange(len(texts), dtype=np.int32), np.diff(tokens.starts))
+    columns = table[tokens.ids]
+    kept = columns >= 0
+    extra_columns: list[int] = []
+    extra_rows: list[int] = []
+    phrase_rows = _phrase_rows(analyzer, stems, tokens.ids, token_rows)
+    for row, text in enumerate(texts):
+        extra = analyzer.article_terms(normalize(text))  # it finds none at once in a text without "art"
+        if row in phrase_rows:
+            words = tokens.ids[tokens.starts[row] : tokens.starts[row + 1]].tolist()
+            extra += analyzer.concept_terms(list(filter(None, map(stems.__getitem__, words))))
+        extra_columns += [ids.setdefault(t, len(ids)) for t in extra]
+        extra_rows += [row] * len(extra)
+    columns = np.concatenate([columns[kept], np.array(extra_columns, np.int32)])
+    rows = np.concatenate([token_rows[kept], np.array(extra_rows, np.int32)])
+    return TfidfIndex.from_postings(columns, rows, len(texts), list(ids))
+
+
+def _phrase_rows(analyzer: Analyzer, stems: list[str], ids: np.ndarray, rows: np.ndarray) -> set[int]:
+    """The rows holding the first word of a glossary phrase: the only ones concept_terms can find one in."""
+    starts = analyzer.synonyms.starts
+    if not starts:
+        return set()
+    first = np.array([bool(s) and s in starts for s in stems], bool)
+    return set(np.unique(rows[first[ids]]).tolist())
+
+
+def _char_index(units: _Tokens, words: list[str], stopwords: frozenset[str]) -> TfidfIndex:
+    """The character n-grams' index of the units: each token's grams (features.char_grams), each word's made once.
+    words: the units' words by id (each in some unit)."""
+    grams: dict[str, int] = {}
+    sizes = np.zeros(len(words) + 1, np.int64)
+    found: list[int] = []
+    for n, word in enumerate(words):
+        of_word = char_grams([word], stopwords)
+        found += [grams.setdefault(g, len(grams)) for g in of_word]
+        sizes[n + 1] = len(of_word)
+    columns, owner = _spread(np.cumsum(sizes), np.array(found, np.int32), units.ids.astype(np.int64))
+    n_rows = units.starts.shape[0] - 1
+    rows = np.repeat(np.arange(n_rows, dtype=np.int32), np.diff(units.starts))[owner]
+    return TfidfIndex.from_postings(columns, rows, n_rows, list(grams))

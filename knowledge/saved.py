@@ -36,6 +36,7 @@ from .tables import (
     PassageTable,
     TermRows,
     UnitTable,
+    row_columns,
 )
 from .text import Analyzer
 from .units import FACT_SETS, KIND_NAMES, RetrieverTables, Unit, heading_terms
@@ -138,12 +139,8 @@ def _retriever_tables(knowledge: KnowledgeBase) -> dict[str, Any]:
 
 def _row_columns(name: str, index: TfidfIndex) -> dict[str, np.ndarray]:
     """The columns of each row of an index (CSR, columns ascending in a row), from its CSC arrays."""
-    scorer = index.scorer
-    indptr, rows = np.asarray(scorer.indptr), np.asarray(scorer.indices)
-    columns = np.repeat(np.arange(indptr.shape[0] - 1, dtype=np.int32), np.diff(indptr))
-    order = np.argsort(rows, kind="stable")
-    counts = np.bincount(rows, minlength=index.n_rows)
-    return {f"{name}_indptr": np.concatenate(([0], np.cumsum(counts))).astype(np.int64), f"{name}": columns[order]}
+    indptr, columns = row_columns(index)
+    return {f"{name}_indptr": indptr, f"{name}": columns}
 
 
 def _document_entry(document: Document) -> dict[str, Any]:

@@ -7,9 +7,8 @@ Computed here when a knowledge base is built from its sources; read from the sav
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,11 +18,12 @@ from .chunking import Passage, Sentence
 from .facts import facts_of, proper_names
 from .glossary import GlossaryFile
 from .index import TfidfIndex
-from .indexing import answerable, build_indexes, index_texts
+from .indexing import answerable, build_indexes, count_words, index_texts, passage_units
 from .language import Language
 from .question import WANTS_ARTICLE, WANTS_DATE, WANTS_DEFINITION, WANTS_NAME, WANTS_NUMBER, WANTS_PERSON
 from .spelling import Speller
-from .text import Analyzer, words
+from .tables import TermRows
+from .text import Analyzer
 
 # Unit kinds and facts as small integers, in arrays over all units: a question's candidates are scored at once.
 KIND_CODES = {"claim": 0, "citation": 1, "caption": 2}
@@ -79,22 +79,15 @@ def compute_tables(
         for kind in (unit_kind(passage, sentence),)
     )
     unit_texts, passage_texts = index_texts(passages)
-    unit_terms: Sequence[Iterable[str]]
-    passage_terms: Sequence[Iterable[str]]
-    if indexes is not None:
-        unit_terms, passage_terms = row_terms(indexes["units"]), row_terms(indexes["passages"])
-    else:
-        indexes, unit_terms, passage_terms = build_indexes(unit_texts, passage_texts, analyzer)
-    # A generator, not a list of every word of the sources: freeing ten million strings at once when build
-    # returns would be one long C call holding the GIL (the event loop would stall).
-    vocabulary = itertools.chain(
-        (w for text in unit_texts for w in words(text)), (w for w in glossary.synonyms.vocabulary if len(w) >= 5)
-    )
+    if indexes is None:
+        indexes, word_counts = build_indexes(unit_texts, passage_texts, analyzer, passage_units(passages))
+    else:  # built in a child process, from the same texts
+        word_counts = count_words(unit_texts)
     tables = RetrieverTables(
         units=units,
-        # Comprehensions, not map(): a loop of bytecode lets the GIL change hands; map() over 500k rows holds it.
-        unit_terms=tuple([frozenset(terms) for terms in unit_terms]),
-        passage_terms=tuple([frozenset(terms) for terms in passage_terms]),
+        # Made from the indexes' arrays when asked for: as a start from a saved set makes them.
+        unit_terms=TermRows.of_index(indexes["units"]),
+        passage_terms=TermRows.of_index(indexes["passages"]),
         passage_rows=np.array([u.passage_row for u in units], np.int32),
         kinds=np.array([KIND_CODES[u.kind] for u in units], np.int8),
         facts=np.array([sum(FACT_BITS[f] for f in u.facts) for u in units], np.int32),
@@ -102,7 +95,7 @@ def compute_tables(
         entities=proper_names(
             [u.sentence.text for u in units if u.kind == "claim"], glossary.synonyms.vocabulary | language.not_names
         ),
-        speller=Speller.build(vocabulary),
+        speller=Speller.from_counts(word_counts, (w for w in glossary.synonyms.vocabulary if len(w) >= 5)),
         citations=ArticleIndex.build(units),
         heading_terms=heading_terms([p.section for p in passages], analyzer),
     )
@@ -116,16 +109,6 @@ def heading_terms(sections: Sequence[str | None], analyzer: Analyzer) -> tuple[f
         if section not in terms:
             terms[section] = frozenset(analyzer(section))
     return tuple([terms[section] for section in sections])
-
-
-def row_terms(index: TfidfIndex) -> list[frozenset[str]]:
-    """The terms of each row of a built index, read back from its matrix (no text is analysed again)."""
-    names = sorted(index.vocabulary, key=index.vocabulary.__getitem__)
-    rows = index.matrix.tocsr()
-    # Sets at once: a list of 500k lists would be freed in one long C call when build returns.
-    return [
-        frozenset([names[j] for j in rows.indices[rows.indptr[i] : rows.indptr[i + 1]]]) for i in range(rows.shape[0])
-    ]
 
 
 def unit_kind(passage: Passage, sentence: Sentence) -> str:
