@@ -18,12 +18,13 @@ from typing import NamedTuple
 import numpy as np
 
 from .chunking import Passage, Sentence
-from .features import char_grams
+from .features import CHAR_GRAM, char_grams
 from .index import TfidfIndex
 from .text import ASCII_TOKEN_PATTERN, TOKEN_PATTERN, Analyzer, normalize
 
 INDEX_NAMES = ("units", "passages", "chars")
 ID_CHUNK = 1 << 22  # word ids gathered in a Python list before moving to numpy
+MAX_GRAM_WORD = 40  # features.char_grams leaves longer words out
 
 
 def answerable(passage: Passage) -> tuple[Sentence, ...]:
@@ -72,27 +73,30 @@ def _read(texts: Sequence[str], seen: dict[str, int]) -> _Tokens:
     lookup = seen.__getitem__
     parts: list[np.ndarray] = []
     chunk: list[int] = []
-    lengths = np.zeros(len(texts) + 1, np.int64)
-    for n, text in enumerate(texts):
+    starts = [0]
+    read = 0  # tokens in the parts
+    for text in texts:
         normalized = normalize(text)
         pattern = ASCII_TOKEN_PATTERN if normalized.isascii() else TOKEN_PATTERN
-        before = len(chunk)
         chunk += map(lookup, pattern.findall(normalized))  # list.extend over map: a C loop
-        lengths[n + 1] = len(chunk) - before
+        starts.append(read + len(chunk))
         if len(chunk) >= ID_CHUNK:
             parts.append(np.array(chunk, np.int32))
+            read += len(chunk)
             chunk = []
     parts.append(np.array(chunk, np.int32))
-    return _Tokens(np.concatenate(parts), np.cumsum(lengths))
+    return _Tokens(np.concatenate(parts), np.array(starts, np.int64))
 
 
-def _spread(indptr: np.ndarray, values: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """values[indptr[k]:indptr[k + 1]] for each key k in turn, one after another, and the position in keys of
-    each value's key."""
-    sizes = indptr[keys + 1] - indptr[keys]
-    owner = np.repeat(np.arange(keys.shape[0], dtype=np.int64), sizes)
-    offsets = np.arange(owner.shape[0], dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    return values[np.repeat(indptr[keys], sizes) + offsets], owner
+def _spread(
+    starts: np.ndarray, sizes: np.ndarray, values: np.ndarray, keys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """values[starts[k]:starts[k] + sizes[k]] for each key k in turn, one after another, and the position in keys
+    of each value's key."""
+    counts = sizes[keys]
+    owner = np.repeat(np.arange(keys.shape[0], dtype=np.int64), counts)
+    offsets = np.arange(owner.shape[0], dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    return values[np.repeat(starts[keys], counts) + offsets], owner
 
 
 def build_indexes(
@@ -124,13 +128,15 @@ def build_indexes(
         np.concatenate([units.ids, own.ids]), np.concatenate([units.starts[:-1], own.starts + units.ids.shape[0]])
     )
     piece_rows = np.repeat(np.arange(len(pieces), dtype=np.int64), [len(found) for found in pieces])
-    ids, owner = _spread(texts.starts, texts.ids, np.array([u for found in pieces for u in found], np.int64))
+    keys = np.array([u for found in pieces for u in found], np.int64)
+    ids, owner = _spread(texts.starts[:-1], np.diff(texts.starts), texts.ids, keys)
     passages = _Tokens(ids, np.concatenate(([0], np.cumsum(np.bincount(piece_rows[owner], minlength=len(pieces))))))
     words = list(seen)
     terms, stems = analyzer.word_terms(words)
+    term_ids = _TermIds(terms)
     indexes = {
-        "units": _index(analyzer, units, unit_texts, terms, stems),
-        "passages": _index(analyzer, passages, passage_texts, terms, stems),
+        "units": _index(analyzer, units, unit_texts, term_ids, stems),
+        "passages": _index(analyzer, passages, passage_texts, term_ids, stems),
         "chars": _char_index(units, words[:unit_words], analyzer.stopwords),
     }
     return Indexed(indexes, _counts(units, words[:unit_words]))
@@ -163,18 +169,22 @@ def _claims_of(text: str, unit_texts: Sequence[str], claims: Sequence[int]) -> l
     return list(claims)
 
 
-def _index(analyzer: Analyzer, tokens: _Tokens, texts: Sequence[str], terms: list[str], stems: list[str]) -> TfidfIndex:
+class _TermIds:
+    """Ids of the terms of every index built from one set of words: each word's term's, and extra terms'."""
+
+    def __init__(self, terms: list[str]) -> None:
+        self.ids: dict[str, int] = {}
+        self.of_words = np.array([self.ids.setdefault(t, len(self.ids)) if t else -1 for t in terms], np.int32)
+
+    def of(self, terms: list[str]) -> list[int]:
+        return [self.ids.setdefault(t, len(self.ids)) for t in terms]
+
+
+def _index(analyzer: Analyzer, tokens: _Tokens, texts: Sequence[str], terms: _TermIds, stems: list[str]) -> TfidfIndex:
     """The index of texts read as tokens, each word's term and stem given: what TfidfIndex.build(texts, analyzer)
     makes, as the same terms are counted (in another order within a row)."""
-    ids: dict[str, int] = {}  # this index's terms: those of the words its texts hold, and their extra terms
-    present = np.zeros(len(terms), bool)
-    present[tokens.ids] = True
-    table = np.array(
-        [ids.setdefault(t, len(ids)) if t and held else -1 for t, held in zip(terms, present.tolist(), strict=True)],
-        np.int32,
-    )
     token_rows = np.repeat(np.arange(len(texts), dtype=np.int32), np.diff(tokens.starts))
-    columns = table[tokens.ids]
+    columns = terms.of_words[tokens.ids]
     kept = columns >= 0
     extra_columns: list[int] = []
     extra_rows: list[int] = []
@@ -184,11 +194,16 @@ def _index(analyzer: Analyzer, tokens: _Tokens, texts: Sequence[str], terms: lis
         if row in phrase_rows:
             words = tokens.ids[tokens.starts[row] : tokens.starts[row + 1]].tolist()
             extra += analyzer.concept_terms(list(filter(None, map(stems.__getitem__, words))))
-        extra_columns += [ids.setdefault(t, len(ids)) for t in extra]
+        extra_columns += terms.of(extra)
         extra_rows += [row] * len(extra)
     columns = np.concatenate([columns[kept], np.array(extra_columns, np.int32)])
     rows = np.concatenate([token_rows[kept], np.array(extra_rows, np.int32)])
-    return TfidfIndex.from_postings(columns, rows, len(texts), list(ids))
+    # This index's terms only, numbered in the order of their ids (from_postings ranks them).
+    held = np.zeros(len(terms.ids), bool)
+    held[columns] = True
+    names = list(terms.ids)
+    local = (np.cumsum(held, dtype=np.int32) - 1)[columns]
+    return TfidfIndex.from_postings(local, rows, len(texts), [names[i] for i in np.flatnonzero(held).tolist()])
 
 
 def _phrase_rows(analyzer: Analyzer, stems: list[str], ids: np.ndarray, rows: np.ndarray) -> set[int]:
@@ -203,14 +218,47 @@ def _phrase_rows(analyzer: Analyzer, stems: list[str], ids: np.ndarray, rows: np
 def _char_index(units: _Tokens, words: list[str], stopwords: frozenset[str]) -> TfidfIndex:
     """The character n-grams' index of the units: each token's grams (features.char_grams), each word's made once.
     words: the units' words by id (each in some unit)."""
-    grams: dict[str, int] = {}
-    sizes = np.zeros(len(words) + 1, np.int64)
-    found: list[int] = []
-    for n, word in enumerate(words):
-        of_word = char_grams([word], stopwords)
-        found += [grams.setdefault(g, len(grams)) for g in of_word]
-        sizes[n + 1] = len(of_word)
-    columns, owner = _spread(np.cumsum(sizes), np.array(found, np.int32), units.ids.astype(np.int64))
+    starts, sizes, found, grams = _word_grams(words, stopwords)
+    columns, owner = _spread(starts, sizes, found, units.ids.astype(np.int64))
     n_rows = units.starts.shape[0] - 1
     rows = np.repeat(np.arange(n_rows, dtype=np.int32), np.diff(units.starts))[owner]
-    return TfidfIndex.from_postings(columns, rows, n_rows, list(grams))
+    return TfidfIndex.from_postings(columns, rows, n_rows, grams)
+
+
+def _word_grams(words: list[str], stopwords: frozenset[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """features.char_grams([word]) of each word as (start, size) in an array of gram ids, and the grams by id.
+
+    The ASCII words' grams are made at once, as 4-byte codes in a matrix of the words' letters, and numbered by
+    np.unique; features.char_grams makes the others'. The rule is char_grams' (tests/knowledge/test_build_speed.py
+    checks the index against it): a word not a stopword and at most MAX_GRAM_WORD letters long, padded with a
+    space at each end, gives each CHAR_GRAM letters of it in turn (at least one gram).
+    """
+    n = len(words)
+    starts, sizes = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    plain = [i for i, w in enumerate(words) if w.isascii() and w not in stopwords and len(w) <= MAX_GRAM_WORD]
+    grams: list[str] = []
+    found = np.zeros(0, np.int32)
+    if plain:
+        padded = np.array([f" {words[i]} " for i in plain], "S")
+        width = padded.dtype.itemsize
+        letters = np.zeros((len(plain), width + CHAR_GRAM - 1), np.uint32)
+        letters[:, :width] = padded.view(np.uint8).reshape(len(plain), width)
+        codes = np.zeros((len(plain), width), np.uint32)
+        for k in range(CHAR_GRAM):  # big-endian: the codes sort as the grams do, and a short gram ends in NULs
+            codes |= letters[:, k : k + width] << np.uint32(8 * (CHAR_GRAM - 1 - k))
+        count = np.maximum(np.char.str_len(padded) - CHAR_GRAM + 1, 1)
+        flat = codes[np.arange(width) < count[:, None]]
+        distinct = np.unique(flat)  # a sort, then a binary search: faster than np.unique's inverse (an argsort)
+        found = np.searchsorted(distinct, flat)
+        grams = distinct.astype(">u4").view(f"S{CHAR_GRAM}").astype(f"U{CHAR_GRAM}").tolist()
+        sizes[plain] = count
+        starts[plain] = np.cumsum(count) - count
+    ids = dict(zip(grams, range(len(grams)), strict=True))
+    rest: list[int] = []
+    others = np.ones(n, bool)
+    others[plain] = False
+    for i in np.flatnonzero(others).tolist():
+        of_word = char_grams([words[i]], stopwords)
+        starts[i], sizes[i] = found.shape[0] + len(rest), len(of_word)
+        rest += [ids.setdefault(gram, len(ids)) for gram in of_word]
+    return starts, sizes, np.concatenate([found.astype(np.int32), np.array(rest, np.int32)]), list(ids)

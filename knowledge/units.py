@@ -72,12 +72,18 @@ def compute_tables(
     person_name: re.Pattern[str],
 ) -> tuple[Mapping[str, TfidfIndex], RetrieverTables]:
     """The indexes (indexes, or built here when None) and the tables of the passages."""
-    units = tuple(
-        Unit(row, sentence, kind, facts_of(sentence.text, kind, bool(sentence.articles), person_name))
+    found = [
+        (row, sentence, unit_kind(passage, sentence))
         for row, passage in enumerate(passages)
         for sentence in answerable(passage)
-        for kind in (unit_kind(passage, sentence),)
+    ]
+    facts = facts_of(
+        [sentence.text for _, sentence, _ in found],
+        [kind for _, _, kind in found],
+        [bool(sentence.articles) for _, sentence, _ in found],
+        person_name,
     )
+    units = tuple(Unit(row, sentence, kind, fact) for (row, sentence, kind), fact in zip(found, facts, strict=True))
     unit_texts, passage_texts = index_texts(passages)
     if indexes is None:
         indexes, word_counts = build_indexes(unit_texts, passage_texts, analyzer, passage_units(passages))

@@ -4,6 +4,7 @@ made from its words, the speller counting every word (knowledge/indexing.py)."""
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -11,14 +12,29 @@ import numpy as np
 import pytest
 
 from knowledge.base import read_sources
+from knowledge.chunking import Sentence
+from knowledge.facts import CAPITALISED_RUN, DEFINITION, facts_of, person_name_pattern, proper_names
 from knowledge.features import char_grams
 from knowledge.index import TfidfIndex
-from knowledge.indexing import build_indexes, index_texts, passage_units
+from knowledge.indexing import answerable, build_indexes, index_texts, passage_units
+from knowledge.language import load_language
+from knowledge.question import (
+    WANTS_ARTICLE,
+    WANTS_DATE,
+    WANTS_DEFINITION,
+    WANTS_NAME,
+    WANTS_NUMBER,
+    WANTS_PERSON,
+    has_date,
+    has_number,
+)
 from knowledge.spelling import Speller
 from knowledge.tables import TermRows
-from knowledge.text import ASCII_TOKEN_PATTERN, TOKEN_PATTERN, Analyzer, Synonyms, words
+from knowledge.text import ASCII_TOKEN_PATTERN, STOPWORDS, TOKEN_PATTERN, Analyzer, Synonyms, stem, words
+from knowledge.units import KIND_CODES, unit_kind
 
 ROOT = Path(__file__).resolve().parents[2]
+FICTIONAL = ROOT / "tests" / "data" / "fictional" / "sources"
 SYNONYMS = Synonyms.from_groups(
     [("iom", ["International Organization for Migration", "IOM"]), ("state", ["member states", "states parties"])]
 )
@@ -97,3 +113,69 @@ def test_the_speller_from_counts_is_the_speller_built_from_every_word() -> None:
     built = Speller.build([*found, *extra])
     fast = Speller.from_counts(counts, extra)
     assert fast.counts == built.counts and list(fast.counts) == list(built.counts)
+
+
+def facts_one_by_one(text: str, kind: str, cites_articles: bool, person_name: re.Pattern[str]) -> frozenset[str]:
+    """What facts_of gave, sentence by sentence, before it read them all at once."""
+    found = set()
+    if has_date(text):
+        found.add(WANTS_DATE)
+    if has_number(text):
+        found.add(WANTS_NUMBER)
+    if kind == "claim" and cites_articles:
+        found.add(WANTS_ARTICLE)
+    if CAPITALISED_RUN.search(text):
+        found.add(WANTS_PERSON)
+    if DEFINITION.search(text):
+        found.add(WANTS_DEFINITION)
+    if kind != "citation" and person_name.search(text):
+        found.add(WANTS_NAME)
+    return frozenset(found)
+
+
+def names_one_by_one(texts: list[str], known_words: frozenset[str]) -> frozenset[str]:
+    """What proper_names gave when it read word by word."""
+    capitalised: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    for text in texts:
+        for index, match in enumerate(re.finditer(r"[^\W\d_]+", text)):
+            word = match.group(0)
+            lowered = word.lower()
+            if index == 0 or len(word) < 3 or lowered in known_words or lowered in STOPWORDS:
+                continue
+            seen[lowered] = seen.get(lowered, 0) + 1
+            if word[0].isupper() and not word.isupper():
+                capitalised[lowered] = capitalised.get(lowered, 0) + 1
+    return frozenset(stem(w) for w, n in capitalised.items() if n >= 0.8 * seen[w])
+
+
+FACT_SENTENCES = [
+    "In May 2016 Ada Lovelace said it.",
+    "Ada\nLovelace met Grace Hopper in 1999",  # a newline inside a sentence, as a caption's lines have
+    "2016",
+    "",
+    "The Agreement is defined as binding.",
+    "It means three things. Twenty states, 1,200.5 people, December",
+    "See id. at art. 5, Organization Council.",
+    "Σ ΣΑΣ İstanbul Straße, in may",
+    "ends with is the",
+]
+
+
+@pytest.mark.parametrize("sources", [None, FICTIONAL], ids=["bundled", "fictional"])
+def test_facts_and_names_read_at_once_are_those_read_one_by_one(sources: Path | None) -> None:
+    read = read_sources(sources)
+    language = load_language()
+    person_name = person_name_pattern(language.institution_words | read.glossary.not_people)
+    found = [(s, unit_kind(p, s)) for p in read.passages for s in answerable(p)]
+    found += [(Sentence(text, 0, len(text), False, ()), kind) for text in FACT_SENTENCES for kind in KIND_CODES]
+    texts = [s.text for s, _ in found]
+    kinds = [kind for _, kind in found]
+    cites = [bool(s.articles) or n % 2 == 0 for n, (s, _) in enumerate(found)]
+    assert facts_of(texts, kinds, cites, person_name) == [
+        facts_one_by_one(text, kind, cite, person_name) for text, kind, cite in zip(texts, kinds, cites, strict=True)
+    ]
+    known = read.glossary.synonyms.vocabulary | language.not_names
+    claims = [text for text, kind in zip(texts, kinds, strict=True) if kind == "claim"]
+    assert proper_names(claims, known) == names_one_by_one(claims, known)
+    assert proper_names(claims, known)  # the sources do name people and places
