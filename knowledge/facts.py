@@ -39,6 +39,7 @@ def person_name_pattern(not_people: Iterable[str]) -> re.Pattern[str]:
 
 
 CAPITALISED_RUN = re.compile(r"\b(?:[A-Z][a-z]+(?:[- ][A-Z][a-z]+)+)\b")
+CAPITALISED_PAIR = re.compile(r"[a-z][- ][A-Z]")  # in every match of CAPITALISED_RUN and of person_name_pattern
 
 
 def fact_terms_of(text: str, person_name: re.Pattern[str]) -> dict[str, frozenset[str]]:
@@ -61,7 +62,7 @@ def facts_of(
     texts: Sequence[str], kinds: Sequence[str], cite_articles: Sequence[bool], person_name: re.Pattern[str]
 ) -> list[frozenset[str]]:
     """The kinds of fact each sentence carries (its kind "claim", "citation" or "caption", and whether it cites
-    articles given): a date, a number, an article, a person, a definition, a name.
+    articles given): a date, a number, an article, a person, a definition, a name (person_name_pattern's).
 
     Each pattern runs once over all the sentences joined by newlines: none reads a newline, and each reads one
     (a boundary) as it reads a sentence's start or end, so a sentence holds a match of the whole exactly when it
@@ -70,9 +71,12 @@ def facts_of(
     lowered = [text.lower() for text in texts]  # each on its own, as a question's are lowered
     dates = _holding(YEAR, lowered) | _holding(MONTH, lowered)
     numbers = _holding(NUMBER_WORD_OR_DIGITS, lowered)
-    people = _holding(CAPITALISED_RUN, texts)
     definitions = _holding(DEFINITION, texts)
-    names = _holding(person_name, texts)
+    # Two capitalised words hold a small letter, then a space or hyphen, then a capital: only the sentences that
+    # do are read for them (these patterns try every position of a sentence, slowly).
+    pairs = sorted(_holding(CAPITALISED_PAIR, texts))
+    people = {pairs[n] for n in _holding(CAPITALISED_RUN, [texts[n] for n in pairs])}
+    names = {pairs[n] for n in _holding(person_name, [texts[n] for n in pairs])}
     facts = []
     for n, (kind, cites) in enumerate(zip(kinds, cite_articles, strict=True)):
         found = set()

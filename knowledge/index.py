@@ -271,7 +271,8 @@ class TfidfIndex:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
-        if any("\n" in term for term in terms):
+        lines = "\n".join(terms)
+        if lines.count("\n") != max(len(terms) - 1, 0):  # one C pass, not a test per term
             raise ValueError("a term contains a newline; the terms file is one term per line")
         scorer = self._scorer
         arrays = {
@@ -294,7 +295,7 @@ class TfidfIndex:
         (directory / HEADER_FILE).unlink(missing_ok=True)  # the header is written last: no header, no index
         for name, values in arrays.items():
             np.save(directory / f"{name}.npy", np.ascontiguousarray(values), allow_pickle=False)
-        (directory / TERMS_FILE).write_bytes("\n".join(terms).encode("utf-8"))
+        (directory / TERMS_FILE).write_bytes(lines.encode("utf-8"))
         tmp = directory / (HEADER_FILE + ".tmp")
         tmp.write_text(json.dumps(header, indent=1, ensure_ascii=False), "utf-8")
         os.replace(tmp, directory / HEADER_FILE)

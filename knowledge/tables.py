@@ -180,6 +180,10 @@ class TermRows(_Lazy[frozenset[str]]):
         indptr, columns = row_columns(index)
         return cls(list(index.vocabulary), indptr, columns)
 
+    def columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """(indptr, columns): each row's columns, as row_columns gives them."""
+        return self._indptr, self._columns
+
     def _make(self, row: int) -> frozenset[str]:
         names = self._names
         start, stop = int(self._indptr[row]), int(self._indptr[row + 1])

@@ -179,3 +179,9 @@ def test_facts_and_names_read_at_once_are_those_read_one_by_one(sources: Path | 
     claims = [text for text, kind in zip(texts, kinds, strict=True) if kind == "claim"]
     assert proper_names(claims, known) == names_one_by_one(claims, known)
     assert proper_names(claims, known)  # the sources do name people and places
+
+
+def test_a_term_with_a_newline_is_not_saved(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="newline"):
+        TfidfIndex.from_terms([["a\nb", "c"]]).save(tmp_path)
+    TfidfIndex.from_terms([[]]).save(tmp_path / "empty")  # no terms: an empty terms file
