@@ -16,6 +16,7 @@ import numpy as np
 from .articles import ArticleIndex
 from .chunking import Passage, Sentence
 from .facts import facts_of, proper_names
+from .forked import Forked
 from .glossary import GlossaryFile
 from .index import TfidfIndex
 from .indexing import answerable, build_indexes, count_words, index_texts, passage_units
@@ -28,6 +29,7 @@ from .text import Analyzer
 # Unit kinds and facts as small integers, in arrays over all units: a question's candidates are scored at once.
 KIND_CODES = {"claim": 0, "citation": 1, "caption": 2}
 KIND_NAMES = tuple(KIND_CODES)
+FORK_UNITS = 10_000  # from this many units, a build works out their facts and names in a forked copy of itself
 FACT_BITS = {
     want: 1 << bit
     for bit, want in enumerate((WANTS_DATE, WANTS_NUMBER, WANTS_ARTICLE, WANTS_PERSON, WANTS_DEFINITION, WANTS_NAME))
@@ -77,18 +79,23 @@ def compute_tables(
         for row, passage in enumerate(passages)
         for sentence in answerable(passage)
     ]
-    facts = facts_of(
-        [sentence.text for _, sentence, _ in found],
-        [kind for _, _, kind in found],
-        [bool(sentence.articles) for _, sentence, _ in found],
-        person_name,
-    )
-    units = tuple(Unit(row, sentence, kind, fact) for (row, sentence, kind), fact in zip(found, facts, strict=True))
+    texts = [sentence.text for _, sentence, _ in found]
+    kinds = [kind for _, _, kind in found]
+    cites = [bool(sentence.articles) for _, sentence, _ in found]
+    known = glossary.synonyms.vocabulary | language.not_names
+    # Titles in citation sentences are capitalised throughout: only claims tell names apart.
+    claims = [text for text, kind in zip(texts, kinds, strict=True) if kind == "claim"]
     unit_texts, passage_texts = index_texts(passages)
-    if indexes is None:
-        indexes, word_counts = build_indexes(unit_texts, passage_texts, analyzer, passage_units(passages))
-    else:  # built in a child process, from the same texts
-        word_counts = count_words(unit_texts)
+    # The facts and names read every sentence as the indexes do: a large build works them out on a second core.
+    with Forked(
+        _sentence_tables, texts, kinds, cites, person_name, claims, known, fork=len(texts) >= FORK_UNITS
+    ) as work:
+        if indexes is None:
+            indexes, word_counts = build_indexes(unit_texts, passage_texts, analyzer, passage_units(passages))
+        else:  # built in a child process, from the same texts
+            word_counts = count_words(unit_texts)
+        facts, entities = work.result()
+    units = tuple(Unit(row, sentence, kind, fact) for (row, sentence, kind), fact in zip(found, facts, strict=True))
     tables = RetrieverTables(
         units=units,
         # Made from the indexes' arrays when asked for: as a start from a saved set makes them.
@@ -97,15 +104,24 @@ def compute_tables(
         passage_rows=np.array([u.passage_row for u in units], np.int32),
         kinds=np.array([KIND_CODES[u.kind] for u in units], np.int8),
         facts=np.array([sum(FACT_BITS[f] for f in u.facts) for u in units], np.int32),
-        # Titles in citation sentences are capitalised throughout: only claims tell names apart.
-        entities=proper_names(
-            [u.sentence.text for u in units if u.kind == "claim"], glossary.synonyms.vocabulary | language.not_names
-        ),
+        entities=entities,
         speller=Speller.from_counts(word_counts, (w for w in glossary.synonyms.vocabulary if len(w) >= 5)),
         citations=ArticleIndex.build(units),
         heading_terms=heading_terms([p.section for p in passages], analyzer),
     )
     return indexes, tables
+
+
+def _sentence_tables(
+    texts: list[str],
+    kinds: list[str],
+    cites: list[bool],
+    person_name: re.Pattern[str],
+    claims: list[str],
+    known: frozenset[str],
+) -> tuple[list[frozenset[str]], frozenset[str]]:
+    """The facts of each sentence and the proper names of the claims (claims: their texts)."""
+    return facts_of(texts, kinds, cites, person_name), proper_names(claims, known)
 
 
 def heading_terms(sections: Sequence[str | None], analyzer: Analyzer) -> tuple[frozenset[str], ...]:

@@ -1,0 +1,81 @@
+"""A function run in a forked copy of this process while this one goes on: a large build works out its sentences'
+facts and proper names on a second core while it builds its indexes (knowledge.units).
+
+Only where that is safe: os.fork exists and this process runs one Python thread (a fork copies the calling thread
+alone: a lock another thread held, the bot's event loop, would stay held in the copy). Otherwise, and whenever the
+copy fails, the function runs here when its result is asked for: the result is the same either way, only later.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import signal
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+READ_BYTES = 1 << 20
+
+
+class Forked(Generic[T]):
+    """function(*args), started in a forked copy when one can be made; result() waits for it. A context manager:
+    leaving it without the result stops the copy."""
+
+    def __init__(self, function: Callable[..., T], *args: object, fork: bool = True) -> None:
+        self._function = function
+        self._args = args
+        self._pid = 0
+        self._pipe = -1
+        if fork and hasattr(os, "fork") and threading.active_count() == 1:
+            self._start()
+
+    def _start(self) -> None:
+        try:
+            read, write = os.pipe()
+            pid = os.fork()
+        except OSError as error:
+            log.debug("no forked copy (%s): the work is done in this process", error)
+            return
+        if pid == 0:  # the copy: work, send the result, and leave without running this process's exit handlers
+            os.close(read)
+            status = 1
+            try:
+                # Pickled from this program's own objects to its own copy, through a pipe only the two hold.
+                data = pickle.dumps(self._function(*self._args), protocol=pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(write, "wb") as out:
+                    out.write(data)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write)
+        self._pid, self._pipe = pid, read
+
+    def __enter__(self) -> Forked[T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Stop the copy if its result was not taken (this process failed meanwhile): it leaves no process behind."""
+        if self._pid:
+            os.kill(self._pid, signal.SIGKILL)
+            os.waitpid(self._pid, 0)
+            os.close(self._pipe)
+            self._pid = 0
+
+    def result(self) -> T:
+        if not self._pid:
+            return self._function(*self._args)
+        chunks = []
+        with os.fdopen(self._pipe, "rb") as pipe:
+            while chunk := pipe.read(READ_BYTES):
+                chunks.append(chunk)
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = 0
+        if os.waitstatus_to_exitcode(status) == 0:
+            return pickle.loads(b"".join(chunks))  # written by the forked copy of this process, above
+        log.warning("the forked copy failed (status %d): the work is done in this process", status)
+        return self._function(*self._args)
