@@ -104,8 +104,11 @@ def build_indexes(
     passage_texts: Sequence[str],
     analyzer: Analyzer,
     passage_claims: Sequence[Sequence[int]] = (),
+    *,
+    chars: bool = True,
 ) -> Indexed:
-    """The indexes a Retriever is built with (INDEX_NAMES), and the units' word counts (the speller's).
+    """The indexes a Retriever is built with (INDEX_NAMES; chars False: the character n-grams' left to char_index),
+    and the units' word counts (the speller's).
 
     passage_claims (passage_units): per passage, the units whose texts joined are its text, so that it is not
     read again; a passage whose text is not theirs, or none given, is read on its own. By a copy of analyzer,
@@ -137,9 +140,19 @@ def build_indexes(
     indexes = {
         "units": _index(analyzer, units, unit_texts, term_ids, stems),
         "passages": _index(analyzer, passages, passage_texts, term_ids, stems),
-        "chars": _char_index(units, words[:unit_words], analyzer.stopwords),
     }
+    if chars:
+        indexes["chars"] = _char_index(units, words[:unit_words], analyzer.stopwords)
     return Indexed(indexes, _counts(units, words[:unit_words]))
+
+
+def char_index(unit_texts: Sequence[str], stopwords: frozenset[str]) -> Indexed:
+    """The character n-grams' index of the units alone and their word counts, as build_indexes makes them: for
+    a second core, while the other two indexes are built (knowledge.units)."""
+    seen = _word_ids()
+    units = _read(unit_texts, seen)
+    words = list(seen)
+    return Indexed({"chars": _char_index(units, words, stopwords)}, _counts(units, words))
 
 
 def count_words(texts: Sequence[str]) -> dict[str, int]:

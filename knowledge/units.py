@@ -19,7 +19,7 @@ from .facts import facts_of, proper_names
 from .forked import Forked
 from .glossary import GlossaryFile
 from .index import TfidfIndex
-from .indexing import answerable, build_indexes, count_words, index_texts, passage_units
+from .indexing import answerable, build_indexes, char_index, count_words, index_texts, passage_units
 from .language import Language
 from .question import WANTS_ARTICLE, WANTS_DATE, WANTS_DEFINITION, WANTS_NAME, WANTS_NUMBER, WANTS_PERSON
 from .spelling import Speller
@@ -86,15 +86,24 @@ def compute_tables(
     # Titles in citation sentences are capitalised throughout: only claims tell names apart.
     claims = [text for text, kind in zip(texts, kinds, strict=True) if kind == "claim"]
     unit_texts, passage_texts = index_texts(passages)
-    # The facts and names read every sentence as the indexes do: a large build works them out on a second core.
-    with Forked(
-        _sentence_tables, texts, kinds, cites, person_name, claims, known, fork=len(texts) >= FORK_UNITS
-    ) as work:
+    glossary_words = [w for w in glossary.synonyms.vocabulary if len(w) >= 5]
+    # The facts and names read every sentence, as the indexes do: a large build works them out on a second core,
+    # with the character n-grams' index and the speller when it builds the indexes (they need only the units).
+    fork = len(texts) >= FORK_UNITS and Forked.possible() and Forked.spare_core()
+    split = fork and indexes is None
+    other = (unit_texts, analyzer.stopwords, glossary_words) if split else None
+    with Forked(_sentence_tables, texts, kinds, cites, person_name, claims, known, other, fork=fork) as work:
         if indexes is None:
-            indexes, word_counts = build_indexes(unit_texts, passage_texts, analyzer, passage_units(passages))
+            built = build_indexes(unit_texts, passage_texts, analyzer, passage_units(passages), chars=not split)
+            indexes, word_counts = dict(built.indexes), built.word_counts
         else:  # built in a child process, from the same texts
             word_counts = count_words(unit_texts)
-        facts, entities = work.result()
+        facts, entities, more = work.result()
+    if more is None:
+        speller = Speller.from_counts(word_counts, glossary_words)
+    else:
+        chars, speller = more
+        indexes = {**indexes, "chars": _unpacked(chars)}
     units = tuple(Unit(row, sentence, kind, fact) for (row, sentence, kind), fact in zip(found, facts, strict=True))
     tables = RetrieverTables(
         units=units,
@@ -105,7 +114,7 @@ def compute_tables(
         kinds=np.array([KIND_CODES[u.kind] for u in units], np.int8),
         facts=np.array([sum(FACT_BITS[f] for f in u.facts) for u in units], np.int32),
         entities=entities,
-        speller=Speller.from_counts(word_counts, (w for w in glossary.synonyms.vocabulary if len(w) >= 5)),
+        speller=speller,
         citations=ArticleIndex.build(units),
         heading_terms=heading_terms([p.section for p in passages], analyzer),
     )
@@ -119,9 +128,35 @@ def _sentence_tables(
     person_name: re.Pattern[str],
     claims: list[str],
     known: frozenset[str],
-) -> tuple[list[frozenset[str]], frozenset[str]]:
-    """The facts of each sentence and the proper names of the claims (claims: their texts)."""
-    return facts_of(texts, kinds, cites, person_name), proper_names(claims, known)
+    units: tuple[list[str], frozenset[str], list[str]] | None,
+) -> tuple[list[frozenset[str]], frozenset[str], tuple[Packed, Speller] | None]:
+    """The facts of each sentence and the proper names of the claims (claims: their texts); with units (their
+    texts, the stopwords and the glossary's words the speller knows), the character n-grams' index (as arrays,
+    to send) and the speller, its delete table made."""
+    more = None
+    if units is not None:
+        unit_texts, stopwords, glossary_words = units
+        built = char_index(unit_texts, stopwords)
+        speller = Speller.from_counts(built.word_counts, glossary_words)
+        speller.table()
+        more = (_packed(built.indexes["chars"]), speller)
+    return facts_of(texts, kinds, cites, person_name), proper_names(claims, known), more
+
+
+# A TfidfIndex as plain values, to send between processes (its scorer may hold compiled kernels): its rows,
+# (indptr, indices, data), its terms by column, idf, sublinear_tf and col_max.
+Packed = tuple[int, tuple[np.ndarray, np.ndarray, np.ndarray], list[str], np.ndarray, bool, np.ndarray]
+
+
+def _packed(index: TfidfIndex) -> Packed:
+    s = index.scorer
+    return index.n_rows, (s.indptr, s.indices, s.data), list(index.vocabulary), index.idf, index.sublinear_tf, s.col_max
+
+
+def _unpacked(packed: Packed) -> TfidfIndex:
+    n_rows, csc, terms, idf, sublinear_tf, col_max = packed
+    vocabulary = dict(zip(terms, range(len(terms)), strict=True))
+    return TfidfIndex(n_rows, csc, vocabulary, idf, sublinear_tf, col_max=col_max)
 
 
 def heading_terms(sections: Sequence[str | None], analyzer: Analyzer) -> tuple[frozenset[str], ...]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import threading
 
+import numpy as np
 import pytest
 
+from knowledge import units
+from knowledge.base import KnowledgeBase
 from knowledge.forked import Forked
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork here")
@@ -54,3 +57,31 @@ def test_leaving_without_the_result_stops_the_copy() -> None:
         assert pid
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # reaped: no such child any more
+
+
+def test_a_build_shared_with_a_forked_copy_is_the_one_built_here(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(units, "FORK_UNITS", 0)
+    monkeypatch.setattr(Forked, "spare_core", staticmethod(lambda: True))
+    started: list[int] = []
+    start = Forked._start
+
+    def spy(self: Forked[object]) -> None:
+        start(self)
+        started.append(self._pid)
+
+    monkeypatch.setattr(Forked, "_start", spy)
+    forked = KnowledgeBase.load(warm=False)
+    assert len(started) == 1 and started[0]  # the copy ran
+    old, new = kb.retriever, forked.retriever
+    for name, index in old.indexes().items():
+        other = new.indexes()[name]
+        assert list(other.vocabulary) == list(index.vocabulary) and other.idf.tobytes() == index.idf.tobytes()
+        for array in ("indptr", "indices", "data", "col_max"):
+            assert np.array_equal(getattr(other.scorer, array), getattr(index.scorer, array)), (name, array)
+    assert tuple(new.units) == tuple(old.units) and new.entities == old.entities
+    assert new.speller.counts == old.speller.counts and list(new.speller.counts) == list(old.speller.counts)
+    assert np.array_equal(new.sentences.facts, old.sentences.facts)
+    assert tuple(new.unit_terms) == tuple(old.unit_terms)
+    assert forked.answer("wen did IOM join the UN?").to_dict() == kb.answer("wen did IOM join the UN?").to_dict()
