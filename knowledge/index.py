@@ -270,7 +270,9 @@ class TfidfIndex:
         """Write the index to directory (created if needed); metadata (e.g. source hashes) goes in the header."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        terms = list(self.vocabulary)  # in column order as this module makes it; else sorted into it
+        if list(self.vocabulary.values()) != list(range(len(terms))):
+            terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
         lines = "\n".join(terms)
         if lines.count("\n") != max(len(terms) - 1, 0):  # one C pass, not a test per term
             raise ValueError("a term contains a newline; the terms file is one term per line")

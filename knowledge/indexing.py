@@ -203,7 +203,8 @@ def _index(analyzer: Analyzer, tokens: _Tokens, texts: Sequence[str], terms: _Te
     extra_rows: list[int] = []
     phrase_rows = _phrase_rows(analyzer, stems, tokens.ids, token_rows)
     for row, text in enumerate(texts):
-        extra = analyzer.article_terms(normalize(text))  # it finds none at once in a text without "art"
+        # An ASCII text normalises to its lower case: without "art" in it, it names no article.
+        extra = analyzer.article_terms(normalize(text)) if "art" in text.lower() or not text.isascii() else []
         if row in phrase_rows:
             words = tokens.ids[tokens.starts[row] : tokens.starts[row + 1]].tolist()
             extra += analyzer.concept_terms(list(filter(None, map(stems.__getitem__, words))))
