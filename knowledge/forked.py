@@ -21,7 +21,6 @@ from typing import Generic, TypeVar
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-READ_BYTES = 1 << 20
 
 
 class Forked(Generic[T]):
@@ -61,10 +60,11 @@ class Forked(Generic[T]):
             os.close(read)
             status = 1
             try:
-                # Pickled from this program's own objects to its own copy, through a pipe only the two hold.
-                data = pickle.dumps(self._function(*self._args), protocol=pickle.HIGHEST_PROTOCOL)
+                result = self._function(*self._args)
+                # This program's own objects, to its own copy, through a pipe only the two hold; streamed, so
+                # that neither process holds the whole pickle as well as the objects.
                 with os.fdopen(write, "wb") as out:
-                    out.write(data)
+                    pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
                 status = 0
             finally:
                 os._exit(status)
@@ -85,14 +85,16 @@ class Forked(Generic[T]):
     def result(self) -> T:
         if not self._pid:
             return self._function(*self._args)
-        chunks = []
         with os.fdopen(self._pipe, "rb") as pipe:
-            while chunk := pipe.read(READ_BYTES):
-                chunks.append(chunk)
+            try:
+                value = pickle.load(pipe)  # written by the forked copy of this process, above
+                received = True
+            except Exception:  # a copy that stopped part way: whatever it sent, the work is done here
+                received = False
         _, status = os.waitpid(self._pid, 0)
         self._pid = 0
-        if os.waitstatus_to_exitcode(status) == 0:
-            return pickle.loads(b"".join(chunks))  # written by the forked copy of this process, above
+        if received and os.waitstatus_to_exitcode(status) == 0:
+            return value
         log.warning("the forked copy failed (status %d): the work is done in this process", status)
         return self._function(*self._args)
 

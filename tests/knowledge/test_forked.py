@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -85,3 +86,16 @@ def test_a_build_shared_with_a_forked_copy_is_the_one_built_here(
     assert np.array_equal(new.sentences.facts, old.sentences.facts)
     assert tuple(new.unit_terms) == tuple(old.unit_terms)
     assert forked.answer("wen did IOM join the UN?").to_dict() == kb.answer("wen did IOM join the UN?").to_dict()
+
+
+def half_sent(parent: int) -> list[int]:
+    """In the copy: a result too large for the pipe's buffer, and an end to the copy while it makes or sends it."""
+    if os.getpid() != parent:
+        threading.Timer(0.2, os._exit, (3,)).start()
+    return squares(5_000_000) if os.getpid() != parent else [1]
+
+
+def test_a_copy_that_stops_part_way_is_replaced_by_this_process() -> None:
+    work = Forked(half_sent, os.getpid())
+    time.sleep(0.5)  # the copy is blocked writing to the pipe when it ends
+    assert work.result() == [1]
