@@ -250,6 +250,8 @@ def _word_grams(words: list[str], stopwords: frozenset[str]) -> tuple[np.ndarray
     n = len(words)
     starts, sizes = np.zeros(n, np.int64), np.zeros(n, np.int64)
     plain = [i for i, w in enumerate(words) if w.isascii() and w not in stopwords and len(w) <= MAX_GRAM_WORD]
+    if CHAR_GRAM > 4:  # a gram's letters no longer fit the 4 bytes of a uint32 code: char_grams makes them all
+        plain = []
     grams: list[str] = []
     found = np.zeros(0, np.int32)
     if plain:
