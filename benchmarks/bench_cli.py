@@ -3,6 +3,7 @@
     pip install -e '.[bench]'                           # bm25s, numba, PyStemmer
     python benchmarks/bench_cli.py                      # 10k synthetic passages, 1,000 questions, 3 runs each
     python benchmarks/bench_cli.py --passages 2000 --questions 200 --runs 1    # a quick look
+    python benchmarks/bench_cli.py --build-only --runs 5                        # the build alone
 
 The corpus is a synthetic sources directory (benchmarks/synthetic.py: Markdown documents with sections,
 law-review citations and the bundled glossary), cached in --cache. Each run is one process, timed on the wall
@@ -145,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=1000, help="questions per answer run (default 1,000)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each command; the median is reported")
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="where the synthetic sources are cached")
+    parser.add_argument("--build-only", action="store_true", help="time the build only (no answer runs)")
     parser.add_argument("--bm25s-build", nargs=2, type=Path, metavar=("SOURCES", "INDEX"), help=argparse.SUPPRESS)
     parser.add_argument("--bm25s-ask", nargs=2, metavar=("INDEX", "BACKEND"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -167,6 +169,11 @@ def main(argv: list[str] | None = None) -> int:
         run = commands(sources, Path(tmp) / "ours", Path(tmp) / "bm25s")
         build, said = median_runs(run["build"], args.runs)
         print(f"build ours : {said['ours'].strip()}\nbuild bm25s: {said['bm25s'].strip()}", flush=True)
+        if args.build_only:
+            print(f"build, s: ours {build['ours']:.2f}, bm25s {build['bm25s']:.2f}")
+            print(f"build vs bm25s with PyStemmer: {verdict('build', build['ours'] / build['bm25s'])}")
+            print(f"load average after: {os.getloadavg()[0]:.1f}")
+            return 0
         start, _ = median_runs(run["answer"], args.runs, lines.split("\n", 1)[0] + "\n")
         answer, out = median_runs(run["answer"], args.runs, lines)
     replies = {name: [json.loads(line) for line in text.splitlines()] for name, text in out.items()}

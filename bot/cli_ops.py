@@ -163,7 +163,12 @@ def _under_the_bar(correct: float | None, fail_under: float | None) -> int:
 def build_index(args: argparse.Namespace) -> int:
     if args.index is None:
         raise CliError("build-index needs --index DIR: where to write the index")
-    kb = load_kb(args.sources)
+    from knowledge import scorer_engine  # numpy: only for the commands that build
+
+    # It searches only to check that the index finds its own first passage: numpy does that as well as numba
+    # (bit-identical), without numba's import and kernel load.
+    with scorer_engine("numpy"):
+        kb = load_kb(args.sources)
     try:
         kb.save_index(args.index)
     except OSError as error:

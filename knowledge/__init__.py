@@ -21,6 +21,7 @@ _EXPORTS = {
     "KnowledgeBaseDiff": "base",
     "ArticleMention": "base",
     "SourceError": "documents",
+    "scorer_engine": "scoring",
     # what it answers with
     "Answer": "answer",
     "Citation": "answer",
@@ -102,6 +103,7 @@ __all__ = [
     "read_yaml",
     "run_checks",
     "run_eval",
+    "scorer_engine",
     "strip_mentions",
 ]
 

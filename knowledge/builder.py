@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import persist, saved
@@ -19,7 +19,7 @@ from .base import BUNDLED_SOURCES, KnowledgeBase, Sources, read_sources
 from .documents import SOURCE_SUFFIXES, SourceError
 from .glossary import GlossaryFile, load_glossary
 from .index import TfidfIndex
-from .indexing import build_indexes, index_texts
+from .indexing import build_indexes, index_texts, passage_units
 from .text import Analyzer
 
 log = logging.getLogger(__name__)
@@ -155,9 +155,10 @@ def _build_in_child(read: Sources, deadline: float) -> dict[str, TfidfIndex] | N
     building = time.perf_counter()
     timeout = max(deadline - time.monotonic(), 1.0)
     unit_texts, passage_texts = index_texts(read.passages)
+    claims = passage_units(read.passages)
     try:
         built = persist.build_in_child(
-            index_in_child, unit_texts, passage_texts, read.glossary, read.metadata, timeout=timeout
+            index_in_child, unit_texts, passage_texts, read.glossary, read.metadata, claims, timeout=timeout
         )
     except TimeoutError:
         raise TimeoutError(f"the build took longer than {timeout:.0f} s (indexing in a child process)") from None
@@ -169,11 +170,16 @@ def _build_in_child(read: Sources, deadline: float) -> dict[str, TfidfIndex] | N
 
 
 def index_in_child(
-    unit_texts: list[str], passage_texts: list[str], glossary: GlossaryFile, metadata: dict
+    unit_texts: list[str],
+    passage_texts: list[str],
+    glossary: GlossaryFile,
+    metadata: dict,
+    passage_claims: Sequence[Sequence[int]] = (),
 ) -> tuple[dict[str, TfidfIndex], dict]:
-    """The indexes of these texts and the metadata they are saved with (persist.build_in_child's builder)."""
-    indexes, _, _ = build_indexes(unit_texts, passage_texts, Analyzer(glossary.synonyms))
-    return indexes, metadata
+    """The indexes of these texts and the metadata they are saved with (persist.build_in_child's builder);
+    passage_claims as build_indexes takes them."""
+    built = build_indexes(unit_texts, passage_texts, Analyzer(glossary.synonyms), passage_claims)
+    return built.indexes, metadata
 
 
 def _save(knowledge: KnowledgeBase, index_dir: Path) -> None:

@@ -3,9 +3,13 @@ numbers of a sentence next to what they count; and which words of the sources ar
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+
+import numpy as np
 
 from .question import (
     MONTH,
@@ -18,13 +22,12 @@ from .question import (
     WANTS_NUMBER,
     WANTS_PERSON,
     YEAR,
-    has_date,
-    has_number,
 )
 from .text import STOPWORDS, Synonyms, is_concept_term, stem, words
 
 DEFINITION = re.compile(r"\b(?:is|are) (?:defined as|an?|the) |\brefers? to\b|\bmeans\b")
 CAPITALISED = r"[A-Z][a-z]+(?:-[a-z]+)?"
+LETTERS = re.compile(r"[^\W\d_]+")
 
 
 def person_name_pattern(not_people: Iterable[str]) -> re.Pattern[str]:
@@ -36,6 +39,7 @@ def person_name_pattern(not_people: Iterable[str]) -> re.Pattern[str]:
 
 
 CAPITALISED_RUN = re.compile(r"\b(?:[A-Z][a-z]+(?:[- ][A-Z][a-z]+)+)\b")
+CAPITALISED_PAIR = re.compile(r"[a-z][- ][A-Z]")  # in every match of CAPITALISED_RUN and of person_name_pattern
 
 
 def fact_terms_of(text: str, person_name: re.Pattern[str]) -> dict[str, frozenset[str]]:
@@ -54,22 +58,49 @@ def fact_terms_of(text: str, person_name: re.Pattern[str]) -> dict[str, frozense
     }
 
 
-def facts_of(text: str, kind: str, cites_articles: bool, person_name: re.Pattern[str]) -> frozenset[str]:
-    """The kinds of fact a sentence carries: a date, a number, an article, a person, a definition, a name."""
-    found = set()
-    if has_date(text):
-        found.add(WANTS_DATE)
-    if has_number(text):
-        found.add(WANTS_NUMBER)
-    if kind == "claim" and cites_articles:
-        found.add(WANTS_ARTICLE)
-    if CAPITALISED_RUN.search(text):
-        found.add(WANTS_PERSON)
-    if DEFINITION.search(text):
-        found.add(WANTS_DEFINITION)
-    if kind != "citation" and person_name.search(text):
-        found.add(WANTS_NAME)
-    return frozenset(found)
+def facts_of(
+    texts: Sequence[str], kinds: Sequence[str], cite_articles: Sequence[bool], person_name: re.Pattern[str]
+) -> list[frozenset[str]]:
+    """The kinds of fact each sentence carries (its kind "claim", "citation" or "caption", and whether it cites
+    articles given): a date, a number, an article, a person, a definition, a name (person_name_pattern's).
+
+    Each pattern runs once over all the sentences joined by newlines: none reads a newline, and each reads one
+    (a boundary) as it reads a sentence's start or end, so a sentence holds a match of the whole exactly when it
+    holds one of its own. 56k sentences: 6 C calls, not 340k.
+    """
+    lowered = [text.lower() for text in texts]  # each on its own, as a question's are lowered
+    dates = _holding(YEAR, lowered) | _holding(MONTH, lowered)
+    numbers = _holding(NUMBER_WORD_OR_DIGITS, lowered)
+    definitions = _holding(DEFINITION, texts)
+    # Two capitalised words hold a small letter, then a space or hyphen, then a capital: only the sentences that
+    # do are read for them (these patterns try every position of a sentence, slowly).
+    pairs = sorted(_holding(CAPITALISED_PAIR, texts))
+    people = {pairs[n] for n in _holding(CAPITALISED_RUN, [texts[n] for n in pairs])}
+    names = {pairs[n] for n in _holding(person_name, [texts[n] for n in pairs])}
+    facts = []
+    for n, (kind, cites) in enumerate(zip(kinds, cite_articles, strict=True)):
+        found = set()
+        if n in dates:
+            found.add(WANTS_DATE)
+        if n in numbers:
+            found.add(WANTS_NUMBER)
+        if kind == "claim" and cites:
+            found.add(WANTS_ARTICLE)
+        if n in people:
+            found.add(WANTS_PERSON)
+        if n in definitions:
+            found.add(WANTS_DEFINITION)
+        if kind != "citation" and n in names:
+            found.add(WANTS_NAME)
+        facts.append(frozenset(found))
+    return facts
+
+
+def _holding(pattern: re.Pattern[str], texts: Sequence[str]) -> set[int]:
+    """The positions of the texts that hold a match of pattern (which never reads a newline)."""
+    ends = np.cumsum([len(text) + 1 for text in texts])  # where each text's newline ends
+    starts = np.array([m.start() for m in pattern.finditer("\n".join(texts))], np.int64)
+    return set(np.searchsorted(ends, starts, "right").tolist())
 
 
 NUMBER_TOKEN = re.compile(
@@ -124,15 +155,15 @@ def number_sites(sentence: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 def proper_names(texts: Sequence[str], known_words: frozenset[str]) -> frozenset[str]:
     """Stems of words written with a capital inside sentences nearly every time they occur, known_words (the
     glossary's, and language.yaml's capitalised non-names) aside."""
+    # Each spelling's occurrences, a sentence's first word aside, counted in C; then each spelling looked at once.
+    spellings = Counter(itertools.chain.from_iterable(LETTERS.findall(text)[1:] for text in texts))
     capitalised: dict[str, int] = {}
     seen: dict[str, int] = {}
-    for text in texts:
-        for index, match in enumerate(re.finditer(r"[^\W\d_]+", text)):
-            word = match.group(0)
-            lowered = word.lower()
-            if index == 0 or len(word) < 3 or lowered in known_words or lowered in STOPWORDS:
-                continue
-            seen[lowered] = seen.get(lowered, 0) + 1
-            if word[0].isupper() and not word.isupper():
-                capitalised[lowered] = capitalised.get(lowered, 0) + 1
+    for word, count in spellings.items():
+        lowered = word.lower()
+        if len(word) < 3 or lowered in known_words or lowered in STOPWORDS:
+            continue
+        seen[lowered] = seen.get(lowered, 0) + count
+        if word[0].isupper() and not word.isupper():
+            capitalised[lowered] = capitalised.get(lowered, 0) + count
     return frozenset(stem(w) for w, n in capitalised.items() if n >= 0.8 * seen[w])

@@ -121,15 +121,32 @@ class TfidfIndex:
                 chunk = []
         parts.append(np.array(chunk, np.int32))
         del chunk
-        # Columns in sorted term order, as the vectoriser has them: map first-seen ids to ranks, in place.
         terms_seen = list(seen)
         del seen, lookup
-        vocabulary = dict(zip(sorted(terms_seen), range(len(terms_seen)), strict=True))
-        rank = np.fromiter(map(vocabulary.__getitem__, terms_seen), np.int32, len(terms_seen))
-        for part in parts:
-            np.take(rank, part, out=part)
-        counts = _count_matrix(parts, np.array(lengths, np.int64), len(vocabulary))
-        return cls._from_counts(len(lengths), counts, vocabulary, sublinear_tf, engine)
+        columns = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        parts.clear()
+        rows = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
+        return cls.from_postings(columns, rows, len(lengths), terms_seen, sublinear_tf=sublinear_tf, engine=engine)
+
+    @classmethod
+    def from_postings(
+        cls,
+        columns: np.ndarray,
+        rows: np.ndarray,
+        n_rows: int,
+        terms: Sequence[str],
+        *,
+        sublinear_tf: bool = True,
+        engine: str | None = None,
+    ) -> TfidfIndex:
+        """Index one posting per occurrence of a term in a row, in any order: columns (int32, renumbered in place)
+        index terms (distinct, each in some row), rows the row it occurs in."""
+        # Columns in sorted term order, as the vectoriser has them: map the given ids to ranks, in place.
+        vocabulary = dict(zip(sorted(terms), range(len(terms)), strict=True))
+        rank = np.fromiter(map(vocabulary.__getitem__, terms), np.int32, len(terms))
+        np.take(rank, columns, out=columns)
+        counts = _count_matrix(columns, rows, n_rows, len(vocabulary))
+        return cls._from_counts(n_rows, counts, vocabulary, sublinear_tf, engine)
 
     @classmethod
     def _from_counts(
@@ -253,8 +270,11 @@ class TfidfIndex:
         """Write the index to directory (created if needed); metadata (e.g. source hashes) goes in the header."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
-        if any("\n" in term for term in terms):
+        terms = list(self.vocabulary)  # in column order as this module makes it; else sorted into it
+        if list(self.vocabulary.values()) != list(range(len(terms))):
+            terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        lines = "\n".join(terms)
+        if lines.count("\n") != max(len(terms) - 1, 0):  # one C pass, not a test per term
             raise ValueError("a term contains a newline; the terms file is one term per line")
         scorer = self._scorer
         arrays = {
@@ -277,7 +297,7 @@ class TfidfIndex:
         (directory / HEADER_FILE).unlink(missing_ok=True)  # the header is written last: no header, no index
         for name, values in arrays.items():
             np.save(directory / f"{name}.npy", np.ascontiguousarray(values), allow_pickle=False)
-        (directory / TERMS_FILE).write_bytes("\n".join(terms).encode("utf-8"))
+        (directory / TERMS_FILE).write_bytes(lines.encode("utf-8"))
         tmp = directory / (HEADER_FILE + ".tmp")
         tmp.write_text(json.dumps(header, indent=1, ensure_ascii=False), "utf-8")
         os.replace(tmp, directory / HEADER_FILE)
@@ -347,19 +367,15 @@ class TfidfIndex:
 
 
 def _count_matrix(
-    parts: list[np.ndarray], lengths: np.ndarray, n_terms: int
+    columns: np.ndarray, rows: np.ndarray, n_rows: int, n_terms: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Term counts as CSC arrays (indptr int64, row indices int32, float32 counts; rows ascending in each column)
-    from the rows' term columns, in parts (the list is emptied as it is read)."""
-    columns = parts[0] if len(parts) == 1 else np.concatenate(parts)
-    parts.clear()
-    n_rows = lengths.shape[0]
+    from one (column, row) posting per occurrence, in any order."""
     # One int64 key per (term, row) posting, column-major: sorting the keys orders the postings as CSC does,
     # and equal keys are one term's repeats in one row, counted once sorted.
     keys = columns.astype(np.int64)
-    del columns
     keys *= max(n_rows, 1)
-    keys += np.repeat(np.arange(n_rows, dtype=np.int64), lengths)
+    keys += rows
     keys.sort()
     if keys.shape[0]:
         starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))

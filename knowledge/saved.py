@@ -36,6 +36,7 @@ from .tables import (
     PassageTable,
     TermRows,
     UnitTable,
+    row_columns,
 )
 from .text import Analyzer
 from .units import FACT_SETS, KIND_NAMES, RetrieverTables, Unit, heading_terms
@@ -120,8 +121,8 @@ def _retriever_tables(knowledge: KnowledgeBase) -> dict[str, Any]:
         "unit_passage": r.sentences.passage,
         "unit_kind": r.sentences.kind,
         "unit_facts": r.sentences.facts,
-        **_row_columns("unit_terms", r.unit_index),
-        **_row_columns("passage_terms", r.passage_index),
+        **_row_columns("unit_terms", r.unit_index, r.unit_terms),
+        **_row_columns("passage_terms", r.passage_index, r.passage_terms),
         "entities": sorted(r.entities),
         "speller_words": list(speller.counts),
         "speller_counts": np.array(list(speller.counts.values()), np.int64),
@@ -136,14 +137,11 @@ def _retriever_tables(knowledge: KnowledgeBase) -> dict[str, Any]:
     }
 
 
-def _row_columns(name: str, index: TfidfIndex) -> dict[str, np.ndarray]:
-    """The columns of each row of an index (CSR, columns ascending in a row), from its CSC arrays."""
-    scorer = index.scorer
-    indptr, rows = np.asarray(scorer.indptr), np.asarray(scorer.indices)
-    columns = np.repeat(np.arange(indptr.shape[0] - 1, dtype=np.int32), np.diff(indptr))
-    order = np.argsort(rows, kind="stable")
-    counts = np.bincount(rows, minlength=index.n_rows)
-    return {f"{name}_indptr": np.concatenate(([0], np.cumsum(counts))).astype(np.int64), f"{name}": columns[order]}
+def _row_columns(name: str, index: TfidfIndex, terms: Sequence[frozenset[str]]) -> dict[str, np.ndarray]:
+    """The columns of each row of an index (CSR, columns ascending in a row): its row terms' when they are kept
+    so (TermRows, made from the same index), else from its CSC arrays."""
+    indptr, columns = terms.columns() if isinstance(terms, TermRows) else row_columns(index)
+    return {f"{name}_indptr": indptr, f"{name}": columns}
 
 
 def _document_entry(document: Document) -> dict[str, Any]:

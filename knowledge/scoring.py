@@ -22,10 +22,12 @@ they return bit-identical scores; equal rows always score exactly equal.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import threading
+from collections.abc import Iterator
 from types import ModuleType
 
 import numpy as np
@@ -335,6 +337,23 @@ def _best_arrays(rows: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarr
         rows, scores = rows[keep], scores[keep]
     order = np.lexsort((rows, -scores))[:k]
     return rows[order], scores[order]
+
+
+@contextlib.contextmanager
+def scorer_engine(engine: str) -> Iterator[None]:
+    """Indexes made meanwhile score with engine, unless ENGINE_ENV names one (it is set while this lasts).
+
+    For a command that builds and saves: the saved arrays are the same whichever engine scores, so numba's import
+    and kernel load (about 0.9 s) buy build-index nothing. Not for threads: the environment is the process's.
+    """
+    if ENGINE_ENV in os.environ:
+        yield
+        return
+    os.environ[ENGINE_ENV] = engine
+    try:
+        yield
+    finally:
+        os.environ.pop(ENGINE_ENV, None)
 
 
 def resolve_engine(engine: str | None) -> str:

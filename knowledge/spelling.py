@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +19,11 @@ HASH_BASE = 0x9E3779B97F4A7C15  # odd: it has an inverse mod 2**64
 HASH_INVERSE = pow(HASH_BASE, -1, 1 << 64)
 LENGTH_KEY = 0xC2B2AE3D27D4EB4F
 MASK = (1 << 64) - 1
+
+
+def _is_word(word: str) -> bool:
+    """A word the speller knows: letters only, of a length it mends words to."""
+    return word.isalpha() and MIN_LENGTH - 1 <= len(word) <= MAX_LENGTH
 
 
 def _deletes(word: str, depth: int) -> set[str]:
@@ -117,7 +122,16 @@ class Speller:
 
     @classmethod
     def build(cls, words: Iterable[str]) -> Speller:
-        return cls(dict(Counter(w for w in words if w.isalpha() and MIN_LENGTH - 1 <= len(w) <= MAX_LENGTH)))
+        return cls(dict(Counter(w for w in words if _is_word(w))))
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, int], words: Iterable[str] = ()) -> Speller:
+        """build() of the words counted in counts (each as often as counted, in its order), then of words."""
+        known = {word: n for word, n in counts.items() if _is_word(word)}
+        for word in words:
+            if _is_word(word):
+                known[word] = known.get(word, 0) + 1
+        return cls(known)
 
     def table(self) -> DeleteTable:
         """Every known word and its one-letter deletes, by key; made on first use.

@@ -11,13 +11,16 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, TypeVar, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, overload
 
 import numpy as np
 
 from .chunking import Passage, Sentence
 from .citations import Pinpoint, Reference
 from .documents import Document
+
+if TYPE_CHECKING:
+    from .index import TfidfIndex
 
 T = TypeVar("T")
 PASSAGE_KINDS = ("text", "caption")
@@ -171,10 +174,30 @@ class TermRows(_Lazy[frozenset[str]]):
         self._indptr = indptr
         self._columns = columns
 
+    @classmethod
+    def of_index(cls, index: TfidfIndex) -> TermRows:
+        """The terms of each row of a built index, read from its arrays when asked for (no text analysed again)."""
+        indptr, columns = row_columns(index)
+        return cls(list(index.vocabulary), indptr, columns)
+
+    def columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """(indptr, columns): each row's columns, as row_columns gives them."""
+        return self._indptr, self._columns
+
     def _make(self, row: int) -> frozenset[str]:
         names = self._names
         start, stop = int(self._indptr[row]), int(self._indptr[row + 1])
         return frozenset([names[j] for j in self._columns[start:stop].tolist()])
+
+
+def row_columns(index: TfidfIndex) -> tuple[np.ndarray, np.ndarray]:
+    """(indptr, columns) of each row of an index (CSR, columns ascending in a row), from its CSC arrays."""
+    scorer = index.scorer
+    indptr, rows = np.asarray(scorer.indptr), np.asarray(scorer.indices)
+    columns = np.repeat(np.arange(indptr.shape[0] - 1, dtype=np.int32), np.diff(indptr))
+    order = np.argsort(rows, kind="stable")
+    counts = np.bincount(rows, minlength=index.n_rows)
+    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), columns[order]
 
 
 @dataclass(frozen=True, slots=True)

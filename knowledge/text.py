@@ -19,6 +19,9 @@ BIDI = "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069
 INVISIBLE = dict.fromkeys(map(ord, ZERO_WIDTH + BIDI))
 PUNCTUATION_MAP = str.maketrans({"‘": "'", "’": "'", "‚": "'", "′": "'", "“": '"', "”": '"', "„": '"', "\u00a0": " "})
 TOKEN_PATTERN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['][^\W\d_]+)?", re.UNICODE)
+# TOKEN_PATTERN for ASCII text (in it, [^\W\d_] is [a-zA-Z] and \d is [0-9]): the same tokens in half the time, as a
+# build reads every text of the sources (tests/knowledge/test_build_speed.py checks the two agree).
+ASCII_TOKEN_PATTERN = re.compile(r"[a-zA-Z]+(?:'[a-zA-Z]+)?|[0-9]+(?:[.,][0-9]+)*")
 MAX_TERM_LENGTH = 40  # a longer run of letters is no word (and would only bloat the vocabulary)
 TERM_MEMO_SIZE = 1 << 20  # tokens whose term an analyser remembers (a build's distinct words; then it starts over)
 ARTICLE_PREFIX = "art§"  # article terms cannot collide with words: § never survives tokenising
@@ -190,10 +193,24 @@ class Analyzer:
                 if attempt:
                     return self.analyze(text).terms
                 self._remember(words)
-        terms.extend(ARTICLE_PREFIX + number for number in article_numbers(normalized))
+        terms.extend(self.article_terms(normalized))
         if phrases:
-            terms.extend(concept for _, _, concepts in self.synonyms.matches(stems) for concept in concepts)
+            terms.extend(self.concept_terms(stems))
         return terms
+
+    def article_terms(self, normalized: str) -> list[str]:
+        """The article terms of normalised text ("art§5"), in order and with repeats."""
+        return [ARTICLE_PREFIX + number for number in article_numbers(normalized)]
+
+    def concept_terms(self, stems: Sequence[str]) -> list[str]:
+        """The glossary's concept terms of a text's stems (its words' stems that make a term, in order)."""
+        return [concept for _, _, concepts in self.synonyms.matches(stems) for concept in concepts]
+
+    def word_terms(self, words: list[str]) -> tuple[list[str], list[str]]:
+        """(index term, stem) of each token, as __call__ reads them ("" for a stopword's term, and for both when
+        the token makes no term): a build analyses each distinct word of the sources once, with these."""
+        self._remember(words)
+        return list(map(self.terms_memo.__getitem__, words)), list(map(self.stems_memo.__getitem__, words))
 
     def _remember(self, words: list[str]) -> None:
         """Put each new token's term and stem in the memos (emptied first when they are full)."""

@@ -19,7 +19,7 @@ def test_saved_index_answers_exactly_like_a_fresh_build(kb: KnowledgeBase, tmp_p
     loaded = KnowledgeBase.load(index_dir=tmp_path / "index")
     assert persist.read_metadata(tmp_path / "index") == kb.key()
     assert loaded.retriever.unit_index.vocabulary == kb.retriever.unit_index.vocabulary
-    assert tuple(loaded.retriever.unit_terms) == kb.retriever.unit_terms  # read back from the saved rows' columns
+    assert tuple(loaded.retriever.unit_terms) == tuple(kb.retriever.unit_terms)  # read back from the saved rows
     for question in QUESTIONS:
         assert loaded.answer(question).to_dict() == kb.answer(question).to_dict()
 

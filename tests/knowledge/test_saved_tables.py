@@ -66,7 +66,7 @@ def test_a_saved_set_gives_back_every_table_the_build_makes(case: str, tmp_path:
     assert started.documents == fresh.documents
     assert tuple(started.passages) == fresh.passages
     assert tuple(new.units) == old.units
-    assert tuple(new.unit_terms) == old.unit_terms and tuple(new.passage_terms) == old.passage_terms
+    assert tuple(new.unit_terms) == tuple(old.unit_terms) and tuple(new.passage_terms) == tuple(old.passage_terms)
     assert tuple(new.heading_terms) == tuple(old.heading_terms)
     assert new.entities == old.entities and new.glossary_instrument_terms == old.glossary_instrument_terms
     assert new.speller.counts == old.speller.counts
