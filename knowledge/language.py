@@ -16,7 +16,7 @@ NOT_WORDS = re.compile(r"<[@#][!&]?\d+>|<a?:\w+:\d+>|@(?:everyone|here)\b|[^\w\s
 
 @dataclass(frozen=True, slots=True)
 class Language:
-    frame_terms: frozenset[str]  # stems that frame a question rather than say what it is about
+    frame_terms: frozenset[str]  # stems that frame a question rather than say what it is about (and fillers)
     modifier_groups: dict[str, frozenset[str]]  # a modifier's stem -> the stems of its group
     not_names: frozenset[str]  # lower-case words that are capitalised without naming anything
     institution_words: frozenset[str]  # capitalised words of institutions' names, not of people's
@@ -73,7 +73,7 @@ def load_language(path: Path = LANGUAGE_FILE) -> Language:
     groups = [frozenset(stem(w) for w in group.split()) for group in data["modifier_groups"]]
     phrases = {tuple(words(phrase.replace("'", ""))) for phrase in data["smalltalk"]}
     return Language(
-        frame_terms=frozenset(stem(w) for w in data["frame_words"].split()),
+        frame_terms=frozenset(stem(w) for w in (*data["frame_words"].split(), *data.get("fillers", "").split())),
         modifier_groups={term: group for group in groups for term in group},
         not_names=frozenset(data["not_names"].split()),
         institution_words=frozenset(data["institution_words"].split()),

@@ -52,3 +52,17 @@ def test_the_speller_mends_typos_but_not_real_words() -> None:
     assert retriever.correct("how long is the term") == "how long is the term"
     assert retriever.correct("who are the keeprs") == "who are the keepers"
     assert retriever.correct("do they share the harbor") == "do they share the harbour"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "lol ok but who keeps the keepers' records",
+        "who keeps the keepers' records or nah",
+        "hmm who keeps the keepers' records tho",
+    ],
+)
+def test_chat_fillers_are_no_terms_of_a_question(question: str) -> None:
+    # "lol", "nah", "hmm", "tho": words no source holds, which made a question look off its topic.
+    retriever = KnowledgeBase.load(DATA / "sources").retriever
+    assert retriever.read(question).terms == retriever.read("who keeps the keepers' records").terms
