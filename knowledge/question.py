@@ -48,7 +48,7 @@ LATE_WH = rf"(?:[\w'-]+\s+){{1,3}}{WH}\b"
 # ... and after a bare question mark, a whole second question whose question word comes a few words in ("...?
 # Nearly how many ...?", "...? Through whom?"); not one that restates the first ("...? like what ...?", "...,
 # right? so what ...?").
-FILLER = r"(?:so|like|well|ok|okay|um+|uh+|then|i mean|or|and)\b"
+RESTATING = r"(?:so|like|well|ok|okay|um+|uh+|then|i mean|or|and)\b"
 OPENING = re.compile(OPENS)
 LATE_MARK = re.compile(rf",\s*{JOIN}\s+")
 ASKS = re.compile(rf"^{WH_WORDS}\b|\b{WH}\b")  # a question, not a statement
@@ -62,7 +62,7 @@ LATER_LABEL = r"(?:\((?:ii|iii|iv|b|c|d|[2-9])\)|(?:[b-d]|[2-9])\)|q(?:uestion)?
 PART_SPLIT = re.compile(
     rf"((?:\?+\s*(?:(?:{JOIN}|{COUNTED}\s*[:,.\-–—]+)\s*)?|[,;]\s*(?:{JOIN}\s*)?|\s+{JOIN}\s+)(?={OPENS})"
     rf"|\?+\s*{JOIN}\s+(?={LATE_OPENS})|,\s*{JOIN}\s+(?={LATE_WH})"
-    rf"|\?+\s+(?!{FILLER}\s)(?={LATE_WH}[^?]*\?)"
+    rf"|\?+\s+(?!{RESTATING}\s)(?={LATE_WH}[^?]*\?)"
     rf"|\?+\s*(?:{JOIN}|also,)\s+(?=[^?]+\?+\s*$)"
     rf"|(?<=[^\W_]{{2}})\.\s+(?:{JOIN}\s+)?(?={OPENS})"
     rf"|\s+(?:and\s+)?{LATER_LABEL}\s*(?=[^\W\d_])"
